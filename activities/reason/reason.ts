@@ -1,0 +1,59 @@
+import { getJsonBlob, putBlob } from '../../core/blobs.ts';
+import { loadPrompt } from '../../core/prompts.ts';
+import { extractAnswer, scoreCompletion } from '../../core/rewards/index.ts';
+import type { ResolvedEndpoint } from '../../schemas/config.ts';
+import type { SampleRef } from '../../schemas/sample.ts';
+import type { TraceResult } from '../../schemas/workflow.ts';
+import type { FormalDoc } from '../formalize/kinds.ts';
+import { chat } from '../llm/gateway.ts';
+import { loadSample } from '../sample-io.ts';
+import { normalizeTrace } from './trace-format.ts';
+
+/** A synthetic sample's trace is the derivation computed from its spec. */
+export async function reasonExact(home: string, input: { run: string; ref: SampleRef }): Promise<TraceResult> {
+  const sample = loadSample(home, input.ref.sampleKey);
+  if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec`);
+  const trace = sample.exact.trace;
+  return { traceKey: putBlob(home, trace), finalAnswer: extractAnswer(trace, sample.choices), candidates: 1 };
+}
+
+function choicesBlock(choices: string[] | undefined): string {
+  if (!choices?.length) return '';
+  return `\nOptions:\n${choices.map((c, i) => `${String.fromCharCode(65 + i)}. ${c}`).join('\n')}`;
+}
+
+/**
+ * Role-play reasoning: the reasoner reads the formal description but writes as someone looking at the image.
+ * With `candidates` > 1 the verifier picks the best candidate against the ground truth.
+ */
+export async function reason(
+  home: string,
+  input: { run: string; ref: SampleRef; formalKey: string; endpoint: ResolvedEndpoint; judge: ResolvedEndpoint | null; candidates: number },
+): Promise<TraceResult> {
+  const sample = loadSample(home, input.ref.sampleKey);
+  const formal = getJsonBlob(home, input.formalKey) as FormalDoc;
+  const prompt = loadPrompt('reason', 'roleplay');
+  const content = prompt.render({
+    question: `${sample.question}${choicesBlock(sample.choices)}`,
+    kind: formal.kind + (formal.subkind ? `/${formal.subkind}` : ''),
+    format: formal.format,
+    formal: formal.text,
+  });
+  let best: { trace: string; answer: string | null; score: number } | null = null;
+  for (let i = 0; i < Math.max(1, input.candidates); i++) {
+    const r = await chat({
+      endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt,
+      messages: [{ role: 'user', content }], callIndex: i, noCache: false,
+      params: i === 0 ? {} : { temperature: 0.7 + 0.1 * i },
+    });
+    const answer = extractAnswer(r.text, sample.choices) ?? extractAnswer(r.reasoning ?? '', sample.choices);
+    const trace = normalizeTrace(r.text, r.reasoning, answer);
+    if (!trace) continue;
+    const s = scoreCompletion({ completion: trace, groundTruth: sample.answer, choices: sample.choices });
+    const score = s.accuracy * 2 + s.format;
+    if (!best || score > best.score) best = { trace, answer, score };
+    if (s.accuracy === 1 && s.format === 1) break;
+  }
+  if (!best) return { traceKey: null, finalAnswer: null, candidates: input.candidates };
+  return { traceKey: putBlob(home, best.trace), finalAnswer: best.answer, candidates: input.candidates };
+}

@@ -1,0 +1,36 @@
+/**
+ * Normalise model output to the dataset's trace format:
+ *   <think>\n…\n</think>\n<answer>\n…\boxed{X}…\n</answer>
+ * The reasoning comes from `reasoning_content` when the endpoint separates it, else from inline <think> tags.
+ */
+export function normalizeTrace(content: string, reasoning: string | undefined, finalAnswer: string | null): string | null {
+  let think = (reasoning ?? '').trim();
+  let body = content.trim();
+  const inline = body.match(/<think>([\s\S]*?)<\/think>/i);
+  if (inline) {
+    if (!think) think = inline[1]!.trim();
+    body = body.replace(inline[0], '').trim();
+  }
+  const tagged = body.match(/<answer>([\s\S]*?)<\/answer>/i);
+  let answer = tagged ? tagged[1]!.trim() : '';
+  if (!think && tagged) think = body.replace(tagged[0], '').trim();
+  if (!tagged) {
+    // No answer tags: the reasoning is everything but the concluding part, the answer is that conclusion.
+    if (!think) {
+      const paragraphs = body.split(/\n\s*\n/);
+      answer = paragraphs.length > 1 ? paragraphs.pop()!.trim() : body;
+      think = paragraphs.length > 0 && paragraphs.join('\n\n').trim() !== answer ? paragraphs.join('\n\n').trim() : '';
+    } else {
+      answer = body;
+    }
+  }
+  if (!/\\(boxed|fbox)\{/.test(answer) && finalAnswer) answer = `${answer ? `${answer}\n` : ''}The final answer is \\boxed{${finalAnswer}}.`;
+  if (!think || !answer) return null;
+  return `<think>\n${think}\n</think>\n<answer>\n${answer}\n</answer>`;
+}
+
+/** Split a normalised trace back into its parts. */
+export function splitTrace(trace: string): { think: string; answer: string } | null {
+  const m = trace.match(/^\s*<think>([\s\S]*?)<\/think>\s*<answer>([\s\S]*?)<\/answer>\s*$/);
+  return m ? { think: m[1]!.trim(), answer: m[2]!.trim() } : null;
+}

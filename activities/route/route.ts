@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { chat } from '../llm/gateway.ts';
+import { loadPrompt } from '../../core/prompts.ts';
+import type { ResolvedEndpoint } from '../../schemas/config.ts';
+import { KindSchema, SubkindSchema, type SampleRef } from '../../schemas/sample.ts';
+import type { RouteResult } from '../../schemas/workflow.ts';
+import { loadSample, sampleImage } from '../sample-io.ts';
+import { asksForNoReasoning, routeBySource } from './source-table.ts';
+
+/**
+ * Route a sample to a modality kind, cheapest signal first: ingest errors → quarantine; synthetic spec → exact;
+ * the data_source table; otherwise the vision-LLM classifier (a separate activity on the router's queue).
+ */
+export async function routeSample(home: string, input: { run: string; ref: SampleRef }): Promise<RouteResult> {
+  const sample = loadSample(home, input.ref.sampleKey);
+  const base: RouteResult = { kind: null, subkind: null, routeBy: 'table', exact: false, needsClassifier: false, reject: null, quarantine: null };
+  if (sample.error) return { ...base, routeBy: 'ingest', quarantine: sample.error };
+  if (sample.exact) return { ...base, kind: sample.exact.kind, subkind: sample.exact.subkind ?? null, routeBy: 'spec', exact: true };
+  if (asksForNoReasoning(sample.question)) {
+    return { ...base, routeBy: 'question', reject: { code: 'no_reasoning', message: 'the question asks for a description or transcription, not reasoning' } };
+  }
+  const hit = routeBySource(sample.source, sample.subset);
+  if (hit?.noReasoning) {
+    return { ...base, kind: hit.kind, subkind: hit.subkind ?? null, reject: { code: 'no_reasoning', message: `source ${sample.source} is captioning/transcription data` } };
+  }
+  if (hit) return { ...base, kind: hit.kind, subkind: hit.subkind ?? null };
+  return { ...base, routeBy: 'classifier', needsClassifier: true };
+}
+
+export const ModalityVerdictSchema = z.object({
+  kind: KindSchema,
+  subkind: SubkindSchema.nullable().optional(),
+  needs_reasoning: z.boolean(),
+  rationale: z.string().optional(),
+});
+
+/** The vision-LLM classifier for samples the table does not know. */
+export async function classifyModality(
+  home: string, input: { run: string; ref: SampleRef; endpoint: ResolvedEndpoint | null; route: RouteResult },
+): Promise<RouteResult> {
+  // Without a router endpoint, fall back to the most general kind rather than failing the sample.
+  if (!input.endpoint) return { ...input.route, kind: 'mixed', routeBy: 'default', needsClassifier: false };
+  const sample = loadSample(home, input.ref.sampleKey);
+  const prompt = loadPrompt('route', 'classify');
+  const r = await chat({
+    endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt,
+    messages: [{ role: 'user', content: prompt.render({ question: sample.question }) }],
+    images: sampleImage(home, sample), schema: ModalityVerdictSchema, schemaName: 'modality',
+    params: { temperature: 0 },
+  });
+  const v = r.parsed!;
+  const subkind = v.kind === 'diagram' ? v.subkind ?? 'scientific' : null;
+  return {
+    ...input.route, kind: v.kind, subkind, routeBy: 'classifier', needsClassifier: false,
+    reject: v.needs_reasoning ? null : { code: 'no_reasoning', message: `classifier: ${v.rationale ?? 'no reasoning needed'}` },
+  };
+}

@@ -1,0 +1,93 @@
+// Reward benchmark: ours vs HF math-verify on generated pairs (agreement, disagreements, throughput).
+// Usage: node --import tsx bench/rewards/run.ts [--pairs N] [--reps R] [--mv-reps R] [--python PATH]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { scoreCompletion } from '../../core/rewards/index.ts';
+import { clearAnswerCache } from '../../core/rewards/equivalence.ts';
+import { generatePairs } from './gen.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = resolve(here, '..', 'out');
+const { values } = parseArgs({ options: { pairs: { type: 'string', default: '4000' }, reps: { type: 'string', default: '7' }, 'mv-reps': { type: 'string', default: '3' }, python: { type: 'string', default: join(outDir, 'venv', 'bin', 'python') } } });
+const N = Number(values.pairs);
+const REPS = Number(values.reps);
+mkdirSync(outDir, { recursive: true });
+
+const pairs = generatePairs(N);
+const pairsPath = join(outDir, 'rewards-pairs.jsonl');
+writeFileSync(pairsPath, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+// Ours: the full reward path (extraction + equivalence + format), cold parse cache each repetition.
+const ours = pairs.map((p) => scoreCompletion({ completion: p.completion, groundTruth: p.gold }).accuracy);
+const oursSeconds: number[] = [];
+for (let r = 0; r < REPS; r++) {
+  clearAnswerCache();
+  const t0 = performance.now();
+  for (const p of pairs) scoreCompletion({ completion: p.completion, groundTruth: p.gold });
+  oursSeconds.push((performance.now() - t0) / 1000);
+}
+
+const mvPath = join(outDir, 'rewards-mv.json');
+const mvT0 = performance.now();
+execFileSync(values.python!, [join(here, 'mv_score.py'), pairsPath, mvPath, values['mv-reps']!], { stdio: 'inherit' });
+const mvWall = (performance.now() - mvT0) / 1000;
+const mv = JSON.parse(readFileSync(mvPath, 'utf8')) as { verdicts: Array<0 | 1 | null>; seconds: number[] };
+
+let judged = 0;
+let agree = 0;
+const disagreements: Array<{ id: number; category: string; kind: string; gold: string; answer: string; ours: number; mathVerify: number }> = [];
+const perCategory: Record<string, { judged: number; agree: number }> = {};
+pairs.forEach((p, i) => {
+  const v = mv.verdicts[i];
+  if (v === null) return;
+  judged++;
+  const c = (perCategory[p.category] ??= { judged: 0, agree: 0 });
+  c.judged++;
+  if (v === ours[i]) { agree++; c.agree++; return; }
+  const answer = /\\boxed\{(.*)\}<\/answer>|\\boxed\{(.*)\}\$\.|<answer>\$(.*)\$<\/answer>|answer is \$(.*)\$\./.exec(p.completion);
+  disagreements.push({ id: p.id, category: p.category, kind: ours[i] ? 'ours accepts, math-verify rejects' : 'ours rejects, math-verify accepts', gold: p.gold, answer: answer ? (answer.slice(1).find((x) => x !== undefined) ?? '') : p.completion, ours: ours[i], mathVerify: v });
+});
+
+const oursMed = median(oursSeconds);
+const mvMed = median(mv.seconds);
+const report = {
+  pairs: N,
+  judgedByMathVerify: judged,
+  agreement: judged ? agree / judged : 0,
+  perCategory,
+  throughput: {
+    oursPairsPerSec: N / oursMed,
+    mathVerifyPairsPerSec: N / mvMed,
+    speedup: mvMed / oursMed,
+    oursSeconds,
+    mathVerifySeconds: mv.seconds,
+    mathVerifyWallSeconds: mvWall,
+  },
+  disagreements,
+};
+writeFileSync(join(outDir, 'rewards-bench.json'), JSON.stringify(report, null, 2));
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
+console.log('\nreward verifier benchmark');
+console.log(`| metric | value |\n| --- | --- |`);
+console.log(`| pairs | ${N} |`);
+console.log(`| math-verify verdicts | ${judged} |`);
+console.log(`| agreement | ${pct(report.agreement)} |`);
+console.log(`| ours pairs/s (median of ${REPS}, 1 core) | ${Math.round(report.throughput.oursPairsPerSec)} |`);
+console.log(`| math-verify pairs/s (median of ${mv.seconds.length}) | ${Math.round(report.throughput.mathVerifyPairsPerSec)} |`);
+console.log(`| speed-up | ${report.throughput.speedup.toFixed(1)}x |`);
+console.log('\nper category (agree / judged):');
+for (const [k, v] of Object.entries(perCategory)) console.log(`  ${k.padEnd(12)} ${v.agree}/${v.judged}`);
+const groups = new Map<string, typeof disagreements>();
+for (const d of disagreements) { const key = `${d.category}: ${d.kind}`; groups.set(key, [...(groups.get(key) ?? []), d]); }
+console.log(`\ndisagreements (${disagreements.length}):`);
+for (const [k, ds] of groups) {
+  console.log(`  ${k} (${ds.length}), e.g.`);
+  for (const d of ds.slice(0, 4)) console.log(`    gold ${JSON.stringify(d.gold)}  answer ${JSON.stringify(d.answer)}`);
+}
+console.log(`\nwritten: ${join(outDir, 'rewards-bench.json')}`);

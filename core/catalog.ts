@@ -1,0 +1,78 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { UsageError } from './errors.ts';
+import { paths } from './home.ts';
+import { RECORD_COLUMNS } from '../schemas/sample.ts';
+import { LLM_CALL_COLUMNS } from '../schemas/llm-columns.ts';
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+const emptyTable = (cols: Record<string, string>) =>
+  `SELECT ${Object.entries(cols).map(([c, t]) => `NULL::${t} AS "${c}"`).join(', ')} WHERE false`;
+
+function anyFile(dir: string, sub: string, suffix: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir).some((run) => {
+    const d = join(dir, run, sub);
+    return existsSync(d) && readdirSync(d).some((f) => f.endsWith(suffix) && !f.startsWith('.'));
+  });
+}
+
+/** The views every reader sees (DESIGN.md CLI contract): one row per (run, sample id) whatever the retries. */
+export function catalogViewsSql(home: string): string[] {
+  const runs = paths.runs(home);
+  const shardGlob = sqlString(join(runs, '*', 'shards', '*.parquet'));
+  const llmGlob = sqlString(join(runs, '*', 'llm_calls', '*.parquet'));
+  const manifestGlob = sqlString(join(runs, '*', 'run.json'));
+  const hasShards = anyFile(runs, 'shards', '.parquet');
+  const hasLlm = anyFile(runs, 'llm_calls', '.parquet');
+  const hasRuns = existsSync(runs) && readdirSync(runs).some((r) => existsSync(join(runs, r, 'run.json')));
+  const cols = Object.keys(RECORD_COLUMNS).map((c) => `"${c}"`).join(', ');
+  return [
+    `CREATE OR REPLACE VIEW samples AS ${hasShards
+      ? `SELECT ${cols} FROM read_parquet(${shardGlob}, union_by_name = true)
+         QUALIFY row_number() OVER (PARTITION BY run, sample_id ORDER BY finished_at DESC) = 1`
+      : emptyTable(RECORD_COLUMNS)}`,
+    `CREATE OR REPLACE VIEW records AS SELECT * FROM samples WHERE status = 'done'`,
+    `CREATE OR REPLACE VIEW quarantine AS SELECT run, sample_id, source, subset, stage, reason_code, reason, workflow_id, finished_at FROM samples WHERE status = 'quarantined'`,
+    `CREATE OR REPLACE VIEW rejected AS SELECT run, sample_id, source, subset, stage, reason_code, reason, workflow_id, finished_at FROM samples WHERE status = 'rejected'`,
+    `CREATE OR REPLACE VIEW llm_calls AS ${hasLlm
+      ? `SELECT * FROM read_parquet(${llmGlob}, union_by_name = true) QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY created_at DESC) = 1`
+      : emptyTable(LLM_CALL_COLUMNS)}`,
+    `CREATE OR REPLACE VIEW runs AS ${hasRuns
+      ? `SELECT m.run, m.source, m.status, m.started_at, m.updated_at,
+           coalesce(c.total, 0) AS samples, coalesce(c.done, 0) AS done, coalesce(c.rejected, 0) AS rejected,
+           coalesce(c.quarantined, 0) AS quarantined
+         FROM read_json(${manifestGlob}, columns = {run: 'VARCHAR', source: 'VARCHAR', status: 'VARCHAR', started_at: 'VARCHAR', updated_at: 'VARCHAR'}) m
+         LEFT JOIN (SELECT run, count(*) AS total, count(*) FILTER (status = 'done') AS done,
+           count(*) FILTER (status = 'rejected') AS rejected, count(*) FILTER (status = 'quarantined') AS quarantined
+           FROM samples GROUP BY run) c USING (run)`
+      : `SELECT NULL::VARCHAR AS run, NULL::VARCHAR AS source, NULL::VARCHAR AS status, NULL::VARCHAR AS started_at, NULL::VARCHAR AS updated_at, 0::BIGINT AS samples, 0::BIGINT AS done, 0::BIGINT AS rejected, 0::BIGINT AS quarantined WHERE false`}`,
+  ];
+}
+
+/** An in-memory DuckDB with the catalog views over the home's shards. */
+export async function openCatalog(home: string): Promise<{ conn: DuckDBConnection; close: () => void }> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  for (const sql of catalogViewsSql(home)) await conn.run(sql);
+  return { conn, close: () => { conn.closeSync(); db.closeSync(); } };
+}
+
+const READ_ONLY = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+
+/** Run user SQL read-only: every statement must be a query; COPY, CREATE, INSERT, ATTACH… are refused. */
+export async function queryReadOnly(conn: DuckDBConnection, sql: string) {
+  const extracted = await conn.extractStatements(sql);
+  if (extracted.count === 0) throw new UsageError('sql: empty query');
+  let last;
+  for (let i = 0; i < extracted.count; i++) {
+    const prepared = await extracted.prepare(i);
+    if (!READ_ONLY.has(prepared.statementType)) {
+      throw new UsageError(`sql: statement ${i + 1} is ${StatementType[prepared.statementType]}; r1ov sql is read-only (SELECT only)`);
+    }
+    last = prepared;
+  }
+  // Only the last statement's rows are returned (like a notebook cell).
+  return (await last!.runAndReadAll());
+}

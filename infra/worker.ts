@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { writeFileAtomic } from '../core/blobs.ts';
+import { resolveEndpoint } from '../core/endpoints.ts';
+import { UsageError } from '../core/errors.ts';
+import { ensureDir, paths } from '../core/home.ts';
+import { temporalTarget } from '../core/temporal.ts';
+import type { RunConfig } from '../schemas/config.ts';
+import { ALL_QUEUES, CPU_QUEUE, ROLE_NAMES, llmQueue } from '../schemas/queues.ts';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+function sourceHash(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const f of readdirSync(dir).sort()) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) h.update(p).update(readFileSync(p));
+    }
+  };
+  walk(join(repoRoot, 'workflows'));
+  walk(join(repoRoot, 'schemas'));
+  h.update(readFileSync(join(repoRoot, 'package-lock.json')));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Bundle the workflow code once per process, cached on disk by source hash (webpack takes seconds). */
+export async function workflowBundle(home: string): Promise<{ code: string }> {
+  const file = join(ensureDir(join(paths.cache(home), 'workflow-bundles')), `${sourceHash()}.js`);
+  if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    logger: { info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  writeFileAtomic(file, code);
+  return { code };
+}
+
+export interface WorkerOptions {
+  home: string;
+  queues?: string[];
+  config?: RunConfig;
+  /** Called once every worker is polling. */
+  onReady?: (queues: string[]) => void;
+}
+
+let runtimeInstalled = false;
+
+/** Run workers for the chosen task queues in this process until a signal (SIGINT/SIGTERM) or `signal` aborts. */
+export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Promise<void> {
+  const queues = opts.queues?.length ? opts.queues : [...ALL_QUEUES];
+  for (const q of queues) if (!ALL_QUEUES.includes(q)) throw new UsageError(`--queues: unknown task queue ${q} (known: ${ALL_QUEUES.join(', ')})`);
+  if (!runtimeInstalled) {
+    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+    runtimeInstalled = true;
+  }
+  const target = temporalTarget(opts.home);
+  const connection = await NativeConnection.connect({ address: target.address });
+  const activities = createActivities(opts.home);
+  const config = opts.config;
+  const bundle = queues.includes(CPU_QUEUE) ? await workflowBundle(opts.home) : undefined;
+  const workers = await Promise.all(queues.map((taskQueue) => {
+    const role = ROLE_NAMES.find((r) => llmQueue(r) === taskQueue);
+    const endpoint = role && config ? resolveEndpoint(role, config) : role ? resolveEndpoint(role, { roles: {} } as RunConfig) : undefined;
+    return Worker.create({
+      connection,
+      namespace: target.namespace,
+      taskQueue,
+      activities,
+      ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, maxCachedWorkflows: 2000, maxConcurrentWorkflowTaskExecutions: 100 } : {}),
+      ...(taskQueue === CPU_QUEUE ? { maxConcurrentActivityTaskExecutions: 8 } : {}),
+      ...(role ? {
+        maxConcurrentActivityTaskExecutions: endpoint?.concurrency ?? 64,
+        // The endpoint's RPM as the queue's server-side rate: holds across every worker of this role.
+        ...(endpoint?.rpm ? { maxTaskQueueActivitiesPerSecond: endpoint.rpm / 60 } : {}),
+      } : {}),
+      shutdownGraceTime: '5 seconds',
+    });
+  }));
+  const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
+  signal?.addEventListener('abort', stop, { once: true });
+  opts.onReady?.(queues);
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** Language-model roles (DESIGN.md: endpoint resolution). `model` is the model under evaluation. */
+export const RoleSchema = z.enum(['router', 'formalizer', 'reasoner', 'judge', 'model']);
+export type Role = z.infer<typeof RoleSchema>;
+export const ROLES: readonly Role[] = RoleSchema.options;
+
+/** Price per million tokens, for cost estimates in llm_calls. */
+export const PriceSchema = z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict();
+
+/** One role's endpoint as written in a config file. Keys are never written here: only the env var that holds one. */
+export const RoleConfigSchema = z
+  .object({
+    baseUrl: z.string().url().optional(),
+    model: z.string().min(1).optional(),
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable').optional(),
+    /** Requests per minute for the whole role (server-side task-queue limit). */
+    rpm: z.number().positive().optional(),
+    /** In-flight calls per worker process. */
+    concurrency: z.number().int().positive().optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().positive().optional(),
+    price: PriceSchema.optional(),
+  })
+  .strict();
+export type RoleConfig = z.infer<typeof RoleConfigSchema>;
+
+/** A run's config file (`--config`, JSON or YAML). */
+export const RunConfigSchema = z
+  .object({
+    roles: z.partialRecord(RoleSchema, RoleConfigSchema).default({}),
+    /** Sliding window of in-flight sample workflows. */
+    window: z.number().int().positive().max(2000).default(200),
+    /** Rows read per ingest page. */
+    pageSize: z.number().int().positive().max(2000).default(100),
+    /** Finished records per shard commit. */
+    commitEvery: z.number().int().positive().default(500),
+    /** Continue-as-new after this many pages even if the server does not suggest it. */
+    pagesPerRun: z.number().int().positive().default(20),
+    /** Qwen2.5-VL-style pixel bounds for stored images. */
+    minPixels: z.number().int().positive().default(3136),
+    maxPixels: z.number().int().positive().default(1003520),
+    /** Images whose header declares more pixels than this are quarantined before decoding. */
+    maxInputPixels: z.number().int().positive().default(178_956_970),
+    /** Re-asks of a formalizer whose output fails validation. */
+    maxRepairs: z.number().int().min(0).max(10).default(2),
+    /** Reasoning candidates per sample; the verifier picks the best. */
+    candidates: z.number().int().min(1).max(16).default(1),
+    /** Trace length bounds (characters) for the QA rules. */
+    minTraceChars: z.number().int().nonnegative().default(40),
+    maxTraceChars: z.number().int().positive().default(32000),
+    /** Use the judge role in the QA filter when it is configured. */
+    judge: z.boolean().default(true),
+  })
+  .strict();
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+/** An endpoint after resolution: what activities use. Holds the env var name of the key, never the key. */
+export const ResolvedEndpointSchema = z.object({
+  role: RoleSchema,
+  baseUrl: z.string(),
+  model: z.string(),
+  apiKeyEnv: z.string().optional(),
+  rpm: z.number().optional(),
+  concurrency: z.number().int().positive().default(16),
+  timeoutMs: z.number().int().positive().default(120_000),
+  temperature: z.number().optional(),
+  maxTokens: z.number().int().optional(),
+  price: PriceSchema.optional(),
+});
+export type ResolvedEndpoint = z.infer<typeof ResolvedEndpointSchema>;

@@ -1,0 +1,116 @@
+import {
+  ActivityFailure, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation,
+  proxyActivities, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { SA } from '../schemas/search-attributes.ts';
+import { CPU_QUEUE, llmQueue } from '../schemas/queues.ts';
+import type { Stage, Status } from '../schemas/sample.ts';
+import type { FormalResult, LifecycleInput, QaResult, RouteResult, SampleOutcome, TraceResult } from '../schemas/workflow.ts';
+import { sampleFinished } from './signals.ts';
+
+const cpu = proxyActivities<Activities>({
+  taskQueue: CPU_QUEUE,
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SampleRejected', 'ValidationError'] },
+});
+
+/** LLM stages run on their role's queue, where the server enforces the endpoint's rate limit. */
+function llm(role: 'router' | 'formalizer' | 'reasoner' | 'judge') {
+  return proxyActivities<Activities>({
+    taskQueue: llmQueue(role),
+    startToCloseTimeout: '10 minutes',
+    scheduleToCloseTimeout: '2 hours', // a queue nobody serves must fail visibly, not hang forever
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['LlmRejected'] },
+  });
+}
+
+/** The stage's own words when an activity fails for good: its ApplicationFailure message, one line. */
+function failureReason(err: unknown): { code: string; message: string } {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure) return { code: e.type ?? 'activity_failed', message: e.message.split('\n')[0]! };
+  return { code: 'activity_failed', message: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+}
+
+/**
+ * One sample's life: route → formalize → reason → QA → record. Ends done, rejected (a stage said no, with reason)
+ * or quarantined (an error, with reason), and tells the build it is finished.
+ */
+export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutcome> {
+  const { run, ref, endpoints } = input;
+  let stage: Stage = 'route';
+  let status: Status = 'done';
+  let reason: { code: string; message: string } | null = null;
+  let route: RouteResult | null = null;
+  let formal: FormalResult | null = null;
+  let trace: TraceResult | null = null;
+  let qa: QaResult | null = null;
+  const enter = (s: Stage) => {
+    stage = s;
+    upsertSearchAttributes([{ key: SA.stage, value: s }]);
+  };
+
+  try {
+    enter('route');
+    route = await cpu.routeSample({ run, ref });
+    if (route.quarantine) {
+      status = 'quarantined';
+      reason = route.quarantine;
+      stage = 'ingest';
+    } else {
+      if (route.needsClassifier) route = await llm('router').classifyModality({ run, ref, endpoint: endpoints.router ?? null, route });
+      if (route.kind) upsertSearchAttributes([{ key: SA.modality, value: route.kind }]);
+      if (route.reject) {
+        status = 'rejected';
+        reason = route.reject;
+      } else {
+        enter('formalize');
+        formal = route.exact
+          ? await cpu.formalizeExact({ run, ref })
+          : await llm('formalizer').formalize({ run, ref, route, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
+        if (!formal.valid) {
+          status = 'quarantined';
+          reason = { code: 'formal_invalid', message: formal.error ?? 'formal description failed validation' };
+        } else {
+          enter('reason');
+          trace = route.exact
+            ? await cpu.reasonExact({ run, ref })
+            : await llm('reasoner').reason({ run, ref, formalKey: formal.formalKey!, endpoint: endpoints.reasoner!, judge: endpoints.judge ?? null, candidates: input.config.candidates });
+          enter('qa');
+          qa = await cpu.qaRules({ run, ref, traceKey: trace.traceKey, config: input.config });
+          if (qa.accepted && !route.exact && input.config.judge && endpoints.judge) {
+            qa = await llm('judge').qaJudge({ run, ref, formalKey: formal.formalKey!, rules: qa, endpoint: endpoints.judge });
+          }
+          if (!qa.accepted) {
+            status = 'rejected';
+            reason = { code: qa.code ?? 'qa_rejected', message: qa.reason ?? 'rejected by the QA filter' };
+          }
+        }
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    status = 'quarantined';
+    reason = failureReason(err);
+  }
+
+  const finalStage = stage;
+  const outcome: SampleOutcome = { sampleId: ref.sampleId, status, stage: finalStage, kind: route?.kind ?? null, reason: reason ? `${reason.code}: ${reason.message}` : null };
+  // Recording and telling the parent must happen even if a cancel arrives now: the sample is finished.
+  await CancellationScope.nonCancellable(async () => {
+    await cpu.stageRecord({
+      run, ref, workflowId: workflowInfo().workflowId, status, stage: finalStage,
+      reasonCode: reason?.code ?? null, reason: reason?.message ?? null, route, formal, trace, qa,
+    });
+    upsertSearchAttributes([{ key: SA.stage, value: 'record' }, { key: SA.status, value: status }]);
+    try {
+      await getExternalWorkflowHandle(input.parentId).signal(sampleFinished, outcome);
+    } catch {
+      // The build already closed (cancelled or terminated): the record is in the shards, which is what counts.
+    }
+  });
+  return outcome;
+}
