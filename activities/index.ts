@@ -6,6 +6,7 @@ import { qaJudge, qaRules } from './qa/qa.ts';
 import { stageRecord } from './record/stage-record.ts';
 import { writeRunManifest } from './record/run-manifest.ts';
 import { commitShard } from './shards/commit.ts';
+import { createEvalActivities } from './eval/index.ts';
 
 type Bound<F> = F extends (home: string, input: infer I) => infer R ? (input: I) => R : never;
 const bind = <F extends (home: string, input: never) => unknown>(home: string, f: F) => ((input: never) => f(home, input)) as Bound<F>;
@@ -28,6 +29,7 @@ export function createActivities(home: string) {
     stageRecord: bind(home, stageRecord),
     writeRunManifest: bind(home, writeRunManifest),
     commitShard: bind(home, commitShard),
+    ...createEvalActivities(home),
   };
 }
 

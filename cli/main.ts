@@ -7,6 +7,12 @@ import { registerServerCommands } from './server.ts';
 import { registerSqlCommand } from './sql.ts';
 import { registerWorkerCommands } from './worker.ts';
 import { registerRewardsCommands } from './rewards.ts';
+import { registerExportCommand } from './export.ts';
+import { registerTrainCommands } from './train.ts';
+import { registerViewCommand } from './view.ts';
+import { registerEvalCommands } from './eval.ts';
+import { registerDemoCommand } from './demo.ts';
+import { registerNotebookCommand } from './notebook.ts';
 
 const program = new Command('r1ov')
   .description('R1-Onevision cross-modal formalization, rebuilt as a durable data platform on Temporal')
@@ -21,6 +27,12 @@ registerBuildCommand(program);
 registerControlCommands(program);
 registerSqlCommand(program);
 registerRewardsCommands(program);
+registerExportCommand(program);
+registerTrainCommands(program);
+registerViewCommand(program);
+registerEvalCommands(program);
+registerDemoCommand(program);
+registerNotebookCommand(program);
 
 function fail(code: number, message: string): never {
   const json = process.argv.includes('--json');

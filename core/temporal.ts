@@ -1,12 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
 import { readServerState } from '../infra/server.ts';
+import { UsageError } from './errors.ts';
 
 export interface TemporalTarget { address: string; namespace: string; uiUrl: string | null }
 
-/** Where to find Temporal: `TEMPORAL_ADDRESS`, else the embedded server recorded in the home, else localhost:7233. */
+/** Where to find Temporal: `TEMPORAL_ADDRESS`, else the embedded server recorded in the home. */
 export function temporalTarget(home: string): TemporalTarget {
   const state = readServerState(home);
-  const address = process.env.TEMPORAL_ADDRESS ?? state?.address ?? '127.0.0.1:7233';
+  // No silent fallback to a default port: a worker of one home must never serve another home's server.
+  if (!process.env.TEMPORAL_ADDRESS && !state) {
+    throw new UsageError(`no Temporal server for home ${home}: run \`r1ov server start\` (or \`r1ov up\`), or set TEMPORAL_ADDRESS`);
+  }
+  const address = process.env.TEMPORAL_ADDRESS ?? state!.address;
   const namespace = process.env.TEMPORAL_NAMESPACE ?? state?.namespace ?? 'default';
   return { address, namespace, uiUrl: process.env.TEMPORAL_UI_URL ?? state?.uiUrl ?? null };
 }

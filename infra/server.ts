@@ -91,9 +91,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerState> {
     '--namespace', namespace,
     '--log-format', 'json', '--log-level', 'warn',
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
-    // Sample workflows are short and many: let the history cache and visibility keep up on a small machine.
+    // Many short sample workflows: WAL journaling keeps SQLite writes from serialising on fsync.
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
     '--dynamic-config-value', 'frontend.namespaceRPS=100000',
-    '--dynamic-config-value', 'frontend.namespaceCount=10000',
   ];
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   const fd = openSync(log, 'a');

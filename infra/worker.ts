@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { writeFileAtomic } from '../core/blobs.ts';
 import { resolveEndpoint } from '../core/endpoints.ts';
@@ -56,7 +56,7 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
   const queues = opts.queues?.length ? opts.queues : [...ALL_QUEUES];
   for (const q of queues) if (!ALL_QUEUES.includes(q)) throw new UsageError(`--queues: unknown task queue ${q} (known: ${ALL_QUEUES.join(', ')})`);
   if (!runtimeInstalled) {
-    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+    Runtime.install({ logger: new DefaultLogger((process.env.R1OV_LOG_LEVEL ?? 'WARN') as LogLevel), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
     runtimeInstalled = true;
   }
   const target = temporalTarget(opts.home);

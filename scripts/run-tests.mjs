@@ -14,5 +14,13 @@ function walk(dir) {
 const filters = process.argv.slice(2);
 const files = walk('test').sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 const concurrency = process.env.R1OV_TEST_CONCURRENCY ?? '1';
+// The whole suite also typechecks: a type error fails the run like a failing test.
+if (filters.length === 0) {
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit'], { stdio: 'inherit' });
+  if (tsc.status !== 0) {
+    console.error('typecheck failed');
+    process.exit(tsc.status ?? 1);
+  }
+}
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

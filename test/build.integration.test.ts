@@ -22,8 +22,8 @@ let configFile: string;
 let slowConfigFile: string;
 
 type SqlOut = { columns: string[]; rows: Array<Record<string, unknown>> };
-const sql = (q: string) => cluster.cliJson<SqlOut>(['sql', q]).rows;
-const counts = (run: string) => Object.fromEntries(sql(`select status, count(*) as n from samples where run = '${run}' group by 1`).map((r) => [r.status, r.n]));
+const sql = async (q: string) => (await cluster.cliJson<SqlOut>(['sql', q])).rows;
+const counts = async (run: string) => Object.fromEntries((await sql(`select status, count(*) as n from samples where run = '${run}' group by 1`)).map((r) => [r.status, r.n]));
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'r1ov-src-'));
@@ -52,34 +52,34 @@ describe('build of a LLaVA-OneVision source', () => {
 
   test('builds to completion with exactly the expected counts; bad rows quarantined with reasons', async () => {
     await cluster.startWorker();
-    const out = cluster.cliJson<{ status: string; progress: { counts: Record<string, number> } }>(['build', '--source', src, '--run', 'full', '--config', configFile, '--wait']);
+    const out = await cluster.cliJson<{ status: string; progress: { counts: Record<string, number> } }>(['build', '--source', src, '--run', 'full', '--config', configFile, '--wait']);
     assert.equal(out.status, 'COMPLETED');
-    const c = counts('full');
+    const c = (await counts('full'));
     assert.deepEqual(c, { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
     assert.deepEqual(out.progress.counts, { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
-    const q = Object.fromEntries(sql(`select reason_code, count(*) as n from quarantine where run = 'full' group by 1`).map((r) => [r.reason_code, r.n]));
+    const q = Object.fromEntries((await sql(`select reason_code, count(*) as n from quarantine where run = 'full' group by 1`)).map((r) => [r.reason_code, r.n]));
     assert.deepEqual(q, expected.quarantineCodes);
-    const rj = Object.fromEntries(sql(`select reason_code, count(*) as n from rejected where run = 'full' group by 1`).map((r) => [r.reason_code, r.n]));
+    const rj = Object.fromEntries((await sql(`select reason_code, count(*) as n from rejected where run = 'full' group by 1`)).map((r) => [r.reason_code, r.n]));
     assert.deepEqual(rj, expected.rejectCodes);
-    for (const row of sql(`select reason from quarantine where run = 'full'`)) assert.ok(String(row.reason).length > 5);
+    for (const row of (await sql(`select reason from quarantine where run = 'full'`))) assert.ok(String(row.reason).length > 5);
     // Multi-turn rows became one sample per exchange; every done sample has an image, a formal text and a trace.
-    assert.ok(sql(`select count(*) as n from samples where run = 'full' and sample_id like '%#1'`)[0]!.n as number > 0);
-    assert.equal(sql(`select count(*) as n from records where run = 'full' and (image_key is null or formal_text is null or trace is null)`)[0]!.n, 0);
+    assert.ok((await sql(`select count(*) as n from samples where run = 'full' and sample_id like '%#1'`))[0]!.n as number > 0);
+    assert.equal((await sql(`select count(*) as n from records where run = 'full' and (image_key is null or formal_text is null or trace is null)`))[0]!.n, 0);
     // The subsets came through, and the unknown one went through the classifier.
-    const bySubset = sql(`select subset, route_by from samples where run = 'full' and status = 'done' group by all`);
+    const bySubset = (await sql(`select subset, route_by from samples where run = 'full' and status = 'done' group by all`));
     assert.ok(bySubset.some((r) => r.subset === 'mystery_set' && r.route_by === 'classifier'));
     assert.equal(new Set(bySubset.map((r) => r.subset)).size, 5);
   });
 
-  test('llm_calls has a row per call the endpoint saw', () => {
-    const rows = sql(`select count(*) as n, sum(tokens_in) as t from llm_calls where run = 'full' and not cache_hit`);
+  test('llm_calls has a row per call the endpoint saw', async () => {
+    const rows = (await sql(`select count(*) as n, sum(tokens_in) as t from llm_calls where run = 'full' and not cache_hit`));
     assert.equal(rows[0]!.n, fake.calls.filter((c) => c.path.endsWith('/chat/completions')).length);
   });
 
-  test('--subset and --limit narrow a build', () => {
-    const out = cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'subset', '--config', configFile, '--subset', 'geo3k', '--limit', '12', '--wait']);
+  test('--subset and --limit narrow a build', async () => {
+    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'subset', '--config', configFile, '--subset', 'geo3k', '--limit', '12', '--wait']);
     assert.equal(out.status, 'COMPLETED');
-    const rows = sql(`select subset, count(*) as n from samples where run = 'subset' group by 1`);
+    const rows = (await sql(`select subset, count(*) as n from samples where run = 'subset' group by 1`));
     assert.deepEqual(rows, [{ subset: 'geo3k', n: 12 }]);
   });
 
@@ -120,88 +120,88 @@ describe('durability', () => {
   test('SIGKILL of the worker mid-build, then a new worker: same counts, no duplicates', async () => {
     for (const w of cluster.workers) w.kill('SIGKILL');
     const worker = await cluster.startWorker();
-    const start = cluster.cli(['build', '--source', src, '--run', 'killed', '--config', slowConfigFile]);
+    const start = await cluster.cli(['build', '--source', src, '--run', 'killed', '--config', slowConfigFile]);
     assert.equal(start.status, 0, start.stderr);
-    await eventually('some samples finished', () => {
-      const p = cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'killed']);
+    await eventually('some samples finished', async () => {
+      const p = await cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'killed']);
       return (p.progress?.finished ?? 0) >= 15;
     });
     worker.kill('SIGKILL');
     await exited(worker);
     await cluster.startWorker();
-    const out = cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'killed', '--config', slowConfigFile, '--wait']);
+    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'killed', '--config', slowConfigFile, '--wait']);
     assert.equal(out.status, 'COMPLETED');
-    assert.deepEqual(counts('killed'), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
-    const dup = sql(`select count(*) - count(distinct sample_id) as d from samples where run = 'killed'`);
+    assert.deepEqual((await counts('killed')), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
+    const dup = (await sql(`select count(*) - count(distinct sample_id) as d from samples where run = 'killed'`));
     assert.equal(dup[0]!.d, 0);
   });
 
   test('stopping and restarting the dev server mid-build: same counts', async () => {
-    const start = cluster.cli(['build', '--source', src, '--run', 'restarted', '--config', slowConfigFile]);
+    const start = await cluster.cli(['build', '--source', src, '--run', 'restarted', '--config', slowConfigFile]);
     assert.equal(start.status, 0, start.stderr);
-    await eventually('some samples finished', () => (cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'restarted']).progress?.finished ?? 0) >= 15);
+    await eventually('some samples finished', async () => ((await cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'restarted'])).progress?.finished ?? 0) >= 15);
     for (const w of cluster.workers) w.kill('SIGKILL');
     await cluster.restartServer();
     await cluster.startWorker();
-    const out = cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'restarted', '--config', slowConfigFile, '--wait']);
+    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'restarted', '--config', slowConfigFile, '--wait']);
     assert.equal(out.status, 'COMPLETED');
-    assert.deepEqual(counts('restarted'), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
+    assert.deepEqual((await counts('restarted')), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
   });
 });
 
 describe('control', () => {
   test('pause stops new samples within one window; resume finishes the build', async () => {
-    assert.equal(cluster.cli(['build', '--source', src, '--run', 'paused', '--config', slowConfigFile]).status, 0);
-    await eventually('started', () => (cluster.cliJson<{ progress: { ingested: number } | null }>(['status', 'paused']).progress?.ingested ?? 0) > 0);
-    assert.equal(cluster.cli(['pause', 'paused']).status, 0);
+    assert.equal((await cluster.cli(['build', '--source', src, '--run', 'paused', '--config', slowConfigFile])).status, 0);
+    await eventually('started', async () => ((await cluster.cliJson<{ progress: { ingested: number } | null }>(['status', 'paused'])).progress?.ingested ?? 0) > 0);
+    assert.equal((await cluster.cli(['pause', 'paused'])).status, 0);
     type P = { progress: { ingested: number; inFlight: number; paused: boolean } };
-    const atPause = cluster.cliJson<P>(['status', 'paused']).progress;
+    const atPause = (await cluster.cliJson<P>(['status', 'paused'])).progress;
     assert.equal(atPause.paused, true);
-    const drained = await eventually('in-flight samples drained', () => {
-      const p = cluster.cliJson<P>(['status', 'paused']).progress;
+    const drained = await eventually('in-flight samples drained', async () => {
+      const p = (await cluster.cliJson<P>(['status', 'paused'])).progress;
       return p.inFlight === 0 ? p : undefined;
     });
     assert.ok(drained.ingested - atPause.ingested <= 10, `started ${drained.ingested - atPause.ingested} samples after pause (window 10)`);
     // Still paused: nothing new starts while we look again.
-    const again = cluster.cliJson<P>(['status', 'paused']).progress;
+    const again = (await cluster.cliJson<P>(['status', 'paused'])).progress;
     assert.equal(again.ingested, drained.ingested);
-    assert.equal(cluster.cli(['resume', 'paused']).status, 0);
-    const out = cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'paused', '--config', slowConfigFile, '--wait']);
+    assert.equal((await cluster.cli(['resume', 'paused'])).status, 0);
+    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'paused', '--config', slowConfigFile, '--wait']);
     assert.equal(out.status, 'COMPLETED');
-    assert.deepEqual(counts('paused'), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
+    assert.deepEqual((await counts('paused')), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
   });
 
   test('cancel ends the run cleanly and its partial shards stay queryable', async () => {
-    assert.equal(cluster.cli(['build', '--source', src, '--run', 'cancelled', '--config', slowConfigFile]).status, 0);
-    await eventually('some finished', () => (cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'cancelled']).progress?.finished ?? 0) >= 10);
-    assert.equal(cluster.cli(['cancel', 'cancelled']).status, 0);
-    const st = await eventually('cancelled', () => {
-      const s = cluster.cliJson<{ status: string }>(['status', 'cancelled']);
+    assert.equal((await cluster.cli(['build', '--source', src, '--run', 'cancelled', '--config', slowConfigFile])).status, 0);
+    await eventually('some finished', async () => ((await cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'cancelled'])).progress?.finished ?? 0) >= 10);
+    assert.equal((await cluster.cli(['cancel', 'cancelled'])).status, 0);
+    const st = await eventually('cancelled', async () => {
+      const s = await cluster.cliJson<{ status: string }>(['status', 'cancelled']);
       return s.status === 'CANCELLED' ? s : undefined;
     });
     assert.equal(st.status, 'CANCELLED');
-    const n = sql(`select count(*) as n from samples where run = 'cancelled'`)[0]!.n as number;
+    const n = (await sql(`select count(*) as n from samples where run = 'cancelled'`))[0]!.n as number;
     assert.ok(n >= 10 && n < expected.total, `partial shard rows: ${n}`);
-    assert.deepEqual(sql(`select status from runs where run = 'cancelled'`), [{ status: 'cancelled' }]);
+    assert.deepEqual((await sql(`select status from runs where run = 'cancelled'`)), [{ status: 'cancelled' }]);
   });
 });
 
 describe('bad usage', () => {
-  test('a missing source exits 2 with one line naming it', () => {
-    const r = cluster.cli(['build', '--source', '/nonexistent/x.parquet', '--run', 'x']);
+  test('a missing source exits 2 with one line naming it', async () => {
+    const r = await cluster.cli(['build', '--source', '/nonexistent/x.parquet', '--run', 'x']);
     assert.equal(r.status, 2);
     assert.match(r.stderr.trim(), /^r1ov: source \/nonexistent\/x\.parquet: no such file/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
-  test('a parquet build without endpoints exits 2 naming the role', () => {
+  test('a parquet build without endpoints exits 2 naming the role', async () => {
     const env = { OPENAI_BASE_URL: '', R1OV_MODEL: '' };
-    const r = cluster.cli(['build', '--source', src, '--run', 'noroles'], { env });
+    const r = await cluster.cli(['build', '--source', src, '--run', 'noroles'], { env });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /no endpoint for the formalizer role/);
   });
-  test('r1ov sql refuses writes', () => {
+  test('r1ov sql refuses writes', async () => {
     for (const q of [`COPY (select 1) TO '/tmp/x.csv'`, 'CREATE TABLE t (x int)', 'INSERT INTO t VALUES (1)', `ATTACH '/tmp/x.db'`]) {
-      const r = cluster.cli(['sql', q]);
+      const r = await cluster.cli(['sql', q]);
       assert.equal(r.status, 2, q);
       assert.match(r.stderr, /read-only/);
     }

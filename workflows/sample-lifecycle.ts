@@ -1,19 +1,26 @@
 import {
   ActivityFailure, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation,
-  proxyActivities, upsertSearchAttributes, workflowInfo,
+  proxyActivities, proxyLocalActivities, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { SA } from '../schemas/search-attributes.ts';
-import { CPU_QUEUE, llmQueue } from '../schemas/queues.ts';
+import { llmQueue } from '../schemas/queues.ts';
 import type { Stage, Status } from '../schemas/sample.ts';
 import type { FormalResult, LifecycleInput, QaResult, RouteResult, SampleOutcome, TraceResult } from '../schemas/workflow.ts';
 import { sampleFinished } from './signals.ts';
 
-const cpu = proxyActivities<Activities>({
-  taskQueue: CPU_QUEUE,
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+/**
+ * CPU stages are local activities: they run beside the workflow on the r1ov-cpu worker, recorded as markers,
+ * which saves the server a task dispatch per stage (most of the per-sample cost on a small machine).
+ */
+const cpu = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SampleRejected', 'ValidationError'] },
+});
+/** Recording must eventually succeed (it is idempotent and tolerates missing inputs), so it retries without limit. */
+const recorder = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
 /** LLM stages run on their role's queue, where the server enforces the endpoint's rate limit. */
@@ -101,7 +108,7 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
   const outcome: SampleOutcome = { sampleId: ref.sampleId, status, stage: finalStage, kind: route?.kind ?? null, reason: reason ? `${reason.code}: ${reason.message}` : null };
   // Recording and telling the parent must happen even if a cancel arrives now: the sample is finished.
   await CancellationScope.nonCancellable(async () => {
-    await cpu.stageRecord({
+    await recorder.stageRecord({
       run, ref, workflowId: workflowInfo().workflowId, status, stage: finalStage,
       reasonCode: reason?.code ?? null, reason: reason?.message ?? null, route, formal, trace, qa,
     });

@@ -138,10 +138,10 @@ async function recognizeEmbedded(png: Buffer): Promise<OcrLine[]> {
   const lines: OcrLine[] = [];
   for (const li of lineImages) {
     const resized = await li.image.resize({ height: REC_HEIGHT });
-    const output = await engine.recognition.runModel({ modelData: engine.recognition.imageToInput(resized, {}) });
-    const decoded = engine.recognition.decodeText(output)[0];
+    const decoded = await recognizeChunks(engine.recognition, resized);
+    if (!decoded) continue;
     // NFKC: the Chinese dictionary emits full-width punctuation (，：) for Latin text.
-    const text = decoded?.text.normalize('NFKC').trim() ?? '';
+    const text = decoded.text.normalize('NFKC').trim();
     if (!text || !(decoded.mean >= engine.options.minConfidence)) continue;
     const xs = li.box.map((p) => p[0]);
     const ys = li.box.map((p) => p[1]);
@@ -153,6 +153,64 @@ async function recognizeEmbedded(png: Buffer): Promise<OcrLine[]> {
     });
   }
   return readingOrder(lines);
+}
+
+/** Crops wider than this are split at blank gaps: the recogniser's cost grows faster than linearly with width. */
+const CHUNK_WIDTH = 640;
+/** A gap at least this wide (in the 48-px-high crop) is a word space. */
+const SPACE_WIDTH = 10;
+
+/**
+ * Recognises a line crop, splitting long crops at inter-word gaps (columns of uniform colour) so each
+ * piece stays under CHUNK_WIDTH; a crop with no usable gap is recognised whole.
+ */
+async function recognizeChunks(rec: RecognitionModel, img: RawImage): Promise<{ text: string; mean: number } | undefined> {
+  const pieces: { x0: number; x1: number; space: boolean }[] = [];
+  const { width: w, height: h, data } = img;
+  const uniform = new Uint8Array(w);
+  for (let x = 0; x < w; x++) {
+    let lo = 255, hi = 0;
+    for (let y = 0; y < h; y++) {
+      const i = (y * w + x) * 4;
+      const l = (data[i] * 3 + data[i + 1] * 6 + data[i + 2]) / 10;
+      if (l < lo) lo = l;
+      if (l > hi) hi = l;
+    }
+    uniform[x] = hi - lo < 24 ? 1 : 0;
+  }
+  let start = 0;
+  let space = false;
+  while (w - start > CHUNK_WIDTH) {
+    // The widest run of uniform columns in the last 40 % of the window.
+    let best = -1, bestLen = 0;
+    for (let x = start + Math.floor(CHUNK_WIDTH * 0.6); x < start + CHUNK_WIDTH; ) {
+      if (!uniform[x]) { x++; continue; }
+      let e = x;
+      while (e < w && uniform[e]) e++;
+      if (e - x > bestLen) { bestLen = e - x; best = x; }
+      x = e;
+    }
+    if (best < 0 || bestLen < 3) break;
+    pieces.push({ x0: start, x1: best + (bestLen >> 1), space });
+    space = bestLen >= SPACE_WIDTH;
+    start = best + (bestLen >> 1);
+  }
+  pieces.push({ x0: start, x1: w, space });
+  let text = '';
+  let weighted = 0;
+  let count = 0;
+  for (const p of pieces) {
+    const cw = p.x1 - p.x0;
+    const sub = new Uint8Array(cw * h * 4);
+    for (let y = 0; y < h; y++) sub.set(data.subarray((y * w + p.x0) * 4, (y * w + p.x1) * 4), y * cw * 4);
+    const out = await rec.runModel({ modelData: rec.imageToInput({ data: sub, width: cw, height: h } as RawImage, {}) });
+    const d = rec.decodeText(out)[0];
+    if (!d?.text) continue;
+    text += (text && p.space ? ' ' : '') + d.text;
+    weighted += d.mean * d.text.length;
+    count += d.text.length;
+  }
+  return count ? { text, mean: weighted / count } : undefined;
 }
 
 /**

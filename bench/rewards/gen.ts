@@ -56,6 +56,15 @@ export function generatePairs(n: number, seed = 20250101): BenchPair[] {
     () => { const m = int(2, 9); const c = int(1, 9); return { category: 'equation', gold: `y = ${m}x + ${c}`, right: [`y=${m}x+${c}`, `y = ${c} + ${m}x`], wrong: [`y = ${m}x - ${c}`] }; },
     () => { const m = int(1, 9); const e = int(2, 5); return { category: 'scientific', gold: `${m * 10 ** e}`, right: [`${m} \\times 10^{${e}}`, `${m}\\times10^${e}`], wrong: [`${m} \\times 10^{${e + 1}}`] }; },
     () => { const l = pick(['A', 'B', 'C', 'D']); const o = pick(['A', 'B', 'C', 'D'].filter((x) => x !== l)); return { category: 'choice', gold: l, right: [l, `(${l})`, `\\text{${l}}`], wrong: [o, `(${o})`] }; },
+    // Harder forms, where verifiers tend to differ.
+    () => { const p = int(1, 9); const q = pick([2, 3, 4, 5, 7]); return { category: 'braceless', gold: `\\frac{${p}}{${q}}`, right: [`\\frac${p}${q}`, `\\tfrac{${p}}{${q}}`], wrong: [`\\frac${q}${p + q}`] }; },
+    () => { const m = int(1, 9); const e = int(2, 6); return { category: 'e-notation', gold: `${m * 10 ** e}`, right: [`${m}e${e}`, `${m}E${e}`], wrong: [`${m}e${e + 1}`] }; },
+    () => { const a = pick(['Yes', 'No']); return { category: 'text', gold: a, right: [a.toLowerCase(), `\\text{${a}}`], wrong: [a === 'Yes' ? 'No' : 'Yes'] }; },
+    () => { const l = pick(['A', 'B', 'C']); const o = l === 'A' ? 'C' : 'A'; return { category: 'hedge', gold: l, right: [`\\text{Option ${l}}`, `${l}.`], wrong: [`${l} \\text{ or } ${o}`, `${o}`] }; },
+    () => { const a = int(1, 9); const b = int(1, 9); return { category: 'system', gold: `(${a}, ${b})`, right: [`x=${a}, y=${b}`], wrong: [`x=${b + 10}, y=${a}`] }; },
+    () => { const k = int(1, 8); const v = (k / 3); return { category: 'rounding', gold: `\\frac{${k}}{3}`, right: [v.toFixed(6), `\\frac{${2 * k}}{6}`], wrong: [v.toFixed(2), v.toFixed(3)] }; },
+    () => { const a = int(2, 9); return { category: 'neg-frac', gold: `-\\frac{1}{${a}}`, right: [`\\frac{-1}{${a}}`, `-1/${a}`, `-\\dfrac{1}{${a}}`], wrong: [`\\frac{1}{${a}}`] }; },
+    () => { const a = int(2, 20); return { category: 'pm', gold: `\\pm ${a}`, right: [`${a}, -${a}`, `\\{-${a}, ${a}\\}`], wrong: [`${a}`] }; },
   ];
 
   const reasoning = [

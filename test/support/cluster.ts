@@ -37,8 +37,9 @@ export interface Cluster {
   env: NodeJS.ProcessEnv;
   workers: ChildProcess[];
   startWorker(args?: string[], extraEnv?: NodeJS.ProcessEnv): Promise<ChildProcess>;
-  cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): { status: number; stdout: string; stderr: string };
-  cliJson<T = unknown>(args: string[], opts?: { env?: NodeJS.ProcessEnv }): T;
+  /** Run the CLI as a subprocess without blocking this process (tests host the fake model server in-process). */
+  cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<{ status: number; stdout: string; stderr: string }>;
+  cliJson<T = unknown>(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<T>;
   restartServer(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -70,11 +71,19 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv } = {}): Prom
       return child;
     },
     cli(args, o = {}) {
-      const r = spawnSync(process.execPath, [bin, ...args], { env: { ...env, ...o.env }, encoding: 'utf8', input: o.input, maxBuffer: 64 << 20 });
-      return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+      return new Promise((res, rej) => {
+        const child = spawn(process.execPath, [bin, ...args], { env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (d) => (stdout += d));
+        child.stderr!.on('data', (d) => (stderr += d));
+        child.on('error', rej);
+        child.on('close', (code) => res({ status: code ?? -1, stdout, stderr }));
+        child.stdin!.end(o.input ?? '');
+      });
     },
-    cliJson(args, o = {}) {
-      const r = c.cli([...args, '--json'], o);
+    async cliJson(args, o = {}) {
+      const r = await c.cli([...args, '--json'], o);
       if (r.status !== 0) throw new Error(`r1ov ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-1500)}`);
       return JSON.parse(r.stdout);
     },
