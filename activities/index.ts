@@ -6,7 +6,9 @@ import { qaJudge, qaRules } from './qa/qa.ts';
 import { stageRecord } from './record/stage-record.ts';
 import { writeRunManifest } from './record/run-manifest.ts';
 import { commitShard } from './shards/commit.ts';
+import { scoreFidelity } from './fidelity/index.ts';
 import { createEvalActivities } from './eval/index.ts';
+import { runTrainerStage } from './train/run-trainer.ts';
 
 type Bound<F> = F extends (home: string, input: infer I) => infer R ? (input: I) => R : never;
 const bind = <F extends (home: string, input: never) => unknown>(home: string, f: F) => ((input: never) => f(home, input)) as Bound<F>;
@@ -29,7 +31,9 @@ export function createActivities(home: string) {
     stageRecord: bind(home, stageRecord),
     writeRunManifest: bind(home, writeRunManifest),
     commitShard: bind(home, commitShard),
+    scoreFidelity: bind(home, scoreFidelity),
     ...createEvalActivities(home),
+    runTrainerStage: bind(home, runTrainerStage),
   };
 }
 

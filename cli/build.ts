@@ -20,6 +20,8 @@ export interface BuildRequest {
   limit?: number;
   subset?: string[];
   config?: string;
+  /** Synthetic sources: also score the model formalizer against the exact specs (issue 5). */
+  fidelity?: boolean;
 }
 
 /** Validate a build request and turn it into the workflow's input (endpoints resolved, no secrets). */
@@ -27,8 +29,12 @@ export async function prepareBuild(req: BuildRequest): Promise<BuildInput> {
   if (!RUN_NAME_RE.test(req.run)) throw new UsageError(`--run ${JSON.stringify(req.run)}: use letters, digits, '.', '_' or '-' (≤ 100 characters)`);
   const config = loadRunConfig(req.config);
   const synthetic = parseSyntheticSource(req.source);
+  if (req.fidelity) {
+    if (!synthetic) throw new UsageError('--fidelity needs a synthetic source (synthetic:N): fidelity is measured against exact specs');
+    config.fidelity = true;
+  }
   if (!synthetic) await listParquetFiles(req.source, req.subset); // fails fast with a one-line reason
-  const endpoints = synthetic ? resolveEndpoints(config, [], ['router', 'formalizer', 'reasoner', 'judge']) : resolveEndpoints(config, ['formalizer', 'reasoner'], ['router', 'judge']);
+  const endpoints = synthetic ? resolveEndpoints(config, config.fidelity ? ['formalizer'] : [], config.fidelity ? ['router', 'reasoner', 'judge'] : ['router', 'formalizer', 'reasoner', 'judge']) : resolveEndpoints(config, ['formalizer', 'reasoner'], ['router', 'judge']);
   return { run: req.run, source: synthetic ? req.source : (await import('node:path')).resolve(req.source), subsets: req.subset, limit: req.limit, config, endpoints };
 }
 
@@ -113,9 +119,10 @@ export function registerBuildCommand(program: Command): void {
     .option('--subset <names...>', 'only these subsets')
     .option('--config <file>', 'run config (JSON or YAML)')
     .option('--wait', 'wait for the build to finish, with a progress bar')
-    .action(async (o: { source: string; run: string; limit?: number; subset?: string[]; config?: string; wait?: boolean }, cmd: Command) => {
+    .option('--fidelity', 'synthetic sources: also run the model formalizer and score it against the exact specs (view `fidelity`)')
+    .action(async (o: { source: string; run: string; limit?: number; subset?: string[]; config?: string; wait?: boolean; fidelity?: boolean }, cmd: Command) => {
       const { home, json } = globals(cmd);
-      const input = await prepareBuild({ source: o.source, run: o.run, limit: o.limit, subset: o.subset, config: o.config });
+      const input = await prepareBuild({ source: o.source, run: o.run, limit: o.limit, subset: o.subset, config: o.config, fidelity: o.fidelity });
       const { client, target, close } = await connectClient(home);
       try {
         const { handle, started } = await startOrAttach(client, input);

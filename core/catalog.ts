@@ -6,6 +6,7 @@ import { paths } from './home.ts';
 import { RECORD_COLUMNS } from '../schemas/sample.ts';
 import { LLM_CALL_COLUMNS } from '../schemas/llm-columns.ts';
 import { EVAL_ITEM_COLUMNS } from '../schemas/eval.ts';
+import { FIDELITY_COLUMNS } from '../schemas/fidelity.ts';
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const emptyTable = (cols: Record<string, string>) =>
@@ -50,7 +51,17 @@ export function catalogViewsSql(home: string): string[] {
            FROM samples GROUP BY run) c USING (run)`
       : `SELECT NULL::VARCHAR AS run, NULL::VARCHAR AS source, NULL::VARCHAR AS status, NULL::VARCHAR AS started_at, NULL::VARCHAR AS updated_at, 0::BIGINT AS samples, 0::BIGINT AS done, 0::BIGINT AS rejected, 0::BIGINT AS quarantined WHERE false`}`,
     ...evalViewsSql(runs),
+    fidelityViewSql(runs),
   ];
+}
+
+/** `fidelity` (issue 5): one row per run, sample and metric (the latest), from runs/<run>/fidelity/*.parquet. */
+function fidelityViewSql(runs: string): string {
+  const glob = sqlString(join(runs, '*', 'fidelity', '*.parquet'));
+  return `CREATE OR REPLACE VIEW fidelity AS ${anyFile(runs, 'fidelity', '.parquet')
+    ? `SELECT ${Object.keys(FIDELITY_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM read_parquet(${glob}, union_by_name = true)
+       QUALIFY row_number() OVER (PARTITION BY run, sample_id, metric ORDER BY created_at DESC) = 1`
+    : emptyTable(FIDELITY_COLUMNS)}`;
 }
 
 /** Evaluation views (issue 6): `eval_items` (one row per run and item, the latest verdict) and `eval_runs`. */

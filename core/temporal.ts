@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { readServerState } from '../infra/server.ts';
+import { dataConverterFromEnv } from './codec.ts';
 import { UsageError } from './errors.ts';
 
 export interface TemporalTarget { address: string; namespace: string; uiUrl: string | null }
@@ -16,15 +18,38 @@ export function temporalTarget(home: string): TemporalTarget {
   return { address, namespace, uiUrl: process.env.TEMPORAL_UI_URL ?? state?.uiUrl ?? null };
 }
 
+/**
+ * TLS / API key for a remote cluster such as Temporal Cloud (infra/deploy/temporal-cloud.md): `TEMPORAL_API_KEY`, or
+ * mTLS with `TEMPORAL_TLS_CERT` + `TEMPORAL_TLS_KEY` (PEM file paths; `TEMPORAL_TLS_CA`, `TEMPORAL_TLS_SERVER_NAME`
+ * optional). Empty for the embedded dev server. Shared by the client and the workers.
+ */
+export function connectionSecurityFromEnv(env: Record<string, string | undefined> = process.env): {
+  tls?: { clientCertPair?: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer; serverNameOverride?: string } | boolean;
+  apiKey?: string;
+} {
+  const cert = env.TEMPORAL_TLS_CERT, key = env.TEMPORAL_TLS_KEY;
+  if (Boolean(cert) !== Boolean(key)) throw new UsageError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
+  const tls = cert && key
+    ? {
+      clientCertPair: { crt: readFileSync(cert), key: readFileSync(key) },
+      ...(env.TEMPORAL_TLS_CA ? { serverRootCACertificate: readFileSync(env.TEMPORAL_TLS_CA) } : {}),
+      ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+    }
+    : env.TEMPORAL_API_KEY ? true : undefined;
+  return { ...(tls ? { tls } : {}), ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}) };
+}
+
 export async function connectClient(home: string): Promise<{ client: Client; target: TemporalTarget; close: () => Promise<void> }> {
   const target = temporalTarget(home);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: target.address, connectTimeout: 5_000 });
+    connection = await Connection.connect({ address: target.address, connectTimeout: 5_000, ...connectionSecurityFromEnv() });
   } catch (err) {
     throw new Error(`cannot reach Temporal at ${target.address} (${(err as Error).message}); start it with \`r1ov server start\``);
   }
-  return { client: new Client({ connection, namespace: target.namespace }), target, close: () => connection.close() };
+  // Payload encryption when R1OV_CODEC_KEYS is set (core/codec.ts): the same codec the workers use.
+  const dataConverter = dataConverterFromEnv();
+  return { client: new Client({ connection, namespace: target.namespace, ...(dataConverter ? { dataConverter } : {}) }), target, close: () => connection.close() };
 }
 
 /** Link to a workflow in the Web UI. */

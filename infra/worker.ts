@@ -8,7 +8,8 @@ import { writeFileAtomic } from '../core/blobs.ts';
 import { resolveEndpoint } from '../core/endpoints.ts';
 import { UsageError } from '../core/errors.ts';
 import { ensureDir, paths } from '../core/home.ts';
-import { temporalTarget } from '../core/temporal.ts';
+import { dataConverterFromEnv, FAILURE_CONVERTER_PATH } from '../core/codec.ts';
+import { connectionSecurityFromEnv, temporalTarget } from '../core/temporal.ts';
 import type { RunConfig } from '../schemas/config.ts';
 import { ALL_QUEUES, CPU_QUEUE, ROLE_NAMES, llmQueue } from '../schemas/queues.ts';
 
@@ -30,11 +31,13 @@ function sourceHash(): string {
 }
 
 /** Bundle the workflow code once per process, cached on disk by source hash (webpack takes seconds). */
-export async function workflowBundle(home: string): Promise<{ code: string }> {
-  const file = join(ensureDir(join(paths.cache(home), 'workflow-bundles')), `${sourceHash()}.js`);
+export async function workflowBundle(home: string, opts: { encodedFailures?: boolean } = {}): Promise<{ code: string }> {
+  const file = join(ensureDir(join(paths.cache(home), 'workflow-bundles')), `${sourceHash()}${opts.encodedFailures ? '-enc' : ''}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    // With payload encryption the workflow sandbox must encode failure messages too (core/codec.ts).
+    ...(opts.encodedFailures ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
     logger: { info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error, log() {} },
   });
   writeFileAtomic(file, code);
@@ -60,10 +63,12 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
     runtimeInstalled = true;
   }
   const target = temporalTarget(opts.home);
-  const connection = await NativeConnection.connect({ address: target.address });
+  const connection = await NativeConnection.connect({ address: target.address, ...connectionSecurityFromEnv() });
   const activities = createActivities(opts.home);
   const config = opts.config;
-  const bundle = queues.includes(CPU_QUEUE) ? await workflowBundle(opts.home) : undefined;
+  // Payload encryption when R1OV_CODEC_KEYS is set (core/codec.ts): every payload and failure this worker writes.
+  const dataConverter = dataConverterFromEnv();
+  const bundle = queues.includes(CPU_QUEUE) ? await workflowBundle(opts.home, { encodedFailures: Boolean(dataConverter) }) : undefined;
   const workers = await Promise.all(queues.map((taskQueue) => {
     const role = ROLE_NAMES.find((r) => llmQueue(r) === taskQueue);
     const endpoint = role && config ? resolveEndpoint(role, config) : role ? resolveEndpoint(role, { roles: {} } as RunConfig) : undefined;
@@ -72,6 +77,7 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
       namespace: target.namespace,
       taskQueue,
       activities,
+      ...(dataConverter ? { dataConverter } : {}),
       ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, maxCachedWorkflows: 2000, maxConcurrentWorkflowTaskExecutions: 100 } : {}),
       ...(taskQueue === CPU_QUEUE ? { maxConcurrentActivityTaskExecutions: 8 } : {}),
       ...(role ? {

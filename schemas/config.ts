@@ -52,6 +52,8 @@ export const RunConfigSchema = z
     maxTraceChars: z.number().int().positive().default(32000),
     /** Use the judge role in the QA filter when it is configured. */
     judge: z.boolean().default(true),
+    /** Synthetic sources: also run the model formalizer (and reasoner) on each image and score it against the exact spec. */
+    fidelity: z.boolean().default(false),
   })
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;

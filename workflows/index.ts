@@ -2,3 +2,4 @@
 export { buildDataset } from './build-dataset.ts';
 export { sampleLifecycle } from './sample-lifecycle.ts';
 export { evaluate } from './evaluate.ts';
+export { trainModel } from './train-model.ts';

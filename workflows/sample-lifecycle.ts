@@ -43,6 +43,25 @@ function failureReason(err: unknown): { code: string; message: string } {
 }
 
 /**
+ * Fidelity (--fidelity on a synthetic source): the model formalizer reads the same image, the reasoner answers from
+ * its formalization, and the scores against the exact spec are staged. A measurement only: it never changes the
+ * sample's outcome.
+ */
+async function measureFidelity(input: LifecycleInput, route: RouteResult): Promise<void> {
+  const { run, ref, endpoints } = input;
+  try {
+    const model = await llm('formalizer').formalize({ run, ref, route: { ...route, exact: false }, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
+    let finalAnswer: string | null = null;
+    if (model.valid && endpoints.reasoner) {
+      finalAnswer = (await llm('reasoner').reason({ run, ref, formalKey: model.formalKey!, endpoint: endpoints.reasoner, judge: null, candidates: 1 })).finalAnswer;
+    }
+    await cpu.scoreFidelity({ run, ref, model, finalAnswer, answered: !!endpoints.reasoner, modelName: endpoints.formalizer!.model });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+  }
+}
+
+/**
  * One sample's life: route → formalize → reason → QA → record. Ends done, rejected (a stage said no, with reason)
  * or quarantined (an error, with reason), and tells the build it is finished.
  */
@@ -78,6 +97,7 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
         formal = route.exact
           ? await cpu.formalizeExact({ run, ref })
           : await llm('formalizer').formalize({ run, ref, route, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
+        if (route.exact && formal.valid && input.config.fidelity && endpoints.formalizer) await measureFidelity(input, route);
         if (!formal.valid) {
           status = 'quarantined';
           reason = { code: 'formal_invalid', message: formal.error ?? 'formal description failed validation' };

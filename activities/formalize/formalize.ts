@@ -1,12 +1,17 @@
-import { z } from 'zod';
-import { putJsonBlob } from '../../core/blobs.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { putJsonBlob, writeFileAtomic } from '../../core/blobs.ts';
+import { ensureDir, paths } from '../../core/home.ts';
 import { loadPrompt } from '../../core/prompts.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
-import type { SampleRef } from '../../schemas/sample.ts';
+import type { Sample, SampleRef } from '../../schemas/sample.ts';
 import type { FormalResult, RouteResult } from '../../schemas/workflow.ts';
+import { detectorFromEnv, refineObjects } from '../grounding/index.ts';
 import { chat, StructuredOutputError } from '../llm/gateway.ts';
+import { readingOrder, recognizeText, type OcrLine } from '../ocr/index.ts';
 import { loadSample, sampleImage } from '../sample-io.ts';
-import { formalSpecFor, type FormalDoc } from './kinds.ts';
+import { formalSpecFor, type FormalDoc, type ValidateContext } from './kinds.ts';
 
 /** The formal description of a synthetic sample is its generating spec: exact by construction. */
 export async function formalizeExact(home: string, input: { run: string; ref: SampleRef }): Promise<FormalResult> {
@@ -17,8 +22,43 @@ export async function formalizeExact(home: string, input: { run: string; ref: Sa
 }
 
 /**
- * Cross-modal formalization through the formalizer role: ask for the kind's formal output, validate it, and re-ask
- * with the validator's error at most `maxRepairs` times; an output that never validates is reported invalid.
+ * The embedded OCR's lines for a stored image, cached by image key under $R1OV_HOME/cache/ocr (OCR costs seconds
+ * per megapixel and a retried activity, a repair or a second build must not pay it again, nor see other lines).
+ */
+export async function ocrLinesFor(home: string, imageKey: string, png: Buffer): Promise<OcrLine[]> {
+  const file = join(paths.cache(home), 'ocr', `${imageKey}.json`);
+  if (existsSync(file)) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as OcrLine[];
+    } catch {
+      /* torn: recompute */
+    }
+  }
+  const lines = readingOrder(await recognizeText(png));
+  ensureDir(join(paths.cache(home), 'ocr'));
+  writeFileAtomic(file, JSON.stringify(lines));
+  return lines;
+}
+
+export function ocrHint(lines: OcrLine[]): string {
+  if (lines.length === 0) return '(the OCR engine found no text)';
+  return lines.map((l) => `[${l.box.map((v) => Math.round(v)).join(', ')}] (${l.confidence.toFixed(2)}) ${l.text}`).join('\n');
+}
+
+async function promptOcr(home: string, sample: Sample, png: Buffer | undefined): Promise<string> {
+  if (!png || !sample.imageKey) return '(no image)';
+  try {
+    return ocrHint(await ocrLinesFor(home, sample.imageKey, png));
+  } catch (err) {
+    // The OCR hint helps the model; its absence must not fail the sample.
+    return `(OCR unavailable: ${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
+/**
+ * Cross-modal formalization through the formalizer role: ask for the kind's formal output (prompts/formalize/<kind>.md,
+ * schema from schemas/formal.ts), validate it (validators/), and re-ask with the validator's error at most
+ * `maxRepairs` times; an output that never validates is reported invalid with the last error (→ quarantine).
  */
 export async function formalize(
   home: string, input: { run: string; ref: SampleRef; route: RouteResult; endpoint: ResolvedEndpoint; maxRepairs: number },
@@ -26,10 +66,17 @@ export async function formalize(
   const sample = loadSample(home, input.ref.sampleKey);
   const spec = formalSpecFor(input.route.kind ?? 'mixed', input.route.subkind);
   const prompt = loadPrompt('formalize', spec.prompt);
-  const messages: Parameters<typeof chat>[0]['messages'] = [
-    { role: 'user', content: prompt.render({ question: sample.question, width: sample.width ?? 0, height: sample.height ?? 0 }) },
-  ];
+  const repair = loadPrompt('formalize', 'repair');
   const images = sampleImage(home, sample);
+  const png = images[0]?.png;
+  const width = sample.width ?? 0;
+  const height = sample.height ?? 0;
+  const messages: Parameters<typeof chat>[0]['messages'] = [
+    { role: 'user', content: prompt.render({ question: sample.question, width, height, ocr: spec.needsOcr ? await promptOcr(home, sample, png) : '' }) },
+  ];
+  const detector = detectorFromEnv();
+  const ctx: ValidateContext = { width, height };
+  if (detector && png && width && height) ctx.ground = (objects) => refineObjects(objects, png, { width, height }, detector);
   let lastError = 'no output';
   for (let attempt = 1; attempt <= input.maxRepairs + 1; attempt++) {
     let parsed: unknown;
@@ -37,7 +84,7 @@ export async function formalize(
     try {
       const r = await chat({
         endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt, messages, images,
-        schema: spec.schema as z.ZodType<unknown>, schemaName: `formal_${spec.prompt}`, params: { temperature: 0 }, callIndex: attempt,
+        schema: spec.schema as z.ZodType<unknown>, schemaName: `formal_${spec.formalKind}`, params: { temperature: 0 }, callIndex: attempt,
       });
       parsed = r.parsed;
       raw = r.text;
@@ -47,7 +94,7 @@ export async function formalize(
       raw = (err as StructuredOutputError & { raw?: string }).raw ?? '';
     }
     if (parsed !== undefined) {
-      const checked = await spec.validate(parsed, { width: sample.width ?? 0, height: sample.height ?? 0 });
+      const checked = await spec.validate(parsed, ctx);
       if (checked.ok) {
         return { formalKey: putJsonBlob(home, checked.doc), format: checked.doc.format, valid: true, error: null, attempts: attempt };
       }
@@ -55,7 +102,7 @@ export async function formalize(
     }
     // Repair: show the model its previous answer and what is wrong with it.
     messages.push({ role: 'assistant', content: raw || '(unparsable output)' });
-    messages.push({ role: 'user', content: `That output is invalid: ${lastError}\nFix it and reply with the corrected JSON only.` });
+    messages.push({ role: 'user', content: repair.render({ error: lastError }) });
   }
   return { formalKey: null, format: spec.format, valid: false, error: lastError, attempts: input.maxRepairs + 1 };
 }

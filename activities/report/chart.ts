@@ -145,33 +145,40 @@ function channel(short: string, rows: Array<Record<string, unknown>>, columns: s
 
 /** The full Vega-Lite spec of a notebook over `rows`: a compact header chart expanded, or the `.vl.json` with its data set. */
 export function vegaLiteSpec(nb: Pick<Notebook, 'name' | 'title' | 'chart' | 'vegaLite'>, columns: string[], rows: Array<Record<string, unknown>>): TopLevelSpec {
-  const empty = rows.length === 0;
-  const title = `${nb.chart?.title ?? nb.title}${empty ? ' (no rows)' : ''}`;
-  if (nb.vegaLite) {
-    const spec = { ...nb.vegaLite, data: { values: rows } } as Record<string, unknown>;
-    if (empty || spec.title === undefined) spec.title = typeof spec.title === 'string' && !empty ? spec.title : title;
-    return spec as unknown as TopLevelSpec;
+  const base = nb.chart?.title ?? (typeof nb.vegaLite?.title === 'string' ? nb.vegaLite.title : nb.title);
+  let spec: Record<string, unknown>;
+  if (nb.vegaLite) spec = { title: base, ...nb.vegaLite, data: { values: rows } };
+  else {
+    const c = nb.chart ?? inferChart(columns, rows);
+    const encoding: Record<string, unknown> = {};
+    for (const key of ['x', 'y', 'color', 'theta'] as const) if (c[key]) encoding[key] = channel(c[key], rows, columns);
+    if (c.offset) encoding.xOffset = channel(c.offset, rows, columns);
+    if (c.column) encoding.column = channel(c.column, rows, columns);
+    // Bars of a category read best longest first (unless grouped, where the group order matters more).
+    const x = encoding.x as Record<string, unknown> | undefined;
+    const y = encoding.y as Record<string, unknown> | undefined;
+    if (c.mark === 'bar' && y && x && y.type === 'nominal' && x.type === 'quantitative') y.sort = '-x';
+    if (c.mark === 'bar' && x && y && x.type === 'nominal' && y.type === 'quantitative' && !c.offset) x.sort = '-y';
+    spec = {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: base,
+      data: { values: rows },
+      mark: c.mark === 'line' || c.mark === 'point' ? { type: c.mark, tooltip: true } : { type: c.mark },
+      encoding,
+    };
+    if (c.width) spec.width = c.width;
+    if (c.height) spec.height = c.height;
   }
-  const c = nb.chart ?? inferChart(columns, rows);
-  const encoding: Record<string, unknown> = {};
-  for (const key of ['x', 'y', 'color', 'theta'] as const) if (c[key]) encoding[key] = channel(c[key], rows, columns);
-  if (c.offset) encoding.xOffset = channel(c.offset, rows, columns);
-  if (c.column && !empty) encoding.column = channel(c.column, rows, columns);
-  // Horizontal bars of a category read best longest first.
-  const x = encoding.x as Record<string, unknown> | undefined;
-  const y = encoding.y as Record<string, unknown> | undefined;
-  if (c.mark === 'bar' && y && x && y.type === 'nominal' && x.type === 'quantitative') y.sort = '-x';
-  if (c.mark === 'bar' && x && y && x.type === 'nominal' && y.type === 'quantitative' && !c.offset) x.sort = '-y';
-  const spec: Record<string, unknown> = {
+  if (rows.length > 0) return spec as unknown as TopLevelSpec;
+  // Axes over nothing read as a broken chart: say plainly that the query returned no rows (fields checked above).
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    data: { values: rows },
-    mark: c.mark === 'line' || c.mark === 'point' ? { type: c.mark, tooltip: true } : { type: c.mark },
-    encoding,
-  };
-  if (c.width) spec.width = c.width;
-  if (c.height) spec.height = c.height;
-  return spec as unknown as TopLevelSpec;
+    title: `${base} (no rows)`, width: 360, height: 120,
+    data: { values: [{ text: 'no rows' }] },
+    mark: { type: 'text', fontSize: 18, color: '#888888' },
+    encoding: { text: { field: 'text', type: 'nominal' } },
+    view: { stroke: '#dddddd' },
+  } as unknown as TopLevelSpec;
 }
 
 /** A chart for an ad-hoc query: the first text column against the first numeric one (or a count per first column). */

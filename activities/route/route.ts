@@ -5,11 +5,14 @@ import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import { KindSchema, SubkindSchema, type SampleRef } from '../../schemas/sample.ts';
 import type { RouteResult } from '../../schemas/workflow.ts';
 import { loadSample, sampleImage } from '../sample-io.ts';
+import { ocrLinesFor } from '../formalize/formalize.ts';
+import { imageFeatures, routeByFeatures } from './features.ts';
 import { asksForNoReasoning, routeBySource } from './source-table.ts';
 
 /**
  * Route a sample to a modality kind, cheapest signal first: ingest errors → quarantine; synthetic spec → exact;
- * the data_source table; otherwise the vision-LLM classifier (a separate activity on the router's queue).
+ * the data_source table; cheap image features (sharp statistics, OCR text density where cheap) when they are
+ * conclusive; otherwise the vision-LLM classifier (a separate activity on the router's queue).
  */
 export async function routeSample(home: string, input: { run: string; ref: SampleRef }): Promise<RouteResult> {
   const sample = loadSample(home, input.ref.sampleKey);
@@ -24,6 +27,12 @@ export async function routeSample(home: string, input: { run: string; ref: Sampl
     return { ...base, kind: hit.kind, subkind: hit.subkind ?? null, reject: { code: 'no_reasoning', message: `source ${sample.source} is captioning/transcription data` } };
   }
   if (hit) return { ...base, kind: hit.kind, subkind: hit.subkind ?? null };
+  const image = sampleImage(home, sample)[0];
+  if (image) {
+    const features = await imageFeatures(image.png, { ocr: (png) => ocrLinesFor(home, image.hash, png) });
+    const byFeatures = routeByFeatures(features);
+    if (byFeatures) return { ...base, kind: byFeatures.kind, routeBy: 'features' };
+  }
   return { ...base, routeBy: 'classifier', needsClassifier: true };
 }
 

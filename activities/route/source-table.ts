@@ -56,7 +56,7 @@ const TABLE: Record<string, SourceRoute> = {
   'hitab(cauldron,llava_format)': { kind: 'diagram', subkind: 'table' },
   'infographic(gpt4v)': { kind: 'text_only' },
   infographic_vqa: { kind: 'text_only' },
-  infographic_vqa_llava_format: { kind: 'text_only' },
+  'infographic_vqa(llava_format)': { kind: 'text_only' },
   lrv_chart: { kind: 'chart' },
   lrv_normal: { kind: 'natural' },
   'lrv_normal(filtered)': { kind: 'natural' },

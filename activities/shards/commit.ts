@@ -5,12 +5,13 @@ import { sha256 } from '../../core/blobs.ts';
 import { ensureDir, paths } from '../../core/home.ts';
 import { RECORD_COLUMNS } from '../../schemas/sample.ts';
 import { LLM_CALL_COLUMNS } from '../../schemas/llm-columns.ts';
+import { FIDELITY_COLUMNS } from '../../schemas/fidelity.ts';
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const columnsSpec = (cols: Record<string, string>) =>
   `{${Object.entries(cols).map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`).join(', ')}}`;
 
-export interface CommitResult { rows: number; shard: string | null; llmCalls: number }
+export interface CommitResult { rows: number; shard: string | null; llmCalls: number; fidelity?: number }
 
 /**
  * Compact staged JSON rows into one Parquet shard: read with a fixed schema → COPY to a temp name → rename →
@@ -44,5 +45,6 @@ async function compact(stagingDir: string, shardDir: string, prefix: string, col
 export async function commitShard(home: string, input: { run: string }): Promise<CommitResult> {
   const records = await compact(paths.staging(home, input.run), paths.shards(home, input.run), 'records', RECORD_COLUMNS);
   const llm = await compact(paths.llmStaging(home, input.run), join(paths.run(home, input.run), 'llm_calls'), 'llm-calls', LLM_CALL_COLUMNS);
-  return { rows: records.rows, shard: records.shard, llmCalls: llm.rows };
+  const fidelity = await compact(join(paths.run(home, input.run), 'staging-fidelity'), join(paths.run(home, input.run), 'fidelity'), 'fidelity', FIDELITY_COLUMNS);
+  return { rows: records.rows, shard: records.shard, llmCalls: llm.rows, ...(fidelity.rows ? { fidelity: fidelity.rows } : {}) };
 }

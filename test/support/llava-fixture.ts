@@ -121,13 +121,20 @@ export async function writeLlavaFixture(dir: string): Promise<FixtureExpectation
   return exp;
 }
 
+/** Valid formal outputs for the kinds the fixture's subsets route to (chart, mixed, math). */
+const FORMALS: Record<string, unknown> = {
+  formal_chart: { chartType: 'bar', csv: 'Bar,Value\nfirst,1\nsecond,2' },
+  formal_mixed: { caption: 'Two bars, each labelled with a number.', objects: [], lines: [] },
+  formal_math: { figure: 'Two bars, each labelled with a number.', givens: [], strategies: ['Add the two labelled numbers.'] },
+};
+
 /** The language-model stand-in for fixture builds: computes answers from the question; traps get a wrong one. */
 export function fixtureResponder(opts: { latencyMs?: number } = {}) {
   return (req: FakeRequest): FakeReply => {
     const delayMs = opts.latencyMs;
     const name = req.response_format?.json_schema?.name ?? '';
     if (name === 'modality') return { json: { kind: 'mixed', subkind: null, needs_reasoning: true, rationale: 'test' }, delayMs };
-    if (name.startsWith('formal_')) return { json: { format: 'text', description: 'Two bars are drawn; their labels are the numbers in the question.' }, delayMs };
+    if (name.startsWith('formal_')) return { json: FORMALS[name], delayMs };
     if (name === 'qa_verdict') return { json: { valid: true, removed_steps: [], edited_trace: null, reason: 'sound' }, delayMs };
     const text = JSON.stringify(req.messages);
     const m = text.match(/labelled (\d+) and (\d+)/);

@@ -9,6 +9,53 @@ import os
 import sys
 
 
+def die_with_parent() -> None:
+    """When started by the GPU activity: exit if the worker dies (SIGKILL included), so a retry on a new worker never
+    races an orphaned trainer writing the same checkpoints. The whole process group goes (under torch.distributed.run
+    every rank shares the group the activity made). Linux fast path: PR_SET_PDEATHSIG; always: a watchdog thread."""
+    want = os.environ.get("R1OV_TRAINER_PARENT_PID")
+    if not want or not want.isdigit():
+        return
+    import signal
+    import threading
+    import time
+
+    watched = int(want)
+
+    def alive() -> bool:
+        try:
+            os.kill(watched, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def die() -> None:
+        try:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        finally:
+            os._exit(137)
+
+    if os.getppid() == watched:
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except Exception:  # noqa: BLE001 - not Linux: the watchdog covers it
+            pass
+    if not alive():
+        die()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if not alive():
+                die()
+
+    threading.Thread(target=watch, name="r1ov-parent-watchdog", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["make-tiny"]:
@@ -23,13 +70,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resume-latest", action="store_true", help="resume from the newest checkpoint in output_dir, if any")
     ap.add_argument("--stop-after-epoch", type=int, help="stop (with a checkpoint) when this epoch ends")
     ap.add_argument("--max-steps", type=int, help="override max_steps")
+    ap.add_argument("--check", action="store_true", help="validate the config and the data, then exit (no model is loaded)")
     a = ap.parse_args(argv)
+    die_with_parent()
     from .config import ConfigError, load_config
 
     try:
         cfg = load_config(a.config, a.stage)
         if a.max_steps is not None:
             cfg.max_steps = a.max_steps
+        if a.check:
+            from .data import load_training_data
+            from .progress import emit
+
+            ds = load_training_data(cfg, a.stage)
+            emit("check", stage=a.stage, rows=len(ds), columns=ds.column_names)
+            return 0
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from .progress import redirect_stdout_to_stderr
 

@@ -54,6 +54,7 @@ class TrainerConfig:
     freeze_vision: bool = True
     attn_implementation: Optional[str] = None  # e.g. "flash_attention_2" on GPUs
     deepspeed: Optional[str] = None
+    num_processes: int = 1  # > 1: the activity launches torch.distributed.run with this many processes (GPUs)
     lora: LoraConfig = field(default_factory=LoraConfig)
     # images (Qwen2.5-VL processor bounds)
     min_pixels: int = 3136
@@ -167,7 +168,7 @@ def validate(cfg: TrainerConfig, stage: str) -> None:
     if cfg.stage is not None and cfg.stage != stage:
         raise ConfigError(f"stage: the config says {cfg.stage!r} but the command is {stage!r}")
     cfg.stage = stage
-    positive = ["per_device_batch_size", "gradient_accumulation_steps", "save_steps", "logging_steps", "min_pixels", "max_pixels",
+    positive = ["num_processes", "per_device_batch_size", "gradient_accumulation_steps", "save_steps", "logging_steps", "min_pixels", "max_pixels",
                 "num_generations", "max_completion_length", "num_iterations"]
     for name in positive:
         if getattr(cfg, name) <= 0:
@@ -189,10 +190,10 @@ def validate(cfg: TrainerConfig, stage: str) -> None:
             raise ConfigError(f"loss_type: expected one of {', '.join(LOSS_TYPES)}, got {cfg.loss_type!r}")
         if cfg.num_generations < 2:
             raise ConfigError("num_generations: GRPO needs at least 2 completions per prompt")
-        batch = cfg.per_device_batch_size * cfg.gradient_accumulation_steps
+        batch = cfg.per_device_batch_size * cfg.gradient_accumulation_steps * cfg.num_processes
         if batch % cfg.num_generations != 0:
             raise ConfigError(
-                f"num_generations ({cfg.num_generations}) must divide per_device_batch_size × gradient_accumulation_steps ({batch})")
+                f"num_generations ({cfg.num_generations}) must divide per_device_batch_size × gradient_accumulation_steps × num_processes ({batch})")
         bad = sorted(set(cfg.reward_weights) - set(REWARDS))
         if bad:
             raise ConfigError(f"reward_weights.{bad[0]}: unknown reward (known: {', '.join(REWARDS)})")

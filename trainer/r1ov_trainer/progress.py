@@ -36,7 +36,13 @@ def _finite(v: Any) -> Any:
     return v
 
 
+def _is_main_process() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
 def emit(event: str, **fields: Any) -> None:
+    if not _is_main_process():  # multi-GPU: one progress stream, from rank 0
+        return
     clean = {k: _finite(v) for k, v in fields.items()}
     _out.write(json.dumps({"event": event, "time": round(time.time(), 3), **clean}) + "\n")
     _out.flush()

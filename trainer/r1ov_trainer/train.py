@@ -103,6 +103,15 @@ def latest_checkpoint(output_dir: str) -> Optional[str]:
     return os.path.join(output_dir, max(cps, key=lambda d: int(d.split("-")[-1]))) if cps else None
 
 
+def _vision_token_ids(processor) -> list[list[int]]:
+    """Completions must never contain vision placeholders: one more <|image_pad|> than there are image features
+    breaks the policy's forward pass ("Image features and image tokens do not match")."""
+    tok = processor.tokenizer
+    names = ["<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>"]
+    ids = [tok.convert_tokens_to_ids(n) for n in names]
+    return [[i] for i in ids if isinstance(i, int) and i != tok.unk_token_id and i >= 0]
+
+
 def run(cfg: TrainerConfig, stage: str, resume_from: Optional[str], stop_after_epoch: Optional[int]) -> dict:
     from .data import load_training_data
 
@@ -130,6 +139,7 @@ def run(cfg: TrainerConfig, stage: str, resume_from: Optional[str], stop_after_e
             temperature=cfg.temperature, beta=cfg.beta, epsilon=cfg.epsilon, loss_type=cfg.loss_type,
             num_iterations=cfg.num_iterations, scale_rewards=cfg.scale_rewards,
             mask_truncated_completions=cfg.mask_truncated_completions, use_vllm=cfg.use_vllm, reward_weights=weights,
+            generation_kwargs=None if cfg.use_vllm else {"bad_words_ids": _vision_token_ids(processor)},
         )
         trainer = GRPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,
                               reward_funcs=funcs, peft_config=_peft_config(cfg), callbacks=[cb])

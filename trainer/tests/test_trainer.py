@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, REPO, node, run_trainer
+from conftest import BIN, REPO, TRAINER, node, run_trainer
 
 
 def _cfg(tiny_model, exported, out, **over):
@@ -122,3 +122,21 @@ def test_real_size_qwen2_5_vl_3b_on_gpu(exported, tmp_path):
     assert code == 0, err[-3000:]
     last = _logs(events, "sft")[-1]
     print(json.dumps({"tokens_per_s": last["tokens_per_s"], "gpu_mem_gb": last["gpu_mem_gb"]}))
+
+
+def test_examples_match_the_python_config():
+    """The documented examples (validated by zod on the TypeScript side) use only keys the trainer knows."""
+    import glob
+
+    import yaml
+
+    from r1ov_trainer.config import TrainerConfig, _build
+
+    files = glob.glob(os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "*.yaml"))
+    assert len(files) >= 3
+    for f in files:
+        raw = yaml.safe_load(open(f))
+        sections = [raw[s] for s in ("sft", "grpo") if s in raw] or [raw]
+        for sec in sections:
+            cfg = _build(TrainerConfig, sec)
+            assert cfg.max_pixels == 401408, f

@@ -1,0 +1,83 @@
+import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { GPU_QUEUE } from '../schemas/queues.ts';
+import type { TrainModelInput, TrainModelResult, TrainProgress, TrainStageResult } from '../schemas/train.ts';
+
+/** The GPU activity sends its last step/loss/reward here; the workflow shows them as memo in the Web UI. */
+export const trainProgressSignal = defineSignal<[TrainProgress]>('trainProgress');
+export const trainStatusQuery = defineQuery<TrainStatus>('progress');
+
+export interface TrainStatus {
+  name: string;
+  phase: 'sft' | 'grpo' | 'done';
+  grpoEpoch: number | null;
+  last: TrainProgress | null;
+  sft: TrainStageResult | null;
+  grpo: TrainStageResult[];
+}
+
+const gpuActivities = (heartbeatTimeoutSec: number) => proxyActivities<Activities>({
+  taskQueue: GPU_QUEUE,
+  // Training runs for hours: the heartbeat (every few seconds while the trainer lives) is what detects a dead worker.
+  startToCloseTimeout: '7 days',
+  heartbeatTimeout: `${heartbeatTimeoutSec} seconds`,
+  retry: {
+    initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20,
+    nonRetryableErrorTypes: ['TrainerConfigError', 'TrainerNotInstalled'],
+  },
+});
+
+/**
+ * Train a model: SFT (one activity), then GRPO one epoch per activity, each resuming from the checkpoint the one
+ * before left. Only small values cross history: configs, checkpoint paths, the last metrics.
+ */
+export async function trainModel(input: TrainModelInput): Promise<TrainModelResult> {
+  const workflowId = workflowInfo().workflowId;
+  const gpu = gpuActivities(input.heartbeatTimeoutSec ?? 120);
+  const status: TrainStatus = { name: input.name, phase: input.sft ? 'sft' : 'grpo', grpoEpoch: null, last: null, sft: null, grpo: [] };
+  let memoAt = '';
+  const memo = () => {
+    const l = status.last;
+    const key = JSON.stringify([status.phase, status.grpoEpoch, l?.step, l?.loss, l?.reward, l?.checkpoint]);
+    if (key === memoAt) return;
+    memoAt = key;
+    upsertMemo({
+      kind: 'train', phase: status.phase, grpoEpoch: status.grpoEpoch,
+      step: l?.step ?? null, loss: l?.loss ?? null, reward: l?.reward ?? null, checkpoint: l?.checkpoint ?? null,
+    });
+  };
+  setHandler(trainStatusQuery, () => status);
+  setHandler(trainProgressSignal, (p) => {
+    status.last = p;
+    memo();
+  });
+  memo();
+
+  let model = input.grpo?.model;
+  if (input.sft) {
+    status.sft = await gpu.runTrainerStage({ name: input.name, stage: 'sft', config: input.sft, workflowId });
+    status.last = status.sft;
+    memo();
+    if (model === undefined || model === 'sft') model = status.sft.checkpoint ?? undefined;
+  }
+  if (input.grpo) {
+    if (!model || model === 'sft') throw ApplicationFailure.nonRetryable('grpo.model "sft" needs an sft stage that left a checkpoint', 'TrainerConfigError');
+    const epochs = input.grpoEpochs ?? Math.max(1, Math.ceil(input.grpo.epochs ?? 1));
+    const config = { ...input.grpo, model, epochs };
+    status.phase = 'grpo';
+    let resumeFrom: string | null = null;
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      status.grpoEpoch = epoch;
+      memo();
+      const r: TrainStageResult = await gpu.runTrainerStage({ name: input.name, stage: 'grpo', config, stopAfterEpoch: epoch, resumeFrom, workflowId });
+      status.grpo.push(r);
+      status.last = r;
+      resumeFrom = r.checkpoint;
+      // A max_steps cap can end training before the last epoch: nothing is left to run.
+      if (r.maxSteps !== null && r.step >= r.maxSteps && r.maxSteps > 0) break;
+    }
+  }
+  status.phase = 'done';
+  memo();
+  return { name: input.name, sft: status.sft, grpo: status.grpo };
+}
