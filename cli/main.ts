@@ -13,6 +13,7 @@ import { registerViewCommand } from './view.ts';
 import { registerEvalCommands } from './eval.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerNotebookCommand } from './notebook.ts';
+import { registerCodecServerCommand } from './codec-server.ts';
 
 const program = new Command('r1ov')
   .description('R1-Onevision cross-modal formalization, rebuilt as a durable data platform on Temporal')
@@ -33,6 +34,7 @@ registerViewCommand(program);
 registerEvalCommands(program);
 registerDemoCommand(program);
 registerNotebookCommand(program);
+registerCodecServerCommand(program);
 
 function fail(code: number, message: string): never {
   const json = process.argv.includes('--json');

@@ -96,14 +96,39 @@ export async function openCatalog(home: string): Promise<{ conn: DuckDBConnectio
 }
 
 const READ_ONLY = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+const READ_ONLY_KEYWORDS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'EXPLAIN', 'DESCRIBE', 'SHOW', 'SUMMARIZE', 'PIVOT', 'UNPIVOT']);
+
+/** Statement texts split on top-level semicolons (quotes respected), to name the statement a refusal is about. */
+function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  for (const ch of sql) {
+    if (quote) { if (ch === quote) quote = null; }
+    else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === ';') { if (cur.trim()) out.push(cur); cur = ''; continue; }
+    cur += ch;
+  }
+  if (cur.trim()) out.push(cur);
+  return out;
+}
 
 /** Run user SQL read-only: every statement must be a query; COPY, CREATE, INSERT, ATTACH… are refused. */
 export async function queryReadOnly(conn: DuckDBConnection, sql: string) {
   const extracted = await conn.extractStatements(sql);
   if (extracted.count === 0) throw new UsageError('sql: empty query');
   let last;
+  const texts = splitStatements(sql);
   for (let i = 0; i < extracted.count; i++) {
-    const prepared = await extracted.prepare(i);
+    let prepared;
+    try {
+      prepared = await extracted.prepare(i);
+    } catch (err) {
+      // A write whose target does not bind (INSERT INTO missing …) must still be refused as a write.
+      const first = /^\s*(?:--[^\n]*\n\s*)*\(?\s*([a-z]+)/i.exec(texts[i] ?? '')?.[1]?.toUpperCase();
+      if (first && !READ_ONLY_KEYWORDS.has(first)) throw new UsageError(`sql: statement ${i + 1} is ${first}; r1ov sql is read-only (SELECT only)`);
+      throw err;
+    }
     if (!READ_ONLY.has(prepared.statementType)) {
       throw new UsageError(`sql: statement ${i + 1} is ${StatementType[prepared.statementType]}; r1ov sql is read-only (SELECT only)`);
     }

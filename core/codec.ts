@@ -15,7 +15,9 @@
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: named ESM imports are not detected
+
+const { temporal } = proto;
 import { UsageError } from './errors.ts';
 
 export const ENCODING = 'binary/encrypted';

@@ -30,7 +30,7 @@ const WINDOW = Number(values.window);
 
 /** N single-turn samples over four known subsets; images drawn once per subset (the bench measures orchestration). */
 async function writeSource(dir: string, n: number): Promise<void> {
-  const subsets = ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'tabmwp(mathv360k)'];
+  const subsets = ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'figureqa'];
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   for (const [si, subset] of subsets.entries()) {
@@ -80,10 +80,13 @@ for (const mode of values.modes!.split(',')) {
       const out = await cluster.cliJson<{ status: string; progress: { finished: number; counts: Record<string, number> } }>(['build', '--source', src, '--run', `bench-${mode}-${rep}`, '--config', config, '--wait']);
       const seconds = (performance.now() - t0) / 1000;
       const hz = 100;
-      const cpu = (ticks(worker.pid!) - t0w + ticks(serverPid) - t0s) / hz;
+      const workerCpu = (ticks(worker.pid!) - t0w) / hz;
+      const serverCpu = (ticks(serverPid) - t0s) / hz;
+      const cpu = workerCpu + serverCpu;
       const r = {
         samples: out.progress.finished, done: out.progress.counts.done!, seconds, samplesPerSec: out.progress.finished / seconds,
-        cpuMsPerSample: (cpu / out.progress.finished) * 1000, workerPeakRssMb: peakRssMb(worker.pid!),
+        cpuMsPerSample: (cpu / out.progress.finished) * 1000, workerCpuMsPerSample: (workerCpu / out.progress.finished) * 1000,
+        serverCpuMsPerSample: (serverCpu / out.progress.finished) * 1000, workerPeakRssMb: peakRssMb(worker.pid!),
       };
       const q = await cluster.cliJson<{ rows: unknown[] }>(['sql', `select stage, reason_code, any_value(reason) as example, count(*) as n from samples where status <> 'done' group by all`]);
       if (q.rows.length) console.error(`not done: ${JSON.stringify(q.rows)}`);
@@ -103,6 +106,8 @@ const summary = Object.fromEntries(Object.entries(results).map(([mode, rs]) => [
   samplesPerSec: median(rs.map((r) => r.samplesPerSec)),
   secondsPerBuild: median(rs.map((r) => r.seconds)),
   cpuMsPerSample: median(rs.map((r) => r.cpuMsPerSample)),
+  workerCpuMsPerSample: median(rs.map((r) => r.workerCpuMsPerSample)),
+  serverCpuMsPerSample: median(rs.map((r) => r.serverCpuMsPerSample)),
   workerPeakRssMb: Math.max(...rs.map((r) => r.workerPeakRssMb)),
   ...(mode === 'latency' ? { idealSamplesPerSec: WINDOW / ((LATENCY / 1000) * llmCallsPerSample) } : {}),
 }]));

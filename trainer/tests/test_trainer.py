@@ -109,10 +109,11 @@ def test_grpo_without_reward_service_is_a_config_error(tiny_model, exported, tmp
     assert code == 2 and "reward service" in err.splitlines()[-1]
 
 
-def test_real_size_qwen2_5_vl_3b_on_gpu(exported, tmp_path):
+def test_real_size_qwen2_5_vl_3b_on_gpu(request, tmp_path):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU on this machine: the real-size Qwen2.5-VL-3B (random weights) SFT/GRPO run needs one")
+    exported = request.getfixturevalue("exported")
     from r1ov_trainer.tiny import build, corpus_from_data
 
     model = build(str(tmp_path / "qwen3b"), corpus_from_data(exported["trl"]["parquet"]), size="3b")

@@ -1,0 +1,194 @@
+/**
+ * Soak bench (issue 8): a long build under worker churn.
+ *
+ *   node --import tsx bench/soak/run.ts [--samples 10000] [--latency-ms 2000] [--workers 3] [--kill-every-s 30]
+ *                                       [--window 200] [--out bench/soak/out]
+ *
+ * - Source: N LLaVA-format parquet samples over four known subsets (the `synthetic:N` source takes the exact path and
+ *   makes no LLM calls, so it would not exercise the endpoint): each sample makes three sequential LLM calls
+ *   (formalizer, reasoner, judge) to the in-process fake OpenAI endpoint, which answers after `--latency-ms`.
+ * - `--workers` `r1ov worker` processes, each serving every queue; every `--kill-every-s` one of them (round robin)
+ *   is SIGKILLed and a replacement started at once.
+ * - Checks: the build COMPLETES, the catalog holds exactly N samples, all `done`, no duplicate sample ids.
+ * - Measures: samples/s against the ideal bound window ÷ (latency × 3 calls), worker RSS over time (every 2 s, by
+ *   worker slot; plotted to rss.svg/rss.png with sharp), Temporal server RSS, kills and restarts.
+ * Output: <out>/soak.json, rss.svg, rss.png.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import sharp from 'sharp';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { startCluster, exited } from '../../test/support/cluster.ts';
+import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
+import { fixtureResponder } from '../../test/support/llava-fixture.ts';
+
+const { values } = parseArgs({ options: {
+  samples: { type: 'string', default: '10000' }, 'latency-ms': { type: 'string', default: '2000' },
+  workers: { type: 'string', default: '3' }, 'kill-every-s': { type: 'string', default: '30' },
+  window: { type: 'string', default: '200' }, out: { type: 'string', default: 'bench/soak/out' },
+} });
+const N = Number(values.samples);
+const LATENCY = Number(values['latency-ms']);
+const WORKERS = Number(values.workers);
+const KILL_EVERY = Number(values['kill-every-s']) * 1000;
+const WINDOW = Number(values.window);
+const OUT = values.out!;
+const CALLS_PER_SAMPLE = 3;
+
+async function writeSource(dir: string, n: number): Promise<void> {
+  const subsets = ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'tabmwp(mathv360k)'];
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  for (const [si, subset] of subsets.entries()) {
+    const img = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 230, g: 235 - si * 20, b: 245 } } }).png().toBuffer();
+    const rows: string[] = [];
+    for (let i = si; i < n; i += subsets.length) {
+      const a = (i * 7) % 23 + 2, b = (i * 5) % 17 + 3;
+      // The sample index in the question: distinct prompts, so no response-cache hit hides the endpoint's latency.
+      rows.push(JSON.stringify({ id: `soak-${i}`, img: img.toString('base64'), conversations: [
+        { from: 'human', value: `<image>\nQuestion ${i}: the image shows two bars labelled ${a} and ${b}. What is their sum?` }, { from: 'gpt', value: String(a + b) }], data_source: subset }));
+    }
+    const sub = join(dir, subset);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, 'rows.jsonl'), rows.join('\n'));
+    await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source
+      FROM read_json('${join(sub, 'rows.jsonl')}', columns={id: 'VARCHAR', img: 'VARCHAR', conversations: 'STRUCT("from" VARCHAR, value VARCHAR)[]', data_source: 'VARCHAR'}))
+      TO '${join(sub, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
+    rmSync(join(sub, 'rows.jsonl'));
+  }
+  conn.closeSync();
+  db.closeSync();
+}
+
+const rssMb = (pid: number): number | null => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  } catch {
+    return null;
+  }
+};
+
+interface RssPoint { t: number; slot: number; pid: number; rssMb: number }
+
+function plotSvg(points: RssPoint[], server: Array<{ t: number; rssMb: number }>, kills: Array<{ t: number; slot: number }>, progress: Array<{ t: number; finished: number }>, title: string): string {
+  const W = 1000, H = 520, L = 70, R = 70, T = 50, B = 60;
+  const tMax = Math.max(1, ...points.map((p) => p.t), ...progress.map((p) => p.t));
+  const yMax = Math.ceil(Math.max(100, ...points.map((p) => p.rssMb), ...server.map((p) => p.rssMb)) / 100) * 100;
+  const x = (t: number) => L + (t / tMax) * (W - L - R);
+  const y = (v: number) => H - B - (v / yMax) * (H - T - B);
+  const yP = (v: number) => H - B - (v / Math.max(1, N)) * (H - T - B);
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+  const parts: string[] = [];
+  parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  parts.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-family="DejaVu Sans" font-size="15">${title}</text>`);
+  for (let v = 0; v <= yMax; v += yMax / 5) {
+    parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-family="DejaVu Sans" font-size="11">${v.toFixed(0)}</text>`);
+  }
+  for (let i = 0; i <= 5; i++) {
+    const t = (tMax * i) / 5;
+    parts.push(`<text x="${x(t)}" y="${H - B + 18}" text-anchor="middle" font-family="DejaVu Sans" font-size="11">${(t / 1000).toFixed(0)}</text>`);
+  }
+  parts.push(`<text x="${W / 2}" y="${H - 15}" text-anchor="middle" font-family="DejaVu Sans" font-size="12">seconds since build start</text>`);
+  parts.push(`<text x="18" y="${H / 2}" transform="rotate(-90 18 ${H / 2})" text-anchor="middle" font-family="DejaVu Sans" font-size="12">RSS (MB)</text>`);
+  parts.push(`<text x="${W - 18}" y="${H / 2}" transform="rotate(90 ${W - 18} ${H / 2})" text-anchor="middle" font-family="DejaVu Sans" font-size="12" fill="#777">samples finished (dashed)</text>`);
+  for (const k of kills) parts.push(`<line x1="${x(k.t)}" x2="${x(k.t)}" y1="${T}" y2="${H - B}" stroke="${colors[k.slot % colors.length]}" stroke-opacity="0.25" stroke-dasharray="2,3"/>`);
+  // One polyline per process (a slot's line breaks at each kill).
+  const byPid = new Map<number, RssPoint[]>();
+  for (const p of points) byPid.set(p.pid, [...(byPid.get(p.pid) ?? []), p]);
+  for (const ps of byPid.values()) {
+    parts.push(`<polyline fill="none" stroke="${colors[ps[0]!.slot % colors.length]}" stroke-width="1.6" points="${ps.map((p) => `${x(p.t).toFixed(1)},${y(p.rssMb).toFixed(1)}`).join(' ')}"/>`);
+  }
+  if (server.length) parts.push(`<polyline fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="6,3" points="${server.map((p) => `${x(p.t).toFixed(1)},${y(p.rssMb).toFixed(1)}`).join(' ')}"/>`);
+  if (progress.length) parts.push(`<polyline fill="none" stroke="#999" stroke-width="1.5" stroke-dasharray="3,3" points="${progress.map((p) => `${x(p.t).toFixed(1)},${yP(p.finished).toFixed(1)}`).join(' ')}"/>`);
+  const slots = [...new Set(points.map((p) => p.slot))].sort();
+  slots.forEach((s, i) => parts.push(`<rect x="${L + 10 + i * 110}" y="${T - 14}" width="12" height="3" fill="${colors[s % colors.length]}"/><text x="${L + 26 + i * 110}" y="${T - 9}" font-family="DejaVu Sans" font-size="11">worker ${s + 1}</text>`));
+  parts.push(`<text x="${L + 10 + slots.length * 110}" y="${T - 9}" font-family="DejaVu Sans" font-size="11">- - temporal server; faint verticals: kills</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'r1ov-soak-'));
+const src = join(dir, 'src');
+console.error(`soak: writing ${N} samples`);
+await writeSource(src, N);
+const fake = await startFakeOpenAI({ respond: fixtureResponder(), latencyMs: LATENCY });
+const config = join(dir, 'config.json');
+const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `soak-${r}`, concurrency: WINDOW * 2 }]));
+writeFileSync(config, JSON.stringify({ roles, window: WINDOW, pageSize: 200, commitEvery: 500 }));
+const cluster = await startCluster();
+const run = `soak-${N}`;
+const slots: ChildProcess[] = [];
+const rss: RssPoint[] = [];
+const serverRss: Array<{ t: number; rssMb: number }> = [];
+const kills: Array<{ t: number; slot: number; downMs: number }> = [];
+const progress: Array<{ t: number; finished: number }> = [];
+let result: Record<string, unknown> = {};
+try {
+  for (let s = 0; s < WORKERS; s++) slots[s] = await cluster.startWorker(['--config', config]);
+  const t0 = Date.now();
+  const started = await cluster.cli(['build', '--source', src, '--run', run, '--config', config]);
+  if (started.status !== 0) throw new Error(`build start: ${started.stderr}`);
+  let stop = false;
+  const sampler = setInterval(() => {
+    const t = Date.now() - t0;
+    slots.forEach((w, slot) => { const m = w?.pid ? rssMb(w.pid) : null; if (m !== null && w.exitCode === null) rss.push({ t, slot, pid: w.pid!, rssMb: m }); });
+    const m = rssMb(cluster.server.pid);
+    if (m !== null) serverRss.push({ t, rssMb: m });
+  }, 2000);
+  // Churn: every KILL_EVERY ms, SIGKILL one worker (round robin) and start its replacement at once.
+  const churn = (async () => {
+    let next = 0;
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, KILL_EVERY));
+      if (stop) break;
+      const slot = next++ % WORKERS;
+      const tk = Date.now();
+      slots[slot]!.kill('SIGKILL');
+      await exited(slots[slot]!);
+      slots[slot] = await cluster.startWorker(['--config', config]);
+      kills.push({ t: tk - t0, slot, downMs: Date.now() - tk });
+      console.error(`soak: t=${((tk - t0) / 1000).toFixed(0)} s killed worker ${slot + 1}, replacement ready in ${Date.now() - tk} ms`);
+    }
+  })();
+  let status = 'RUNNING';
+  while (status === 'RUNNING') {
+    await new Promise((r) => setTimeout(r, 10_000));
+    const st = await cluster.cliJson<{ status: string; progress: { finished: number; counts: Record<string, number> } | null }>(['status', run]).catch(() => null);
+    if (!st) continue;
+    status = st.status;
+    progress.push({ t: Date.now() - t0, finished: st.progress?.finished ?? 0 });
+    console.error(`soak: t=${((Date.now() - t0) / 1000).toFixed(0)} s ${status} finished ${st.progress?.finished ?? 0}/${N}`);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  stop = true;
+  clearInterval(sampler);
+  await churn;
+  const rows = (await cluster.cliJson<{ rows: Array<{ status: string; n: number }> }>(['sql', `select status, count(*) as n from samples where run = '${run}' group by 1`])).rows;
+  const counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  const dup = (await cluster.cliJson<{ rows: Array<{ d: number; n: number }> }>(['sql', `select count(*) - count(distinct sample_id) as d, count(distinct sample_id) as n from samples where run = '${run}'`])).rows[0]!;
+  const exact = status === 'COMPLETED' && counts.done === N && Object.keys(counts).length === 1 && dup.d === 0 && dup.n === N;
+  const ideal = WINDOW / ((LATENCY / 1000) * CALLS_PER_SAMPLE);
+  const perSlotPeak = Array.from({ length: WORKERS }, (_, s) => Math.max(0, ...rss.filter((p) => p.slot === s).map((p) => p.rssMb)));
+  result = {
+    samples: N, latencyMs: LATENCY, workers: WORKERS, killEverySec: KILL_EVERY / 1000, window: WINDOW, status, seconds,
+    counts, duplicates: dup.d, exact,
+    samplesPerSec: N / seconds, idealSamplesPerSec: ideal, fractionOfIdeal: N / seconds / ideal,
+    endpointCalls: fake.calls.length, endpointCallsPerSample: fake.calls.length / N,
+    kills: kills.length, meanReplacementReadyMs: kills.length ? kills.reduce((a, k) => a + k.downMs, 0) / kills.length : null,
+    workerPeakRssMb: perSlotPeak, workerFinalRssMb: Array.from({ length: WORKERS }, (_, s) => rss.filter((p) => p.slot === s).at(-1)?.rssMb ?? null),
+    serverPeakRssMb: Math.max(0, ...serverRss.map((p) => p.rssMb)), cores: (await import('node:os')).cpus().length,
+  };
+  mkdirSync(OUT, { recursive: true });
+  const svg = plotSvg(rss, serverRss, kills, progress, `r1ov soak: ${N} samples, ${LATENCY} ms endpoint, ${WORKERS} workers, one killed every ${KILL_EVERY / 1000} s`);
+  writeFileSync(join(OUT, 'rss.svg'), svg);
+  await sharp(Buffer.from(svg)).png().toFile(join(OUT, 'rss.png'));
+  writeFileSync(join(OUT, 'soak.json'), JSON.stringify({ ...result, series: { rss, serverRss, kills, progress } }, null, 2));
+  console.log(JSON.stringify(result, null, 2));
+  if (!exact) process.exitCode = 1;
+} finally {
+  await cluster.stop();
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+}
