@@ -79,8 +79,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerState> {
   const cli = findTemporalCli(opts.home, { install: true, log: opts.log });
   const dir = ensureDir(paths.server(opts.home));
   const ip = opts.ip ?? '127.0.0.1';
-  const port = opts.port ?? 7233;
-  const uiPort = opts.uiPort ?? 8233;
+  const port = opts.port ?? Number(process.env.R1OV_TEMPORAL_PORT ?? 7233);
+  const uiPort = opts.uiPort ?? Number(process.env.R1OV_TEMPORAL_UI_PORT ?? 8233);
   const namespace = opts.namespace ?? 'default';
   const dbFile = join(dir, 'temporal.sqlite');
   const log = join(dir, 'temporal.log');

@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { repoRoot, startCluster, temporalCliForTests, exited, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { fixtureResponder, writeLlavaFixture } from './support/llava-fixture.ts';
-import { ENCODING, newCodecKey } from '../core/codec.ts';
+import { dataConverterFromEnv, ENCODING, newCodecKey } from '../core/codec.ts';
 
 const K1 = newCodecKey('k1');
 const K2 = newCodecKey('k2');
@@ -28,6 +28,7 @@ let dir: string;
 let src: string;
 let configFile: string;
 let codecServer: ChildProcess | undefined;
+let sampleWf = '';
 
 type P = { metadata?: Record<string, Uint8Array | null> | null; data?: Uint8Array | null };
 
@@ -65,12 +66,16 @@ test('an encrypted build: every history payload is ciphertext, the CLI still rea
   assert.equal(out.status, 'COMPLETED');
   assert.equal(Object.values(out.progress.counts).reduce((a, b) => a + b, 0), 40, 'the client decoded the final progress');
 
-  // Raw client: no codec, so we see what the server stores.
+  // Raw client: no codec, so we see what the server stores (listing decodes memos, so it needs the codec client).
   const conn = await Connection.connect({ address: cluster.server.address });
   const raw = new Client({ connection: conn });
+  const withCodec = new Client({ connection: conn, dataConverter: dataConverterFromEnv(ENV1) });
   const ids = ['r1ov/enc'];
-  for await (const wf of raw.workflow.list({ query: `R1ovRun = 'enc'` })) ids.push(wf.workflowId);
+  for await (const wf of withCodec.workflow.list({ query: `R1ovRun = 'enc'` })) ids.push(wf.workflowId);
   assert.ok(ids.length > 40);
+  // Without the key, even listing fails: the memo is ciphertext.
+  await assert.rejects(async () => { for await (const _ of raw.workflow.list({ query: `R1ovRun = 'enc'` })) break; }, /binary\/encrypted/);
+  sampleWf = ids.find((id) => id !== 'r1ov/enc')!;
   let n = 0;
   const kinds = new Set<string>();
   for (const id of ids) {
@@ -95,11 +100,11 @@ test('an encrypted build: every history payload is ciphertext, the CLI still rea
 
 test('`temporal workflow show` shows no sample JSON', () => {
   const cli = temporalCliForTests();
-  for (const id of ['r1ov/enc', 'r1ov/enc/chartqa-1#0']) {
+  for (const id of ['r1ov/enc', sampleWf]) {
     const r = spawnSync(cli, ['workflow', 'show', '--workflow-id', id, '--address', cluster.server.address, '--namespace', 'default', '--output', 'json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(r.stdout.length > 1000);
-    for (const needle of ['parentId', 'routeBy', 'formalKey', 'labelled', 'chartqa', 'pageSize', 'test-']) {
+    for (const needle of ['parentId', 'routeBy', 'formalKey', 'labelled', 'pageSize', 'codec-formalizer', 'sampleKey']) {
       const where = r.stdout.indexOf(needle);
       // The workflow id itself (r1ov/enc/chartqa-1#0) is not a payload: skip occurrences inside workflowId fields.
       const ok = where < 0 || [...r.stdout.matchAll(new RegExp(needle.replace(/[-]/g, '\\-'), 'g'))].every((m) => /"(workflowId|parentWorkflowId|id)":\s*"[^"]*$/.test(r.stdout.slice(Math.max(0, m.index! - 200), m.index)));
@@ -118,7 +123,7 @@ test('r1ov codec-server decodes what the UI sends; CORS for the UI origin', asyn
   });
   const conn = await Connection.connect({ address: cluster.server.address });
   const raw = new Client({ connection: conn });
-  const { events } = await raw.workflow.getHandle('r1ov/enc/chartqa-1#0').fetchHistory();
+  const { events } = await raw.workflow.getHandle(sampleWf).fetchHistory();
   const ps = payloads(events).filter((x) => !x.path.includes('searchAttributes')).map(({ p }) => ({
     metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
     data: Buffer.from(p.data!).toString('base64'),
@@ -130,7 +135,8 @@ test('r1ov codec-server decodes what the UI sends; CORS for the UI origin', asyn
   assert.equal(decoded.length, ps.length);
   const texts = decoded.map((p) => Buffer.from(p.data, 'base64').toString());
   assert.ok(decoded.every((p) => Buffer.from(p.metadata.encoding!, 'base64').toString().startsWith('json/')), 'decoded payloads are JSON');
-  assert.ok(texts.some((t) => t.includes('"parentId"') && t.includes('chartqa-1#0')), 'the workflow input decodes to the sample');
+  const sampleId = sampleWf.split('/').slice(2).join('/');
+  assert.ok(texts.some((t) => t.includes('"parentId"') && t.includes(JSON.stringify(sampleId))), 'the workflow input decodes to the sample');
   assert.ok(texts.some((t) => t.includes('formalKey')), 'activity results decode');
   await conn.close();
 });

@@ -23,6 +23,12 @@ export class StructuredOutputError extends Error {
 export function splitThink(content: string): { text: string; reasoning?: string } {
   const open = content.indexOf('<think>');
   const close = content.indexOf('</think>');
+  // Only a think block that opens the message is reasoning. Tags later on — e.g. inside a JSON string holding an
+  // edited trace — are content and must stay where they are.
+  const lead = content.trimStart();
+  const opensWithThink = lead.startsWith('<think>');
+  const templateOpened = close >= 0 && (open < 0 || open > close) && !/^[[{`]/.test(lead);
+  if (!opensWithThink && !templateOpened) return { text: content };
   if (close < 0) {
     // An opened but never closed think block (truncated output): all of it is reasoning.
     if (open >= 0 && content.slice(0, open).trim() === '') return { text: '', reasoning: content.slice(open + 7).trim() };

@@ -10,7 +10,8 @@ export interface RuleVerdict {
 
 export interface RuleLimits { minTraceChars: number; maxTraceChars: number }
 
-const CAPTION_TALK = /\b(the|this|given|provided)\s+(caption|description|netlist|textual description|formal description|image description)\b|\bbased on the (caption|description|text provided)\b|\b(let me|i('ll| will)|we can) (picture|imagine|visuali[sz]e) (the|this) image\b/i;
+/** Talk about the text source instead of the image, or steps that "picture" the image: what role-play must not show. */
+export const CAPTION_TALK = /\b(the|this|given|provided)\s+(caption|description|netlist|textual description|formal description|image description)\b|\bbased on the (caption|description|text provided)\b|\b(let me|i('ll| will)|we can) (picture|imagine|visuali[sz]e) (the|this) image\b/i;
 
 /** The share of letters from the dominant script; a trace mixing e.g. Latin and CJK prose is suspicious. */
 function scriptMix(text: string): number {

@@ -8,6 +8,7 @@ import type { FormalDoc } from '../formalize/kinds.ts';
 import { chat } from '../llm/gateway.ts';
 import { loadSample } from '../sample-io.ts';
 import { normalizeTrace } from './trace-format.ts';
+import { CAPTION_TALK } from '../qa/rules.ts';
 
 /** A synthetic sample's trace is the derivation computed from its spec. */
 export async function reasonExact(home: string, input: { run: string; ref: SampleRef }): Promise<TraceResult> {
@@ -55,5 +56,26 @@ export async function reason(
     if (s.accuracy === 1 && s.format === 1) break;
   }
   if (!best) return { traceKey: null, finalAnswer: null, candidates: input.candidates };
-  return { traceKey: putBlob(home, best.trace), finalAnswer: best.answer, candidates: input.candidates };
+  const trace = input.judge && CAPTION_TALK.test(best.trace)
+    ? await revise(home, input.run, sample.sampleId, input.judge, best.trace, sample.question)
+    : best.trace;
+  return { traceKey: putBlob(home, trace), finalAnswer: best.answer, candidates: input.candidates };
+}
+
+/**
+ * The revision pass (judge role): rewrite leftover caption-talk into image-talk and drop "let me picture the image"
+ * steps. The revision is kept only if it is still well-formed and reaches the same final answer.
+ */
+async function revise(home: string, run: string, sampleId: string, judge: ResolvedEndpoint, trace: string, question: string): Promise<string> {
+  const prompt = loadPrompt('reason', 'revise');
+  const r = await chat({
+    endpoint: judge, home, run, sampleId, prompt, params: { temperature: 0 },
+    messages: [{ role: 'user', content: prompt.render({ question, trace }) }],
+  });
+  // The gateway moves an inline <think> block into `reasoning`; the rewritten trace's own reasoning is that block.
+  const revised = /<think>/i.test(r.text) ? normalizeTrace(r.text, undefined, extractAnswer(r.text)) : normalizeTrace(r.text, r.reasoning, extractAnswer(r.text));
+  const candidate = revised ?? r.text.trim();
+  const before = scoreCompletion({ completion: trace, groundTruth: extractAnswer(trace) ?? '' });
+  const after = scoreCompletion({ completion: candidate, groundTruth: extractAnswer(trace) ?? '' });
+  return after.format === 1 && after.accuracy === 1 && before.accuracy === 1 && !CAPTION_TALK.test(candidate) ? candidate : trace;
 }
