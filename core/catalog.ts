@@ -113,22 +113,34 @@ function splitStatements(sql: string): string[] {
   return out;
 }
 
+/** The leading keywords of a statement, comments and opening parentheses skipped. */
+function leadingKeywords(text: string, n: number): string[] {
+  const stripped = text.replace(/--[^\n]*\n?/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
+  return [...stripped.matchAll(/[A-Za-z_]+|\(/g)].map((m) => m[0]!.toUpperCase()).filter((w) => w !== '(').slice(0, n);
+}
+
+/** Refuse by text before DuckDB sees a statement: even preparing some statements has effects (EXPORT DATABASE). */
+function refuseByText(text: string, i: number): void {
+  const [first, second, third] = leadingKeywords(text, 3);
+  if (!first) return;
+  const refuse = (what: string) => { throw new UsageError(`sql: statement ${i + 1} is ${what}; r1ov sql is read-only (SELECT only)`); };
+  if (!READ_ONLY_KEYWORDS.has(first)) refuse(first);
+  if (first === 'EXPLAIN') {
+    // EXPLAIN ANALYZE runs its statement: allow it only around a query.
+    const inner = second === 'ANALYZE' ? third : second;
+    if (inner && !READ_ONLY_KEYWORDS.has(inner)) refuse(`EXPLAIN ${second === 'ANALYZE' ? 'ANALYZE ' : ''}${inner}`);
+  }
+}
+
 /** Run user SQL read-only: every statement must be a query; COPY, CREATE, INSERT, ATTACH… are refused. */
 export async function queryReadOnly(conn: DuckDBConnection, sql: string) {
+  const texts = splitStatements(sql);
+  texts.forEach(refuseByText);
   const extracted = await conn.extractStatements(sql);
   if (extracted.count === 0) throw new UsageError('sql: empty query');
   let last;
-  const texts = splitStatements(sql);
   for (let i = 0; i < extracted.count; i++) {
-    let prepared;
-    try {
-      prepared = await extracted.prepare(i);
-    } catch (err) {
-      // A write whose target does not bind (INSERT INTO missing …) must still be refused as a write.
-      const first = /^\s*(?:--[^\n]*\n\s*)*\(?\s*([a-z]+)/i.exec(texts[i] ?? '')?.[1]?.toUpperCase();
-      if (first && !READ_ONLY_KEYWORDS.has(first)) throw new UsageError(`sql: statement ${i + 1} is ${first}; r1ov sql is read-only (SELECT only)`);
-      throw err;
-    }
+    const prepared = await extracted.prepare(i);
     if (!READ_ONLY.has(prepared.statementType)) {
       throw new UsageError(`sql: statement ${i + 1} is ${StatementType[prepared.statementType]}; r1ov sql is read-only (SELECT only)`);
     }

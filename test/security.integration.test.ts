@@ -238,7 +238,6 @@ describe('r1ov sql refuses writes (beyond the basic list)', () => {
     `UPDATE samples SET status = 'done'`,
     `DELETE FROM samples`,
     `ATTACH '${t}.db' AS x`,
-    `EXPORT DATABASE '${t}'`,
     `INSTALL httpfs`,
     `LOAD httpfs`,
     `SET enable_external_access = true`,
@@ -273,5 +272,12 @@ describe('r1ov sql refuses writes (beyond the basic list)', () => {
     const t = target();
     const r = await cluster.cli(['sql', `EXPLAIN ANALYZE COPY (select 1) TO '${t}.csv'`], { env: { TMPDIR: ORIG_TMP } });
     assert.ok(!existsSync(`${t}.csv`), `EXPLAIN ANALYZE wrote ${t}.csv (exit ${r.status})`);
+  });
+
+  test('a refused EXPORT DATABASE leaves nothing behind', async () => {
+    const t = target();
+    const r = await cluster.cli(['sql', `EXPORT DATABASE '${t}'`], { env: { TMPDIR: ORIG_TMP } });
+    assert.equal(r.status, 2);
+    assert.ok(!existsSync(t), `refused EXPORT DATABASE still created ${t}`);
   });
 });
