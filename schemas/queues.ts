@@ -5,6 +5,25 @@ export const GPU_QUEUE = 'r1ov-gpu';
 export const llmQueue = (role: RoleName): string => `r1ov-llm-${role}`;
 export const ROLE_NAMES: readonly RoleName[] = ['router', 'formalizer', 'reasoner', 'judge', 'model'];
 export const ALL_QUEUES: readonly string[] = [CPU_QUEUE, ...ROLE_NAMES.map(llmQueue), GPU_QUEUE];
-/** Deterministic child workflow id (DESIGN.md rule 3). Long or odd ids are hashed by the caller first. */
-export const sampleWorkflowId = (run: string, sampleId: string): string => `r1ov/${run}/${sampleId}`;
+/** FNV-1a (32-bit, twice with different seeds): a pure, deterministic hash usable inside workflow code. */
+function fnv(s: string, seed: number): string {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Longest sample id kept verbatim in a workflow id (the server refuses ids over 1,000 characters). */
+const MAX_ID_IN_WORKFLOW_ID = 200;
+
+/**
+ * Deterministic child workflow id (DESIGN.md rule 3): `r1ov/<run>/<sampleId>`; a longer sample id keeps a readable
+ * prefix and gets a hash of the whole id, so any input id yields a valid, unique-in-practice workflow id.
+ */
+export const sampleWorkflowId = (run: string, sampleId: string): string =>
+  sampleId.length <= MAX_ID_IN_WORKFLOW_ID
+    ? `r1ov/${run}/${sampleId}`
+    : `r1ov/${run}/${sampleId.slice(0, 120)}~${fnv(sampleId, 0x811c9dc5)}${fnv(sampleId, 0x01234567)}`;
 export const buildWorkflowId = (run: string): string => `r1ov/${run}`;
