@@ -59,11 +59,25 @@ test('filter by R1ovRun, see the run\'s workflows, open a sample and see its act
   const ctx = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
   const page = await ctx.newPage();
   const ui = cluster.server.uiUrl;
+  try {
+    await drive(page, ui);
+  } catch (err) {
+    // Evidence for a failure: what the browser showed.
+    await page.screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true }).catch(() => {});
+    process.stderr.write(`webui failure at ${page.url()}:\n${(await page.locator('body').innerText().catch(() => '')).slice(0, 3000)}\n`);
+    throw err;
+  } finally {
+    await ctx.close();
+  }
+});
+
+async function drive(page: Awaited<ReturnType<Awaited<ReturnType<PW['chromium']['launch']>>['newPage']>>, ui: string): Promise<void> {
 
   // The UI keeps its filter in the URL: this is the list a user gets after filtering R1ovRun = "webui".
   const query = `R1ovRun="webui"`;
   await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
-  const rows = page.locator('a', { hasText: /^r1ov\/webui\// });
+  // Workflow-id links point at /workflows/<url-encoded id>/<run id>/...
+  const rows = page.locator('a[href*="/workflows/r1ov%2Fwebui%2F"]');
   await rows.first().waitFor({ timeout: 60_000 });
   // Every sample workflow (6) plus the build itself is listed; the other run's are not.
   await page.waitForFunction(() => document.body.innerText.split('r1ov/webui/').length - 1 >= 6, undefined, { timeout: 30_000 });
@@ -74,13 +88,14 @@ test('filter by R1ovRun, see the run\'s workflows, open a sample and see its act
 
   // Without the filter both runs show: the filter did the narrowing.
   await page.goto(`${ui}/namespaces/default/workflows`);
-  await page.locator('a', { hasText: /^r1ov\/otherrun/ }).first().waitFor({ timeout: 60_000 });
+  await page.locator('a[href*="/workflows/r1ov%2Fotherrun"]').first().waitFor({ timeout: 60_000 });
 
   // Open one sample's workflow from the filtered list.
   await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
-  const sample = page.locator('a', { hasText: /^r1ov\/webui\/chartqa-/ }).first();
+  const sample = page.locator('a[href*="/workflows/r1ov%2Fwebui%2Fchartqa-"]').first();
   await sample.waitFor({ timeout: 60_000 });
-  const sampleId = (await sample.innerText()).trim();
+  const sampleId = decodeURIComponent(/\/workflows\/([^/]+)\//.exec((await sample.getAttribute('href'))!)![1]!);
+  assert.match(sampleId, /^r1ov\/webui\/chartqa-\d+#\d$/);
   await sample.click();
   await page.waitForURL(/\/workflows\/r1ov/, { timeout: 30_000 });
   await page.getByText(sampleId).first().waitFor({ timeout: 30_000 });
@@ -91,5 +106,4 @@ test('filter by R1ovRun, see the run\'s workflows, open a sample and see its act
   await page.screenshot({ path: join(SHOTS, 'sample-workflow.png'), fullPage: true });
   const text = await page.locator('body').innerText();
   assert.match(text, /Completed/i);
-  await ctx.close();
-});
+}
