@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import { loadRunConfig, resolveEndpoints } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { RUN_NAME_RE } from '../core/home.ts';
-import { connectClient, workflowUrl, type TemporalTarget } from '../core/temporal.ts';
+import { connectClient, startOrAttachWorkflow, workflowUrl, type TemporalTarget } from '../core/temporal.ts';
 import { listParquetFiles } from '../activities/ingest/source.ts';
 import { parseSyntheticSource } from '../activities/synthetic/index.ts';
 import { BuildOutput } from '../schemas/cli.ts';
@@ -39,26 +39,12 @@ export async function prepareBuild(req: BuildRequest): Promise<BuildInput> {
 }
 
 /** Start the build, or attach to the one already running/finished under this run name (re-running is idempotent). */
-export async function startOrAttach(client: Client, input: BuildInput): Promise<{ handle: WorkflowHandle<typeof buildDataset>; started: boolean }> {
-  const workflowId = buildWorkflowId(input.run);
-  const existing = client.workflow.getHandle<typeof buildDataset>(workflowId);
-  try {
-    await existing.describe();
-    return { handle: existing, started: false };
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
-  try {
-    const handle = await client.workflow.start<typeof buildDataset>('buildDataset', {
-      workflowId, taskQueue: CPU_QUEUE, args: [input],
-      typedSearchAttributes: [{ key: SA.run, value: input.run }, { key: SA.source, value: input.source.slice(0, 200) }],
-      memo: { kind: 'build', source: input.source },
-    });
-    return { handle, started: true };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: existing, started: false };
-    throw err;
-  }
+export function startOrAttach(client: Client, input: BuildInput): Promise<{ handle: WorkflowHandle<typeof buildDataset>; started: boolean }> {
+  return startOrAttachWorkflow<typeof buildDataset>(client, 'buildDataset', {
+    workflowId: buildWorkflowId(input.run), taskQueue: CPU_QUEUE, args: [input],
+    typedSearchAttributes: [{ key: SA.run, value: input.run }, { key: SA.source, value: input.source.slice(0, 200) }],
+    memo: { kind: 'build', source: input.source },
+  });
 }
 
 export async function queryProgress(handle: WorkflowHandle): Promise<BuildProgress | null> {

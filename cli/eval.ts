@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { openCatalog } from '../core/catalog.ts';
 import { loadRunConfig, resolveEndpoints } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { RUN_NAME_RE } from '../core/home.ts';
-import { connectClient, workflowUrl } from '../core/temporal.ts';
+import { connectClient, startOrAttachWorkflow, workflowUrl } from '../core/temporal.ts';
 import { loadBench } from '../activities/eval/loaders.ts';
 import { buildRunReport, flips, writeReportFiles, type ItemRow, type RunReport } from '../activities/eval/report.ts';
 import { BenchKindSchema, EvalInputSchema, EvalOutput, PromptStyleSchema, evalWorkflowId, type EvalInputParsed, type EvalProgress } from '../schemas/eval.ts';
@@ -52,26 +52,12 @@ export async function prepareEval(o: EvalOpts): Promise<{ input: EvalInputParsed
   return { input, items: bench.items.length, malformed: bench.malformed.length };
 }
 
-async function startOrAttach(client: Client, input: EvalInputParsed): Promise<{ handle: WorkflowHandle<typeof evaluate>; started: boolean }> {
-  const workflowId = evalWorkflowId(input.run);
-  const existing = client.workflow.getHandle<typeof evaluate>(workflowId);
-  try {
-    await existing.describe();
-    return { handle: existing, started: false };
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
-  try {
-    const handle = await client.workflow.start<typeof evaluate>('evaluate', {
-      workflowId, taskQueue: CPU_QUEUE, args: [input],
-      typedSearchAttributes: [{ key: SA.run, value: input.run }, { key: SA.source, value: input.bench.slice(0, 200) }],
-      memo: { kind: 'eval', bench: input.bench, model: input.model.model },
-    });
-    return { handle, started: true };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: existing, started: false };
-    throw err;
-  }
+function startOrAttach(client: Client, input: EvalInputParsed): Promise<{ handle: WorkflowHandle<typeof evaluate>; started: boolean }> {
+  return startOrAttachWorkflow<typeof evaluate>(client, 'evaluate', {
+    workflowId: evalWorkflowId(input.run), taskQueue: CPU_QUEUE, args: [input],
+    typedSearchAttributes: [{ key: SA.run, value: input.run }, { key: SA.source, value: input.bench.slice(0, 200) }],
+    memo: { kind: 'eval', bench: input.bench, model: input.model.model },
+  });
 }
 
 async function waitFor(handle: WorkflowHandle<typeof evaluate>, quiet: boolean): Promise<{ status: string; progress: EvalProgress | null }> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { readServerState } from '../infra/server.ts';
 import { dataConverterFromEnv } from './codec.ts';
 import { UsageError } from './errors.ts';
@@ -55,4 +56,26 @@ export async function connectClient(home: string): Promise<{ client: Client; tar
 /** Link to a workflow in the Web UI. */
 export function workflowUrl(target: TemporalTarget, workflowId: string): string | null {
   return target.uiUrl ? `${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
+}
+
+/**
+ * Start a workflow under a deterministic id, or attach to the execution already there (running or closed), so that
+ * re-running a command is idempotent. Returns whether this call started it.
+ */
+export async function startOrAttachWorkflow<W extends Workflow>(
+  client: Client, workflowType: string, options: WorkflowStartOptions<W>,
+): Promise<{ handle: WorkflowHandle<W>; started: boolean }> {
+  const existing = client.workflow.getHandle<W>(options.workflowId);
+  try {
+    await existing.describe();
+    return { handle: existing, started: false };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  try {
+    return { handle: await client.workflow.start<W>(workflowType, options), started: true };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: existing, started: false };
+    throw err;
+  }
 }

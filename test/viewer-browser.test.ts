@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createViewer } from '../viewer/server.ts';
 import { generateBulk, generateEval, generateShowcase, SHOWCASE } from '../bench/viewer/gen.ts';
+import { browserSkip, launchChromium } from './support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('test-output', 'viewer');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (install it with: apt-get install -y chromium)`;
+const skip = browserSkip;
 if (skip) process.stderr.write(`viewer browser tests skipped: ${skip}\n`);
 
 type PW = typeof import('playwright-core');
@@ -30,11 +30,7 @@ before(async () => {
   await generateEval(home, 'evalA', 'evalB');
   viewer = createViewer({ home, port: 0, temporal: { address: 'x', namespace: 'default', uiUrl: 'http://127.0.0.1:8233' } });
   url = await viewer.listen();
-  const { chromium } = (await import('playwright-core')) as PW;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

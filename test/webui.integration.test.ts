@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { startCluster, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { fixtureResponder, writeLlavaFixture } from './support/llava-fixture.ts';
+import { browserSkip, launchChromium } from './support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('test-output', 'webui');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (install it with: apt-get install -y chromium)`;
+const skip = browserSkip;
 if (skip) process.stderr.write(`Web UI browser test skipped: ${skip}\n`);
 
 type PW = typeof import('playwright-core');
@@ -41,11 +41,7 @@ before(async () => {
   assert.equal(a.status, 'COMPLETED');
   const b = await cluster.cliJson<{ status: string }>(['build', '--source', 'synthetic:4', '--run', 'otherrun', '--wait']);
   assert.equal(b.status, 'COMPLETED');
-  const { chromium } = (await import('playwright-core')) as PW;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
