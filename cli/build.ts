@@ -12,7 +12,7 @@ import { CPU_QUEUE, buildWorkflowId } from '../schemas/queues.ts';
 import { SA } from '../schemas/search-attributes.ts';
 import type { BuildInput, BuildProgress } from '../schemas/workflow.ts';
 import type { buildDataset } from '../workflows/build-dataset.ts';
-import { emit, globals, log } from './context.ts';
+import { emit, globals, log, positiveInt } from './context.ts';
 
 export interface BuildRequest {
   source: string;
@@ -97,11 +97,7 @@ export function registerBuildCommand(program: Command): void {
     .description('start (or attach to) a dataset build')
     .requiredOption('--source <src>', 'parquet file, directory (<subset>/train-*.parquet), glob, or synthetic:N[:kinds][:seed]')
     .requiredOption('--run <name>', 'run name (the build workflow id is r1ov/<name>)')
-    .option('--limit <n>', 'cap on samples', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--limit ${v}: expected a positive integer`);
-      return n;
-    })
+    .option('--limit <n>', 'cap on samples', positiveInt('--limit'))
     .option('--subset <names...>', 'only these subsets')
     .option('--config <file>', 'run config (JSON or YAML)')
     .option('--wait', 'wait for the build to finish, with a progress bar')

@@ -12,18 +12,12 @@ import { BenchKindSchema, EvalInputSchema, EvalOutput, PromptStyleSchema, evalWo
 import { CPU_QUEUE } from '../schemas/queues.ts';
 import { SA } from '../schemas/search-attributes.ts';
 import type { evaluate } from '../workflows/evaluate.ts';
-import { emit, globals, log } from './context.ts';
+import { emit, globals, log, positiveInt } from './context.ts';
 
 interface EvalOpts {
   bench?: string; benchKind?: string; modelEndpoint?: string; model?: string; run?: string; promptStyle: string; judge?: boolean;
   config?: string; batchSize?: number; parallel?: number; attempts?: number; limit?: number; wait?: boolean;
 }
-
-const posInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} ${v}: expected a positive integer`);
-  return n;
-};
 
 /** Validate an eval request into the workflow input: endpoints resolved (no keys), the benchmark loaded once to fail fast. */
 export async function prepareEval(o: EvalOpts): Promise<{ input: EvalInputParsed; items: number; malformed: number }> {
@@ -111,10 +105,10 @@ export function registerEvalCommands(program: Command): void {
     .option('--prompt-style <style>', 'sft ("Hint: … final answer at the end") or rl (<think>/<answer>)', 'sft')
     .option('--judge', 'ask the judge role about items the rule-based verifier cannot decide')
     .option('--config <file>', 'run config (JSON or YAML) for the model/judge roles (rpm, concurrency, …)')
-    .option('--batch-size <n>', 'items per batch activity (default 16)', posInt('--batch-size'))
-    .option('--parallel <n>', 'batches in flight (default 4)', posInt('--parallel'))
-    .option('--attempts <n>', 'attempts before a failing item is recorded as errored (default 3)', posInt('--attempts'))
-    .option('--limit <n>', 'only the first N rows', posInt('--limit'))
+    .option('--batch-size <n>', 'items per batch activity (default 16)', positiveInt('--batch-size'))
+    .option('--parallel <n>', 'batches in flight (default 4)', positiveInt('--parallel'))
+    .option('--attempts <n>', 'attempts before a failing item is recorded as errored (default 3)', positiveInt('--attempts'))
+    .option('--limit <n>', 'only the first N rows', positiveInt('--limit'))
     .option('--wait', 'wait for the evaluation to finish and print its accuracy')
     .action(async (o: EvalOpts, cmd: Command) => {
       const { home, json } = globals(cmd);

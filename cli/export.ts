@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { exportRun } from '../activities/export/export.ts';
 import { EXPORT_FORMATS, ExportOutputSchema, type ExportFormat } from '../schemas/export.ts';
-import { emit, globals } from './context.ts';
+import { emit, globals, positiveInt } from './context.ts';
 
 export function registerExportCommand(program: Command): void {
   program.command('export')
@@ -12,11 +12,7 @@ export function registerExportCommand(program: Command): void {
     .requiredOption('--format <format>', `layout: ${EXPORT_FORMATS.join(' | ')}`)
     .requiredOption('--out <path>', 'Parquet file to write (".parquet" appended when the name has no extension)')
     .option('--arrow', 'also write an Arrow IPC stream beside it (same name, ".arrow")')
-    .option('--limit <n>', 'export at most N records (the first N by sample id)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--limit ${v}: expected a positive integer`);
-      return n;
-    })
+    .option('--limit <n>', 'export at most N records (the first N by sample id)', positiveInt('--limit'))
     .action(async (run: string, o: { format: string; out: string; arrow?: boolean; limit?: number }, cmd: Command) => {
       const { home, json } = globals(cmd);
       if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) throw new UsageError(`export: --format ${JSON.stringify(o.format)}: use ${EXPORT_FORMATS.join(', ')}`);

@@ -13,7 +13,7 @@ import {
   StageConfigSchema, TrainFileSchema, TrainModelInputSchema, trainWorkflowId, type StageConfig, type TrainModelInput,
 } from '../schemas/train.ts';
 import type { TrainStatus, trainModel } from '../workflows/train-model.ts';
-import { emit, globals, log } from './context.ts';
+import { emit, globals, log, positiveInt } from './context.ts';
 
 export const TrainOutput = z.object({
   name: z.string(), workflowId: z.string(), started: z.boolean(), uiUrl: z.string().nullable(), status: z.string(),
@@ -113,16 +113,8 @@ export function registerTrainCommands(program: Command): void {
       .description(stage === 'sft' ? 'supervised fine-tuning (then GRPO if the config has a grpo section)' : 'GRPO, one activity per epoch')
       .requiredOption('--config <file>', 'trainer config (JSON or YAML; see trainer/examples/)')
       .option('--name <name>', 'training run name (workflow id r1ov-train/<name>; default: the config\'s name or file name)')
-      .option('--epochs <n>', 'GRPO epochs (one activity each)', (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--epochs ${v}: expected a positive integer`);
-        return n;
-      })
-      .option('--heartbeat-timeout <sec>', 'retry a silent trainer elsewhere after this long (default 120)', (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--heartbeat-timeout ${v}: expected a positive integer`);
-        return n;
-      })
+      .option('--epochs <n>', 'GRPO epochs (one activity each)', positiveInt('--epochs'))
+      .option('--heartbeat-timeout <sec>', 'retry a silent trainer elsewhere after this long (default 120)', positiveInt('--heartbeat-timeout'))
       .option('--wait', 'wait for training to finish, printing progress')
       .action(async (o: { config: string; name?: string; epochs?: number; heartbeatTimeout?: number; wait?: boolean }, cmd: Command) => {
         const { home, json } = globals(cmd);

@@ -12,11 +12,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { startCluster } from '../../test/support/cluster.ts';
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
-import { fixtureResponder } from '../../test/support/llava-fixture.ts';
+import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
 
 const { values } = parseArgs({ options: {
   samples: { type: 'string', default: '2000' }, reps: { type: 'string', default: '3' },
@@ -29,28 +27,6 @@ const LATENCY = Number(values['latency-ms']);
 const WINDOW = Number(values.window);
 
 /** N single-turn samples over four known subsets; images drawn once per subset (the bench measures orchestration). */
-async function writeSource(dir: string, n: number): Promise<void> {
-  const subsets = ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'figureqa'];
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  for (const [si, subset] of subsets.entries()) {
-    const img = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 230, g: 235 - si * 20, b: 245 } } }).png().toBuffer();
-    const rows: string[] = [];
-    for (let i = si; i < n; i += subsets.length) {
-      const a = (i * 7) % 23 + 2, b = (i * 5) % 17 + 3;
-      rows.push(JSON.stringify({ id: `b-${i}`, img: img.toString('base64'), conversations: [
-        { from: 'human', value: `<image>\nThe image shows two bars labelled ${a} and ${b}. What is their sum?` }, { from: 'gpt', value: String(a + b) }], data_source: subset }));
-    }
-    const sub = join(dir, subset);
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(join(sub, 'rows.jsonl'), rows.join('\n'));
-    await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source
-      FROM read_json('${join(sub, 'rows.jsonl')}', columns={id: 'VARCHAR', img: 'VARCHAR', conversations: 'STRUCT("from" VARCHAR, value VARCHAR)[]', data_source: 'VARCHAR'}))
-      TO '${join(sub, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
-  }
-  conn.closeSync();
-  db.closeSync();
-}
 
 const ticks = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -61,7 +37,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-bench-'));
 const src = join(dir, 'src');
-await writeSource(src, N);
+await writeArithmeticSource(src, N, { subsets: ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'figureqa'], idPrefix: 'b' });
 const results: Record<string, Array<Record<string, number>>> = {};
 for (const mode of values.modes!.split(',')) {
   const latencyMs = mode === 'latency' ? LATENCY : 0;

@@ -20,10 +20,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import sharp from 'sharp';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { startCluster, exited } from '../../test/support/cluster.ts';
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
-import { fixtureResponder } from '../../test/support/llava-fixture.ts';
+import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
 
 const { values } = parseArgs({ options: {
   samples: { type: 'string', default: '10000' }, 'latency-ms': { type: 'string', default: '2000' },
@@ -37,32 +36,6 @@ const KILL_EVERY = Number(values['kill-every-s']) * 1000;
 const WINDOW = Number(values.window);
 const OUT = values.out!;
 const CALLS_PER_SAMPLE = 3;
-
-async function writeSource(dir: string, n: number): Promise<void> {
-  // Subsets whose kinds the fixture responder formalizes validly (a table subset would be quarantined by design).
-  const subsets = ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'geoqa+(mathv360k)'];
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  for (const [si, subset] of subsets.entries()) {
-    const img = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 230, g: 235 - si * 20, b: 245 } } }).png().toBuffer();
-    const rows: string[] = [];
-    for (let i = si; i < n; i += subsets.length) {
-      const a = (i * 7) % 23 + 2, b = (i * 5) % 17 + 3;
-      // The sample index in the question: distinct prompts, so no response-cache hit hides the endpoint's latency.
-      rows.push(JSON.stringify({ id: `soak-${i}`, img: img.toString('base64'), conversations: [
-        { from: 'human', value: `<image>\nQuestion ${i}: the image shows two bars labelled ${a} and ${b}. What is their sum?` }, { from: 'gpt', value: String(a + b) }], data_source: subset }));
-    }
-    const sub = join(dir, subset);
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(join(sub, 'rows.jsonl'), rows.join('\n'));
-    await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source
-      FROM read_json('${join(sub, 'rows.jsonl')}', columns={id: 'VARCHAR', img: 'VARCHAR', conversations: 'STRUCT("from" VARCHAR, value VARCHAR)[]', data_source: 'VARCHAR'}))
-      TO '${join(sub, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
-    rmSync(join(sub, 'rows.jsonl'));
-  }
-  conn.closeSync();
-  db.closeSync();
-}
 
 const rssMb = (pid: number): number | null => {
   try {
@@ -113,7 +86,8 @@ function plotSvg(points: RssPoint[], server: Array<{ t: number; rssMb: number }>
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-soak-'));
 const src = join(dir, 'src');
 console.error(`soak: writing ${N} samples`);
-await writeSource(src, N);
+// Subsets whose kinds the fixture responder formalizes validly (a table subset would be quarantined by design).
+await writeArithmeticSource(src, N, { subsets: ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'geoqa+(mathv360k)'], idPrefix: 'soak', numbered: true });
 const fake = await startFakeOpenAI({ respond: fixtureResponder(), latencyMs: LATENCY });
 const config = join(dir, 'config.json');
 const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `soak-${r}`, concurrency: WINDOW * 2 }]));

@@ -146,3 +146,34 @@ export function fixtureResponder(opts: { latencyMs?: number } = {}) {
     };
   };
 }
+
+/**
+ * A scalable LLaVA-format source for benches: n single-turn arithmetic samples spread over `subsets`, one image per
+ * subset (benches measure orchestration, not decoding). `numbered` puts the index in each question, so that no two
+ * prompts are alike and the response cache cannot hide the endpoint's latency.
+ */
+export async function writeArithmeticSource(dir: string, n: number, opts: { subsets: string[]; idPrefix: string; numbered?: boolean }): Promise<void> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  for (const [si, subset] of opts.subsets.entries()) {
+    const img = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 230, g: 235 - si * 20, b: 245 } } }).png().toBuffer();
+    const rows: string[] = [];
+    for (let i = si; i < n; i += opts.subsets.length) {
+      const a = (i * 7) % 23 + 2, b = (i * 5) % 17 + 3;
+      const q = opts.numbered
+        ? `Question ${i}: the image shows two bars labelled ${a} and ${b}. What is their sum?`
+        : `The image shows two bars labelled ${a} and ${b}. What is their sum?`;
+      rows.push(JSON.stringify({ id: `${opts.idPrefix}-${i}`, img: img.toString('base64'), conversations: [
+        { from: 'human', value: `<image>\n${q}` }, { from: 'gpt', value: String(a + b) }], data_source: subset }));
+    }
+    const sub = join(dir, subset);
+    mkdirSync(sub, { recursive: true });
+    const jsonl = join(sub, 'rows.jsonl');
+    writeFileSync(jsonl, rows.join('\n'));
+    await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source
+      FROM read_json('${jsonl}', columns={id: 'VARCHAR', img: 'VARCHAR', conversations: 'STRUCT("from" VARCHAR, value VARCHAR)[]', data_source: 'VARCHAR'}))
+      TO '${join(sub, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
+  }
+  conn.closeSync();
+  db.closeSync();
+}
