@@ -103,7 +103,14 @@ function splitStatements(sql: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quote: string | null = null;
-  for (const ch of sql) {
+  let comment: '--' | '/*' | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const ch = sql[i]!;
+    // Comments may hold semicolons: skip them (they carry no statement).
+    if (comment === '--') { if (ch === '\n') comment = null; continue; }
+    if (comment === '/*') { if (ch === '*' && sql[i + 1] === '/') { comment = null; i++; } continue; }
+    if (!quote && ch === '-' && sql[i + 1] === '-') { comment = '--'; i++; continue; }
+    if (!quote && ch === '/' && sql[i + 1] === '*') { comment = '/*'; i++; continue; }
     if (quote) { if (ch === quote) quote = null; }
     else if (ch === "'" || ch === '"') quote = ch;
     else if (ch === ';') { if (cur.trim()) out.push(cur); cur = ''; continue; }
