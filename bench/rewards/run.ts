@@ -36,7 +36,7 @@ const mvPath = join(outDir, 'rewards-mv.json');
 const mvT0 = performance.now();
 execFileSync(values.python!, [join(here, 'mv_score.py'), pairsPath, mvPath, values['mv-reps']!], { stdio: 'inherit' });
 const mvWall = (performance.now() - mvT0) / 1000;
-const mv = JSON.parse(readFileSync(mvPath, 'utf8')) as { verdicts: Array<0 | 1 | null>; seconds: number[] };
+const mv = JSON.parse(readFileSync(mvPath, 'utf8')) as { verdicts: Array<0 | 1 | null>; latexVerdicts: Array<0 | 1 | null>; seconds: number[] };
 
 let judged = 0;
 let agree = 0;
@@ -53,12 +53,25 @@ pairs.forEach((p, i) => {
   disagreements.push({ id: p.id, category: p.category, kind: ours[i] ? 'ours accepts, math-verify rejects' : 'ours rejects, math-verify accepts', gold: p.gold, answer: answer ? (answer.slice(1).find((x) => x !== undefined) ?? '') : p.completion, ours: ours[i], mathVerify: v });
 });
 
+// The stricter reading, for the record: math-verify's LaTeX extraction on every pair, option letters included.
+let latexJudged = 0;
+let latexAgree = 0;
+const latexDisagreementsByCategory: Record<string, number> = {};
+pairs.forEach((p, i) => {
+  const v = mv.latexVerdicts[i];
+  if (v === null) return;
+  latexJudged++;
+  if (v === ours[i]) latexAgree++;
+  else latexDisagreementsByCategory[p.category] = (latexDisagreementsByCategory[p.category] ?? 0) + 1;
+});
+
 const oursMed = median(oursSeconds);
 const mvMed = median(mv.seconds);
 const report = {
   pairs: N,
   judgedByMathVerify: judged,
   agreement: judged ? agree / judged : 0,
+  latexModeOnLetters: { judged: latexJudged, agreement: latexJudged ? latexAgree / latexJudged : 0, disagreementsByCategory: latexDisagreementsByCategory },
   perCategory,
   throughput: {
     oursPairsPerSec: N / oursMed,
@@ -77,7 +90,8 @@ console.log('\nreward verifier benchmark');
 console.log(`| metric | value |\n| --- | --- |`);
 console.log(`| pairs | ${N} |`);
 console.log(`| math-verify verdicts | ${judged} |`);
-console.log(`| agreement | ${pct(report.agreement)} |`);
+console.log(`| agreement (math-verify in its documented mode per gold type) | ${pct(report.agreement)} |`);
+console.log(`| agreement (math-verify LaTeX mode on option letters too; ${latexJudged} verdicts) | ${pct(report.latexModeOnLetters.agreement)} |`);
 console.log(`| ours pairs/s (median of ${REPS}, 1 core) | ${Math.round(report.throughput.oursPairsPerSec)} |`);
 console.log(`| math-verify pairs/s (median of ${mv.seconds.length}) | ${Math.round(report.throughput.mathVerifyPairsPerSec)} |`);
 console.log(`| speed-up | ${report.throughput.speedup.toFixed(1)}x |`);

@@ -135,6 +135,9 @@ try {
     status = st.status;
     progress.push({ t: Date.now() - t0, finished: st.progress?.finished ?? 0 });
     console.error(`soak: t=${((Date.now() - t0) / 1000).toFixed(0)} s ${status} finished ${st.progress?.finished ?? 0}/${N}`);
+    // A partial record on every poll, so an interrupted soak still leaves its series behind.
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, 'soak.partial.json'), JSON.stringify({ samples: N, latencyMs: LATENCY, workers: WORKERS, status, seconds: (Date.now() - t0) / 1000, finished: st.progress?.finished ?? 0, kills: kills.length, series: { rss, serverRss, kills, progress } }));
   }
   const seconds = (Date.now() - t0) / 1000;
   stop = true;
