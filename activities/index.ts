@@ -9,6 +9,7 @@ import { commitShard } from './shards/commit.ts';
 import { scoreFidelity } from './fidelity/index.ts';
 import { createEvalActivities } from './eval/index.ts';
 import { runTrainerStage } from './train/run-trainer.ts';
+import { serveCheckpoint } from './train/serve-checkpoint.ts';
 
 type Bound<F> = F extends (home: string, input: infer I) => infer R ? (input: I) => R : never;
 const bind = <F extends (home: string, input: never) => unknown>(home: string, f: F) => ((input: never) => f(home, input)) as Bound<F>;
@@ -34,6 +35,7 @@ export function createActivities(home: string) {
     scoreFidelity: bind(home, scoreFidelity),
     ...createEvalActivities(home),
     runTrainerStage: bind(home, runTrainerStage),
+    serveCheckpoint: bind(home, serveCheckpoint),
   };
 }
 

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openCatalog } from '../core/catalog.ts';
 import { writeFileAtomic } from '../core/blobs.ts';
-import { paths } from '../core/home.ts';
+import { ensureDir, paths } from '../core/home.ts';
+import { keys, S3Store, storeFor } from '../core/storage/index.ts';
 import { connectClient, workflowUrl } from '../core/temporal.ts';
 import { startServer } from '../infra/server.ts';
 import { runWorkers } from '../infra/worker.ts';
@@ -59,7 +60,7 @@ export function registerDemoCommand(program: Command): void {
       } finally {
         closeCatalog();
       }
-      const sheet = join(paths.run(home, o.run), 'contact-sheet.png');
+      const sheet = join(ensureDir(paths.run(home, o.run)), 'contact-sheet.png');
       writeFileAtomic(sheet, await renderContactSheet(home, sheetRows.map((r) => ({
         imageKey: String(r.image_key), title: String(r.subset), question: String(r.question), answer: String(r.answer),
       }))));
@@ -69,7 +70,7 @@ export function registerDemoCommand(program: Command): void {
       }, {});
       const result = {
         run: o.run, status, totals, byKind: summary, uiUrl: workflowUrl(target, buildWorkflowId(o.run)), webUi: server.uiUrl,
-        shards: paths.shards(home, o.run), contactSheet: sheet, seconds: Math.round((Date.now() - t0) / 100) / 10,
+        shards: ((s) => (s instanceof S3Store ? s.url(keys.shards(o.run)) : paths.shards(home, o.run)))(storeFor(home)), contactSheet: sheet, seconds: Math.round((Date.now() - t0) / 100) / 10,
       };
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {

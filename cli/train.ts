@@ -8,9 +8,12 @@ import { z } from 'zod';
 import { UsageError } from '../core/errors.ts';
 import { RUN_NAME_RE } from '../core/home.ts';
 import { connectClient, workflowUrl } from '../core/temporal.ts';
-import { CPU_QUEUE } from '../schemas/queues.ts';
+import { loadBench } from '../activities/eval/loaders.ts';
+import type { BenchKind } from '../schemas/eval.ts';
+import { CPU_QUEUE, epochLabel, trainEvalRunName } from '../schemas/queues.ts';
 import {
-  StageConfigSchema, TrainFileSchema, TrainModelInputSchema, trainWorkflowId, type StageConfig, type TrainModelInput,
+  StageConfigSchema, TrainFileSchema, TrainModelInputSchema, TrainPipelineSchema, trainWorkflowId, type EpochEval, type StageConfig, type TrainEval,
+  type TrainEvalBench, type TrainModelInput,
 } from '../schemas/train.ts';
 import type { TrainStatus, trainModel } from '../workflows/train-model.ts';
 import { emit, globals, log, positiveInt } from './context.ts';
@@ -48,13 +51,13 @@ export function prepareTrain(stage: 'sft' | 'grpo', file: string, name?: string,
   if (!parsed.success) {
     // Report against the single-stage shape unless the file is a pipeline: that is the message a user can act on.
     const isPipeline = typeof raw === 'object' && raw !== null && ('sft' in raw || 'grpo' in raw);
-    const err = isPipeline ? parsed.error : StageConfigSchema.safeParse(raw).error ?? parsed.error;
+    const err = (isPipeline ? TrainPipelineSchema : StageConfigSchema).safeParse(raw).error ?? parsed.error;
     const issue = err.issues[0]!;
     throw new UsageError(`train: ${file}: ${issue.path.join('.') || 'config'}: ${issue.message}`);
   }
   const base = dirname(resolve(file));
   const cfg = parsed.data;
-  const pipeline = 'sft' in cfg || 'grpo' in cfg ? cfg as { name?: string; sft?: StageConfig; grpo?: StageConfig } : null;
+  const pipeline = 'sft' in cfg || 'grpo' in cfg ? cfg as { name?: string; sft?: StageConfig; grpo?: StageConfig; eval?: TrainEval } : null;
   const runName = name ?? pipeline?.name ?? (pipeline ? undefined : (cfg as StageConfig).name) ?? basename(file, extname(file));
   if (!RUN_NAME_RE.test(runName)) throw new UsageError(`train: name ${JSON.stringify(runName)}: use letters, digits, '.', '_' or '-'`);
   let sft: StageConfig | undefined;
@@ -75,22 +78,66 @@ export function prepareTrain(stage: 'sft' | 'grpo', file: string, name?: string,
     if (c?.stage && c.stage !== s) throw new UsageError(`train: the ${s} config says stage ${JSON.stringify(c.stage)}`);
   }
   if (grpo && grpo.model === 'sft' && !sft) throw new UsageError('train: grpo.model "sft" needs an sft stage');
+  const evalCfg = pipeline?.eval && {
+    ...pipeline.eval,
+    benches: pipeline.eval.benches.map((b) => ({ ...b, file: isAbsolute(b.file) ? b.file : resolve(base, b.file) })),
+  };
   return TrainModelInputSchema.parse({
     name: runName,
     sft: sft && resolvePaths(sft, base),
     grpo: grpo && resolvePaths(grpo, base),
     grpoEpochs,
     heartbeatTimeoutSec,
+    eval: evalCfg,
   });
 }
+
+/**
+ * The eval section, ready for the workflow: each bench file loaded once (missing or unreadable → usage error) and
+ * its kind detected when not given; with several benches each gets a name (the suffix of its eval runs).
+ */
+export async function resolveTrainEval(input: TrainModelInput): Promise<TrainModelInput> {
+  if (!input.eval) return input;
+  const benches: Array<TrainEvalBench & { kind: BenchKind }> = [];
+  for (const b of input.eval.benches) {
+    const loaded = await loadBench(b.file, b.kind).catch((e: unknown) => {
+      throw e instanceof UsageError ? new UsageError(`train: eval.benches: ${e.message.replace(/^--bench /, '')}`) : e;
+    });
+    if (loaded.items.length === 0) throw new UsageError(`train: eval.benches: ${b.file} has no usable rows`);
+    benches.push({ ...b, kind: loaded.kind });
+  }
+  if (benches.length > 1) {
+    const repeated = (k: string) => benches.filter((b) => b.kind === k).length > 1;
+    benches.forEach((b, i) => { b.name ??= repeated(b.kind) ? `bench${i + 1}` : b.kind; });
+    if (new Set(benches.map((b) => b.name)).size !== benches.length) throw new UsageError('train: eval.benches: bench names repeat');
+  }
+  // The longest eval run name must be a valid run name.
+  const epochs = input.grpo ? input.grpoEpochs ?? Math.max(1, Math.ceil(input.grpo.epochs ?? 1)) : 0;
+  const labels = [...(input.sft ? [epochLabel('sft')] : []), ...(epochs ? [epochLabel('grpo', epochs)] : [])];
+  for (const label of labels) {
+    for (const b of benches) {
+      const run = trainEvalRunName(input.name, label, benches.length > 1 ? b.name : undefined);
+      if (!RUN_NAME_RE.test(run)) throw new UsageError(`train: eval run name ${JSON.stringify(run)} is too long or invalid: shorten the training name`);
+    }
+  }
+  return TrainModelInputSchema.parse({ ...input, eval: { ...input.eval, benches } });
+}
+
+const evalLine = (e: EpochEval) =>
+  `eval ${e.label}${e.run.endsWith(e.label) ? '' : ` (${e.run})`}: ${e.status === 'completed'
+    ? `accuracy ${e.accuracy === null ? '–' : `${(100 * e.accuracy).toFixed(1)}%`} (${e.correct}/${e.items}, errored ${e.errored})`
+    : `failed: ${e.error}`}`;
 
 async function waitForTraining(handle: WorkflowHandle, quiet: boolean): Promise<{ status: string; result: unknown }> {
   let closed = false;
   const done = handle.result().then((r) => r, () => null).finally(() => (closed = true));
   let lastKey = '';
+  let evalsShown = 0;
   while (!closed) {
     try {
       const s = (await handle.query('progress')) as TrainStatus;
+      if (!quiet) for (const e of (s.evals ?? []).slice(evalsShown)) log(evalLine(e));
+      evalsShown = s.evals?.length ?? 0;
       const l = s.last;
       const key = JSON.stringify([s.phase, l?.step]);
       if (!quiet && l && key !== lastKey) {
@@ -118,7 +165,7 @@ export function registerTrainCommands(program: Command): void {
       .option('--wait', 'wait for training to finish, printing progress')
       .action(async (o: { config: string; name?: string; epochs?: number; heartbeatTimeout?: number; wait?: boolean }, cmd: Command) => {
         const { home, json } = globals(cmd);
-        const input = prepareTrain(stage, o.config, o.name, o.epochs, o.heartbeatTimeout);
+        const input = await resolveTrainEval(prepareTrain(stage, o.config, o.name, o.epochs, o.heartbeatTimeout));
         const { client, target, close } = await connectClient(home);
         try {
           const workflowId = trainWorkflowId(input.name);

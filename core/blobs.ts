@@ -1,43 +1,67 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from './home.ts';
+import { keys, storeFor } from './storage/index.ts';
 
-/** Content-addressed blob store under `$R1OV_HOME/blobs/`: key = sha256 hex of the bytes, so writes are idempotent. */
+/**
+ * Content-addressed blobs: key = sha256 hex of the bytes, so writes are idempotent. They live in the home's object
+ * store (core/storage): `$R1OV_HOME/blobs/<2>/<key>` on disk, or the same key path in an S3-compatible bucket.
+ */
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** The on-disk file of a blob in the local layout (local store only; export reads these directly). */
 export function blobPath(home: string, key: string): string {
-  if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`invalid blob key: ${key.slice(0, 80)}`);
-  return join(paths.blobs(home), key.slice(0, 2), key);
+  return join(paths.blobs(home), keys.blob(key).slice('blobs/'.length));
 }
 
-/** Write atomically (temp + rename); returns the key. Re-writing the same bytes is a no-op. */
-export function putBlob(home: string, data: Buffer | string): string {
+/** Returns the key. Re-writing the same bytes is a no-op. */
+export async function putBlob(home: string, data: Buffer | string): Promise<string> {
   const key = sha256(data);
-  const p = blobPath(home, key);
-  if (existsSync(p)) return key;
-  mkdirSync(join(paths.blobs(home), key.slice(0, 2)), { recursive: true });
-  const tmp = `${p}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, p);
+  await storeFor(home).put(keys.blob(key), data, { immutable: true });
   return key;
 }
 
-export function getBlob(home: string, key: string): Buffer {
-  return readFileSync(blobPath(home, key));
+// A bounded in-process cache for remote blobs: one sample's blobs are read by several activities in a row.
+const CACHE_BYTES = 64 * 1024 * 1024;
+const cache = new Map<string, Buffer>();
+let cached = 0;
+
+export async function getBlob(home: string, key: string): Promise<Buffer> {
+  const store = storeFor(home);
+  if (store.kind === 'local') return store.get(keys.blob(key));
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const data = await store.get(keys.blob(key));
+  // A remote store is a boundary: the bytes must be the ones the key names.
+  if (sha256(data) !== key) throw new Error(`blob ${key} in ${store.location} does not match its hash`);
+  if (data.length <= CACHE_BYTES / 8) {
+    cache.set(key, data);
+    cached += data.length;
+    for (const [k, v] of cache) {
+      if (cached <= CACHE_BYTES) break;
+      cache.delete(k);
+      cached -= v.length;
+    }
+  }
+  return data;
 }
 
-export function putJsonBlob(home: string, value: unknown): string {
+export async function putJsonBlob(home: string, value: unknown): Promise<string> {
   return putBlob(home, JSON.stringify(value));
 }
 
-export function getJsonBlob(home: string, key: string): unknown {
-  return JSON.parse(getBlob(home, key).toString('utf8'));
+export async function getJsonBlob(home: string, key: string): Promise<unknown> {
+  return JSON.parse((await getBlob(home, key)).toString('utf8'));
 }
 
-/** Atomic small-file write used for staged rows and manifests (same temp + rename discipline). */
+/** Atomic small-file write for local files (caches, bundles, trainer files): temp + rename. */
 export function writeFileAtomic(path: string, data: string | Buffer): void {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(tmp, data);

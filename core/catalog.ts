@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from './errors.ts';
 import { paths } from './home.ts';
+import { S3Store, storeFor } from './storage/index.ts';
+import { s3CatalogFiles } from './storage/s3-catalog.ts';
 import { RECORD_COLUMNS } from '../schemas/sample.ts';
 import { LLM_CALL_COLUMNS } from '../schemas/llm-columns.ts';
 import { EVAL_ITEM_COLUMNS } from '../schemas/eval.ts';
@@ -20,46 +22,57 @@ function anyFile(dir: string, sub: string, suffix: string): boolean {
   });
 }
 
+/**
+ * What the views read: per kind, the Parquet files (or one glob) and the run manifests. Local homes use globs over
+ * `runs/`; an S3 home lists its bucket once and names each object (so a temporary key can never be read).
+ */
+export interface CatalogFiles { shards: string[]; llmCalls: string[]; fidelity: string[]; manifests: string[] }
+
+export function localCatalogFiles(runs: string): CatalogFiles {
+  const glob = (sub: string, file: string) => [join(runs, '*', sub, file)];
+  return {
+    shards: anyFile(runs, 'shards', '.parquet') ? glob('shards', '*.parquet') : [],
+    llmCalls: anyFile(runs, 'llm_calls', '.parquet') ? glob('llm_calls', '*.parquet') : [],
+    fidelity: anyFile(runs, 'fidelity', '.parquet') ? glob('fidelity', '*.parquet') : [],
+    manifests: existsSync(runs) && readdirSync(runs).some((r) => existsSync(join(runs, r, 'run.json'))) ? [join(runs, '*', 'run.json')] : [],
+  };
+}
+
+const fileList = (files: string[]) => `[${files.map(sqlString).join(', ')}]`;
+
 /** The views every reader sees (DESIGN.md CLI contract): one row per (run, sample id) whatever the retries. */
-export function catalogViewsSql(home: string): string[] {
-  const runs = paths.runs(home);
-  const shardGlob = sqlString(join(runs, '*', 'shards', '*.parquet'));
-  const llmGlob = sqlString(join(runs, '*', 'llm_calls', '*.parquet'));
-  const manifestGlob = sqlString(join(runs, '*', 'run.json'));
-  const hasShards = anyFile(runs, 'shards', '.parquet');
-  const hasLlm = anyFile(runs, 'llm_calls', '.parquet');
-  const hasRuns = existsSync(runs) && readdirSync(runs).some((r) => existsSync(join(runs, r, 'run.json')));
+export function catalogViewsSql(home: string, files: CatalogFiles = localCatalogFiles(paths.runs(home))): string[] {
   const cols = Object.keys(RECORD_COLUMNS).map((c) => `"${c}"`).join(', ');
   return [
-    `CREATE OR REPLACE VIEW samples AS ${hasShards
-      ? `SELECT ${cols} FROM read_parquet(${shardGlob}, union_by_name = true)
+    `CREATE OR REPLACE VIEW samples AS ${files.shards.length
+      ? `SELECT ${cols} FROM read_parquet(${fileList(files.shards)}, union_by_name = true)
          QUALIFY row_number() OVER (PARTITION BY run, sample_id ORDER BY finished_at DESC) = 1`
       : emptyTable(RECORD_COLUMNS)}`,
     `CREATE OR REPLACE VIEW records AS SELECT * FROM samples WHERE status = 'done'`,
     `CREATE OR REPLACE VIEW quarantine AS SELECT run, sample_id, source, subset, stage, reason_code, reason, workflow_id, finished_at FROM samples WHERE status = 'quarantined'`,
     `CREATE OR REPLACE VIEW rejected AS SELECT run, sample_id, source, subset, stage, reason_code, reason, workflow_id, finished_at FROM samples WHERE status = 'rejected'`,
-    `CREATE OR REPLACE VIEW llm_calls AS ${hasLlm
-      ? `SELECT * FROM read_parquet(${llmGlob}, union_by_name = true) QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY created_at DESC) = 1`
+    `CREATE OR REPLACE VIEW llm_calls AS ${files.llmCalls.length
+      ? `SELECT * FROM read_parquet(${fileList(files.llmCalls)}, union_by_name = true) QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY created_at DESC) = 1`
       : emptyTable(LLM_CALL_COLUMNS)}`,
-    `CREATE OR REPLACE VIEW runs AS ${hasRuns
+    `CREATE OR REPLACE VIEW runs AS ${files.manifests.length
       ? `SELECT m.run, m.source, m.status, m.started_at, m.updated_at,
            coalesce(c.total, 0) AS samples, coalesce(c.done, 0) AS done, coalesce(c.rejected, 0) AS rejected,
            coalesce(c.quarantined, 0) AS quarantined
-         FROM read_json(${manifestGlob}, columns = {run: 'VARCHAR', source: 'VARCHAR', status: 'VARCHAR', started_at: 'VARCHAR', updated_at: 'VARCHAR'}) m
+         FROM read_json(${fileList(files.manifests)}, columns = {run: 'VARCHAR', source: 'VARCHAR', status: 'VARCHAR', started_at: 'VARCHAR', updated_at: 'VARCHAR'}) m
          LEFT JOIN (SELECT run, count(*) AS total, count(*) FILTER (status = 'done') AS done,
            count(*) FILTER (status = 'rejected') AS rejected, count(*) FILTER (status = 'quarantined') AS quarantined
            FROM samples GROUP BY run) c USING (run)`
       : `SELECT NULL::VARCHAR AS run, NULL::VARCHAR AS source, NULL::VARCHAR AS status, NULL::VARCHAR AS started_at, NULL::VARCHAR AS updated_at, 0::BIGINT AS samples, 0::BIGINT AS done, 0::BIGINT AS rejected, 0::BIGINT AS quarantined WHERE false`}`,
-    ...evalViewsSql(runs),
-    fidelityViewSql(runs),
+    // Evaluation results are written by the evaluation activities to the local home, whatever the store.
+    ...evalViewsSql(paths.runs(home)),
+    fidelityViewSql(files.fidelity),
   ];
 }
 
 /** `fidelity` (issue 5): one row per run, sample and metric (the latest), from runs/<run>/fidelity/*.parquet. */
-function fidelityViewSql(runs: string): string {
-  const glob = sqlString(join(runs, '*', 'fidelity', '*.parquet'));
-  return `CREATE OR REPLACE VIEW fidelity AS ${anyFile(runs, 'fidelity', '.parquet')
-    ? `SELECT ${Object.keys(FIDELITY_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM read_parquet(${glob}, union_by_name = true)
+function fidelityViewSql(files: string[]): string {
+  return `CREATE OR REPLACE VIEW fidelity AS ${files.length
+    ? `SELECT ${Object.keys(FIDELITY_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM read_parquet(${fileList(files)}, union_by_name = true)
        QUALIFY row_number() OVER (PARTITION BY run, sample_id, metric ORDER BY created_at DESC) = 1`
     : emptyTable(FIDELITY_COLUMNS)}`;
 }
@@ -87,11 +100,19 @@ function evalViewsSql(runs: string): string[] {
   ];
 }
 
-/** An in-memory DuckDB with the catalog views over the home's shards. */
+/** An in-memory DuckDB with the catalog views over the home's shards (local files, or the S3 bucket: s3-catalog.ts). */
 export async function openCatalog(home: string): Promise<{ conn: DuckDBConnection; close: () => void }> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
-  for (const sql of catalogViewsSql(home)) await conn.run(sql);
+  try {
+    const store = storeFor(home);
+    const files = store instanceof S3Store ? await s3CatalogFiles(conn, store, paths.cache(home)) : undefined;
+    for (const sql of catalogViewsSql(home, files)) await conn.run(sql);
+  } catch (err) {
+    conn.closeSync();
+    db.closeSync();
+    throw err;
+  }
   return { conn, close: () => { conn.closeSync(); db.closeSync(); } };
 }
 

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../core/blobs.ts';
 import { resolveEndpoint } from '../core/endpoints.ts';
 import { UsageError } from '../core/errors.ts';
 import { ensureDir, paths } from '../core/home.ts';
+import { storeFor } from '../core/storage/index.ts';
 import { dataConverterFromEnv, FAILURE_CONVERTER_PATH } from '../core/codec.ts';
 import { connectionSecurityFromEnv, temporalTarget } from '../core/temporal.ts';
 import type { RunConfig } from '../schemas/config.ts';
@@ -61,6 +62,15 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.R1OV_LOG_LEVEL ?? 'WARN') as LogLevel), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
     runtimeInstalled = true;
+  }
+  // Storage settings are checked before any task is taken: a wrong bucket fails the worker, not every activity.
+  const store = storeFor(opts.home);
+  if (store.kind === 's3') {
+    try {
+      await store.list('probe/');
+    } catch (err) {
+      throw new UsageError(`storage ${store.location}: ${(err as Error).message}`);
+    }
   }
   const target = temporalTarget(opts.home);
   const connection = await NativeConnection.connect({ address: target.address, ...connectionSecurityFromEnv() });

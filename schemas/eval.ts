@@ -98,7 +98,7 @@ export const EvalManifestSchema = z.object({
 });
 export type EvalManifest = z.infer<typeof EvalManifestSchema>;
 
-export const evalWorkflowId = (run: string): string => `r1ov-eval/${run}`;
+export { evalWorkflowId } from './queues.ts';
 
 /** `r1ov eval … --json` output. */
 export const EvalOutput = z.object({

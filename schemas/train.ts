@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RUN_NAME_RE } from '../core/home.ts';
+import { BenchKindSchema, PromptStyleSchema } from './eval.ts';
 
 /**
  * One stage's trainer configuration (`r1ov train sft|grpo --config FILE`). Mirrors trainer/r1ov_trainer/config.py
@@ -77,12 +78,79 @@ export const StageConfigSchema = z.strictObject({
 });
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 
-/** `r1ov train` config file: one stage's fields at the top level, or a pipeline with `sft:` and/or `grpo:` sections. */
-export const TrainFileSchema = z.union([
-  z.strictObject({ name: z.string().regex(RUN_NAME_RE).optional(), sft: StageConfigSchema.optional(), grpo: StageConfigSchema.optional() })
-    .refine((p) => p.sft || p.grpo, { message: 'a pipeline needs an sft or a grpo section' }),
-  StageConfigSchema,
-]);
+/** One held-out benchmark file, as `r1ov eval` takes it. */
+export const TrainEvalBenchSchema = z.strictObject({
+  /** A benchmark file in its published format (relative to the config file). */
+  file: z.string().min(1),
+  /** Default: detected from the file's columns (like `r1ov eval --bench-kind`). */
+  kind: BenchKindSchema.optional(),
+  /** Suffix of the eval run names when there are several benches (default: the kind, or bench<i> when kinds repeat). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'name: letters, digits, "_" or "-" (≤ 40)').optional(),
+  /** Only the first N rows. */
+  limit: positiveInt.optional(),
+});
+export type TrainEvalBench = z.infer<typeof TrainEvalBenchSchema>;
+
+/** How a checkpoint is served for its evaluation (`python -m r1ov_trainer serve`, on the r1ov-gpu worker). */
+export const ServeConfigSchema = z.strictObject({
+  /** transformers (default; generate with request batching) or vllm (when installed in the trainer's venv). */
+  backend: z.enum(['transformers', 'vllm']).optional(),
+  /** Listen address (default 127.0.0.1: the r1ov-llm-model worker runs on the GPU worker's machine). 0.0.0.0 to serve other machines. */
+  host: z.string().min(1).optional(),
+  /** Host name in the URL handed to the evaluation (default: host, or the machine's name for 0.0.0.0). */
+  advertise_host: z.string().min(1).optional(),
+  /** Default 0: any free port. */
+  port: z.number().int().min(0).max(65535).optional(),
+  max_batch_size: positiveInt.optional(),
+  dtype: z.enum(['auto', 'bfloat16', 'float16', 'float32']).optional(),
+  /** How long model loading may take before the try counts as failed (default 1800). */
+  ready_timeout_s: positiveInt.optional(),
+  /**
+   * Heartbeat timeout of the serve activity (default 30). Its beats come from a timer, so it can be short; a
+   * cancellation reaches the activity with a heartbeat, throttled to 0.8 × this: the GPU is handed back that soon.
+   */
+  heartbeat_timeout_s: positiveInt.min(2).optional(),
+});
+export type ServeConfig = z.infer<typeof ServeConfigSchema>;
+
+/**
+ * Evaluation of every epoch's checkpoint (SFT, then each GRPO epoch) on held-out benchmarks: the checkpoint is
+ * served on the GPU queue and the evaluate workflow runs against it as a child. Eval run `<name>.<label>` (label
+ * `sft`, `grpo-e1`, …; `.<bench name>` appended with several benches), model `<name>/<label>`.
+ */
+export const TrainEvalSchema = z.strictObject({
+  benches: z.array(TrainEvalBenchSchema).min(1),
+  prompt_style: PromptStyleSchema.optional(),
+  /** Answer length cap per item (default 1024). */
+  max_tokens: positiveInt.optional(),
+  /** Default 0 (greedy). */
+  temperature: z.number().min(0).max(2).optional(),
+  batch_size: positiveInt.max(256).optional(),
+  parallel: positiveInt.max(64).optional(),
+  item_attempts: positiveInt.max(20).optional(),
+  /** Per-request timeout at the served endpoint (default 600). */
+  timeout_s: positiveInt.optional(),
+  /** Requests in flight per evaluation worker (default 16). */
+  concurrency: positiveInt.optional(),
+  /** Serve + evaluate tries per epoch when the server dies under the evaluation (default 3). */
+  attempts: positiveInt.max(10).optional(),
+  /** Evaluate while the next epoch trains (needs room for both on the GPU worker; default false: one after the other). */
+  overlap: z.boolean().optional(),
+  serve: ServeConfigSchema.optional(),
+}).superRefine((e, ctx) => {
+  const names = e.benches.map((b) => b.name).filter(Boolean);
+  if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['benches'], message: 'bench names repeat' });
+});
+export type TrainEval = z.infer<typeof TrainEvalSchema>;
+
+/** A pipeline file: `sft:` and/or `grpo:` sections, and optionally `eval:` (held-out evaluation of each epoch). */
+export const TrainPipelineSchema = z.strictObject({
+  name: z.string().regex(RUN_NAME_RE).optional(), sft: StageConfigSchema.optional(), grpo: StageConfigSchema.optional(),
+  eval: TrainEvalSchema.optional(),
+}).refine((p) => p.sft || p.grpo, { message: 'a pipeline needs an sft or a grpo section' });
+
+/** `r1ov train` config file: one stage's fields at the top level, or a pipeline. */
+export const TrainFileSchema = z.union([TrainPipelineSchema, StageConfigSchema]);
 
 export const TrainModelInputSchema = z.object({
   name: z.string().regex(RUN_NAME_RE, 'name: letters, digits, ".", "_" or "-"'),
@@ -92,6 +160,8 @@ export const TrainModelInputSchema = z.object({
   grpoEpochs: positiveInt.optional(),
   /** How long a silent trainer activity may go before Temporal retries it elsewhere (default 120 s). */
   heartbeatTimeoutSec: positiveInt.optional(),
+  /** Held-out evaluation of each epoch (bench kinds filled in by the CLI). */
+  eval: TrainEvalSchema.optional(),
 });
 export type TrainModelInput = z.infer<typeof TrainModelInputSchema>;
 
@@ -131,10 +201,53 @@ export interface TrainStageResult extends TrainProgress {
   rewardCalls: number | null;
 }
 
+/** The serve activity: one checkpoint behind an OpenAI-compatible endpoint until cancelled. */
+export interface ServeCheckpointInput {
+  name: string;
+  /** The epoch: `sft`, `grpo-e1`, … */
+  label: string;
+  /** Identifies this try; the activity signals it back with the URL (a stale try's signal is ignored). */
+  serveId: string;
+  checkpoint: string;
+  /** The model name the endpoint answers to (`<name>/<label>`). */
+  modelName: string;
+  /** The trainModel workflow to signal the URL to. */
+  workflowId: string;
+  serve: ServeConfig;
+  minPixels?: number;
+  maxPixels?: number;
+  /** Default answer length when a request names none. */
+  maxTokens?: number;
+}
+
+/** Signal payload: a served checkpoint is answering at `url`. */
+export interface CheckpointServed {
+  serveId: string;
+  url: string;
+  model: string;
+}
+
+/** One epoch × benchmark evaluation, as the workflow's memo, query and result show it. */
+export interface EpochEval {
+  label: string;
+  run: string;
+  bench: string;
+  model: string;
+  checkpoint: string;
+  status: 'completed' | 'failed';
+  accuracy: number | null;
+  items: number;
+  correct: number;
+  errored: number;
+  error: string | null;
+}
+
 export interface TrainModelResult {
   name: string;
   sft: TrainStageResult | null;
   grpo: TrainStageResult[];
+  /** Per-epoch held-out evaluations (empty without an eval section). */
+  evals: EpochEval[];
 }
 
 export const trainWorkflowId = (name: string): string => `r1ov-train/${name}`;

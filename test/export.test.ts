@@ -28,7 +28,7 @@ async function writeHome(): Promise<void> {
   const rows: Array<Record<string, unknown>> = [];
   for (let i = 0; i < 6; i++) {
     const png = await sharp({ create: { width: 40 + i, height: 30, channels: 3, background: { r: 200, g: 10 * i, b: 0 } } }).png().toBuffer();
-    const key = putBlob(home, png);
+    const key = await putBlob(home, png);
     const box = i === 5;
     rows.push({
       run: 'r', sample_id: `s${i}#0`, row_id: `s${i}`, turn: 0, source: 'test', subset: 'sub', status: i === 4 ? 'quarantined' : 'done',

@@ -37,9 +37,9 @@ after(async () => {
 async function sampleWith(svg: string, over: Partial<Sample> = {}) {
   const png = await sharp(Buffer.from(svg)).png().toBuffer();
   const meta = await sharp(png).metadata();
-  const imageKey = putBlob(home, png);
+  const imageKey = await putBlob(home, png);
   const sample: Sample = { sampleId: `s-${imageKey.slice(0, 8)}#0`, rowId: 's', turn: 0, source: 'unknown_set', subset: 'unknown_set', sourceFile: 'x.parquet', question: 'How many red shapes are there?', answer: '2', imageKey, width: meta.width, height: meta.height, ...over };
-  return { run: 'r', ref: { sampleId: sample.sampleId, sampleKey: putJsonBlob(home, sample), source: sample.source } };
+  return { run: 'r', ref: { sampleId: sample.sampleId, sampleKey: await putJsonBlob(home, sample), source: sample.source } };
 }
 const scene = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="90"><rect width="100%" height="100%" fill="#3a7"/><circle cx="40" cy="45" r="20" fill="#d22"/><rect x="70" y="30" width="30" height="30" fill="#d22"/></svg>';
 const docLines = ['Invoice number 2041 for March', 'Paper and ink supplies 120', 'Printer service visit 80', 'Delivery to the office 15', 'Total due by April 30: 215'];

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareTrain } from '../cli/train.ts';
+import { prepareTrain, resolveTrainEval } from '../cli/train.ts';
 import { UsageError } from '../core/errors.ts';
 import { repoRoot } from './support/cluster.ts';
+import { writeBenchFixtures } from './support/bench-fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-train-config-'));
 writeFileSync(join(dir, 'data.parquet'), '');
@@ -48,6 +49,34 @@ describe('r1ov train config', () => {
     assert.throws(() => prepareTrain('sft', join(dir, 'none.json')), usage(/no such config file/));
     assert.throws(() => prepareTrain('grpo', file('h.json', { ...base, reward_weights: { accuracy: 0, format: 0 } })), usage(/every weight is 0/));
     assert.throws(() => prepareTrain('grpo', file('i.json', { ...base, stage: 'sft' })), usage(/stage/));
+  });
+
+  test('an eval section: bench paths resolve against the file, kinds are detected, names and run names checked', async () => {
+    const fx = await writeBenchFixtures(join(dir, 'benches'));
+    const pipe = (name: string, evalSection: unknown, extra: Record<string, unknown> = {}) => file(name, {
+      name: 'ev', sft: { model: 'm', data: 'data.parquet' }, grpo: { model: 'sft', data: 'data.parquet', epochs: 2 }, eval: evalSection, ...extra,
+    });
+    const one = prepareTrain('sft', pipe('ev1.json', { benches: [{ file: 'benches/R1-OneVision-Bench.tsv' }], max_tokens: 64, prompt_style: 'rl' }));
+    assert.equal(one.eval!.benches[0]!.file, fx.r1ov.file);
+    assert.equal(one.eval!.benches[0]!.kind, undefined);
+    const resolved = await resolveTrainEval(one);
+    assert.deepEqual(resolved.eval!.benches, [{ file: fx.r1ov.file, kind: 'r1ov-bench' }]); // one bench: no name suffix
+    assert.equal(resolved.eval!.max_tokens, 64);
+    // Several benches get names (the suffix of their eval runs): the kind, or bench<i> when kinds repeat.
+    const two = await resolveTrainEval(prepareTrain('sft', pipe('ev2.json', { benches: [
+      { file: fx.r1ov.file }, { file: fx.mathvista.file, limit: 5 }, { file: fx.r1ov.file, name: 'again' },
+    ] })));
+    assert.deepEqual(two.eval!.benches.map((b) => [b.kind, b.name]), [['r1ov-bench', 'bench1'], ['mathvista', 'mathvista'], ['r1ov-bench', 'again']]);
+    // Old configs stay valid: no eval section, no evaluation.
+    assert.equal((await resolveTrainEval(prepareTrain('sft', pipe('ev3.json', undefined)))).eval, undefined);
+    assert.throws(() => prepareTrain('sft', pipe('ev4.json', { benches: [] })), usage(/eval\.benches/));
+    assert.throws(() => prepareTrain('sft', pipe('ev5.json', { benches: [{ file: 'x.tsv' }], serve: { port: 99999 } })), usage(/eval\.serve\.port/));
+    assert.throws(() => prepareTrain('sft', pipe('ev6.json', { benches: [{ file: 'x.tsv', kind: 'mmlu' }] })), usage(/eval\.benches\.0\.kind/));
+    assert.throws(() => prepareTrain('sft', pipe('ev7.json', { benches: [{ file: 'x.tsv' }], max_token: 5 })), usage(/max_token/));
+    assert.throws(() => prepareTrain('sft', file('ev8.json', { model: 'm', data: 'data.parquet', eval: { benches: [{ file: 'x.tsv' }] } })), usage(/eval/));
+    await assert.rejects(resolveTrainEval(prepareTrain('sft', pipe('ev9.json', { benches: [{ file: 'missing.tsv' }] }))), usage(/eval\.benches: .*missing\.tsv: no such file/));
+    const long = prepareTrain('sft', pipe('ev10.json', { benches: [{ file: fx.r1ov.file }] }, { name: 'n'.repeat(95) }));
+    await assert.rejects(resolveTrainEval(long), usage(/eval run name .* too long/));
   });
 
   test('the documented examples validate', () => {

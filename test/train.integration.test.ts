@@ -2,8 +2,9 @@
  * Training on a real Temporal dev server (CPU): a synthetic build is exported in the TRL layout, a tiny randomly
  * initialised Qwen2.5-VL is built from a config (no download), and `r1ov train` runs SFT then GRPO epochs as GPU
  * activities: heartbeats carry step/loss/reward into the workflow's memo, GRPO scores through the reward service,
- * bad config fails without retries, and a worker SIGKILLed mid-training is replaced by a new one that resumes from
- * the last checkpoint (the step count continues, it does not restart).
+ * each epoch's checkpoint is served and evaluated on a held-out bench through the evaluate workflow, bad config fails
+ * without retries, and a worker SIGKILLed mid-training is replaced by a new one that resumes from the last checkpoint
+ * (the step count continues, it does not restart).
  *
  * Needs the trainer's Python environment (`bash trainer/install.sh`); skips, saying so, without it.
  */
@@ -11,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -29,7 +31,8 @@ let model: string;
 let client: Client;
 let connection: Connection;
 
-type TrainOut = { status: string; workflowId: string; result: { sft: Stage | null; grpo: Stage[] } | null };
+type TrainOut = { status: string; workflowId: string; result: { sft: Stage | null; grpo: Stage[]; evals: EpochEval[] } | null };
+type EpochEval = { label: string; run: string; model: string; status: string; accuracy: number | null; items: number; checkpoint: string };
 type Stage = { step: number; maxSteps: number | null; loss: number | null; reward: number | null; checkpoint: string | null; resumedFrom: string | null; attempt: number; rewardCalls: number | null; trainLoss: number | null };
 
 const baseConfig = () => ({
@@ -42,6 +45,21 @@ const writeConfig = (name: string, cfg: unknown) => {
   return f;
 };
 const memoOf = async (workflowId: string) => (await client.workflow.getHandle(workflowId).describe()).memo ?? {};
+const sql = async (q: string) => (await cluster.cliJson<{ rows: Array<Record<string, unknown>> }>(['sql', q])).rows;
+
+/** A held-out R1-OneVision-Bench TSV: `n` colour questions with small images. */
+async function writeHeldOut(file: string, n: number): Promise<string> {
+  const colours = [[220, 30, 30], [30, 180, 60], [40, 70, 220]] as const;
+  const lines = [['index', 'image', 'question', 'choices', 'answer', 'level', 'category'].join('\t')];
+  for (let i = 0; i < n; i++) {
+    const [r, g, b] = colours[i % 3]!;
+    const png = await sharp({ create: { width: 28, height: 28, channels: 3, background: { r, g, b } } }).png().toBuffer();
+    const q = '"What colour is the image?\nOptions:\nA. red\nB. green\nC. blue"';
+    lines.push([String(100 + i), png.toString('base64'), q, '"[""red"", ""green"", ""blue""]"', 'ABC'[i % 3]!, 'High School', 'Physics'].join('\t'));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
 
 describe('training as GPU activities', { skip }, () => {
   before(async () => {
@@ -99,6 +117,48 @@ describe('training as GPU activities', { skip }, () => {
     const memo = await memoOf(out.workflowId);
     assert.equal(memo.grpoEpoch, 2);
     assert.equal(typeof memo.reward, 'number');
+  });
+
+  test('each epoch (SFT, GRPO 1 and 2) is served and evaluated on a held-out bench; accuracies in the memo and eval_runs', async () => {
+    const heldOut = await writeHeldOut(join(dir, 'held-out.tsv'), 3);
+    const cfg = writeConfig('evalpipe', {
+      name: 'ev1',
+      sft: { ...baseConfig(), max_steps: 2, save_steps: 50, output_dir: join(dir, 'ev-sft') },
+      grpo: {
+        ...baseConfig(), model: 'sft', max_samples: 2, num_generations: 2, max_completion_length: 4, beta: 0, learning_rate: 0.001,
+        save_steps: 50, output_dir: join(dir, 'ev-grpo'), reward_weights: { accuracy: 1, format: 0.5 },
+      },
+      // A short serve heartbeat: the cancellation that ends each epoch's server arrives within 0.8 × 5 s.
+      eval: { benches: [{ file: heldOut }], max_tokens: 8, batch_size: 2, parallel: 2, serve: { max_batch_size: 4, heartbeat_timeout_s: 5 } },
+    });
+    const out = await cluster.cliJson<TrainOut>(['train', 'sft', '--config', cfg, '--epochs', '2', '--wait']);
+    assert.equal(out.status, 'COMPLETED');
+    const res = out.result!;
+    assert.equal(res.grpo.length, 2);
+    const labels = ['sft', 'grpo-e1', 'grpo-e2'];
+    assert.deepEqual(res.evals.map((e) => [e.label, e.run, e.model, e.status, e.items]),
+      labels.map((l) => [l, `ev1.${l}`, `ev1/${l}`, 'completed', 3]));
+    assert.deepEqual(res.evals.map((e) => e.checkpoint), [res.sft!.checkpoint, res.grpo[0]!.checkpoint, res.grpo[1]!.checkpoint]);
+    // One eval run per epoch, in the tables `r1ov sql` queries; every item was answered by the served checkpoint.
+    const runs = await sql(`select run, model, bench, items, status, accuracy from eval_runs where run like 'ev1.%' order by run`);
+    assert.deepEqual(runs.map((r) => [r.run, r.model, r.bench, Number(r.items), r.status]),
+      ['grpo-e1', 'grpo-e2', 'sft'].map((l) => [`ev1.${l}`, `ev1/${l}`, 'r1ov-bench', 3, 'completed']));
+    const items = await sql(`select run, count(*) as n, count(*) filter (status = 'scored' and response is not null and tokens_out > 0) as answered
+      from eval_items where run like 'ev1.%' group by run order by run`);
+    assert.deepEqual(items.map((r) => [r.run, Number(r.n), Number(r.answered)]), ['grpo-e1', 'grpo-e2', 'sft'].map((l) => [`ev1.${l}`, 3, 3]));
+    // The Web UI's view: accuracy per epoch beside step/loss/reward.
+    const memo = await memoOf(out.workflowId);
+    assert.equal(memo.phase, 'done');
+    assert.equal(memo.evaluating ?? null, null);
+    const acc = memo.evalAccuracy as Record<string, number | null>;
+    assert.deepEqual(Object.keys(acc).sort(), [...labels].sort());
+    for (const l of labels) assert.equal(acc[l], res.evals.find((e) => e.label === l)!.accuracy);
+    assert.ok(Object.values(acc).every((a) => typeof a === 'number' && a >= 0 && a <= 1), JSON.stringify(acc));
+    assert.equal(typeof memo.reward, 'number');
+    // The evaluations are child workflows with the usual eval id, and no server outlived its evaluation.
+    assert.equal((await client.workflow.getHandle('r1ov-eval/ev1.grpo-e2').describe()).status.name, 'COMPLETED');
+    const servers = spawnSync('pgrep', ['-f', `r1ov_trainer serve --checkpoint ${dir}`], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(servers, '', 'a checkpoint server is still running');
   });
 
   test('bad config or data fails the workflow without retrying the activity', async () => {

@@ -82,7 +82,7 @@ export function createViewer(opts: ViewerOptions) {
       const verdict = parseJson(s.qa_verdict as string | null) as { rules?: { traceKey?: unknown } } | null;
       let original: string | null = null;
       const key = verdict?.rules?.traceKey;
-      if (typeof key === 'string' && /^[0-9a-f]{64}$/.test(key)) { try { original = getBlob(opts.home, key).toString('utf8'); } catch { /* blob gone */ } }
+      if (typeof key === 'string' && /^[0-9a-f]{64}$/.test(key)) { try { original = (await getBlob(opts.home, key)).toString('utf8'); } catch { /* blob gone */ } }
       return page(res, id, samplePage(s, calls, workflowUrl(temporal(), String(s.workflow_id)), original));
     }
     if (p === '/formal-html') {
@@ -93,7 +93,7 @@ export function createViewer(opts: ViewerOptions) {
     const blob = p.match(/^\/blob\/([0-9a-f]{64})$/);
     if (blob) {
       let b: Buffer;
-      try { b = getBlob(opts.home, blob[1]!); } catch { throw new HttpError(404, 'no such blob'); }
+      try { b = await getBlob(opts.home, blob[1]!); } catch { throw new HttpError(404, 'no such blob'); }
       const type = imageType(b);
       if (!type) throw new HttpError(415, 'blob is not an image');
       return send(res, 200, type, b, { 'cache-control': 'max-age=86400, immutable' });

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { openCatalog } from '../core/catalog.ts';
+import { storeFor } from '../core/storage/index.ts';
 import { paths } from '../core/home.ts';
 import { TextIndex } from './text-index.ts';
 
@@ -44,9 +45,15 @@ interface Generation {
 }
 
 /** Files that feed the catalog: any change (new shard, compaction) means a new generation. */
-export function catalogSignature(home: string): string {
+export async function catalogSignature(home: string): Promise<string> {
   const runs = paths.runs(home);
   const h = createHash('sha1');
+  const store = storeFor(home);
+  if (store.kind === 's3') {
+    // An S3 home: the bucket's listing (keys and ETags) is the signature.
+    for (const o of await store.list('runs/')) if (/\.parquet$|\/run\.json$/.test(o.key) && !o.key.includes('/staging')) h.update(`${o.key}:${o.etag}\n`);
+    return h.digest('hex');
+  }
   if (existsSync(runs)) {
     for (const run of readdirSync(runs).sort()) {
       for (const sub of ['shards', 'llm_calls', 'eval']) {
@@ -65,7 +72,7 @@ export function catalogSignature(home: string): string {
 
 async function build(home: string): Promise<Generation> {
   const t0 = performance.now();
-  const signature = catalogSignature(home);
+  const signature = await catalogSignature(home);
   const { conn, close } = await openCatalog(home);
   try {
     await conn.run(`CREATE TABLE v_list AS SELECT (row_number() OVER (ORDER BY run, sample_id))::INTEGER AS seq,
@@ -116,7 +123,7 @@ export class ViewerStore {
     const now = Date.now();
     if (!this.building && now - this.lastCheck > (this.opts.checkEveryMs ?? 2000)) {
       this.lastCheck = now;
-      if (catalogSignature(this.home) !== this.gen!.signature) {
+      if (await catalogSignature(this.home) !== this.gen!.signature) {
         this.building = build(this.home).then((g) => {
           const old = this.gen;
           this.gen = g;

@@ -16,6 +16,15 @@ const cpu = proxyActivities<Activities>({
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['UsageError'] },
 });
 
+// Shard commits heartbeat every few seconds: a worker that dies mid-commit is noticed in seconds, and the retry on
+// another worker rewrites the same shard.
+const committer = proxyActivities<Activities>({
+  taskQueue: CPU_QUEUE,
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['UsageError'] },
+});
+
 function initialState(): BuildState {
   return {
     cursor: { file: 0, row: 0 }, ingested: 0, counts: { done: 0, rejected: 0, quarantined: 0 }, byStage: {},
@@ -56,7 +65,7 @@ export async function buildDataset(input: BuildInput): Promise<BuildProgress> {
   const commit = async () => {
     if (s.uncommitted === 0) return;
     const pending = s.uncommitted;
-    const r = await cpu.commitShard({ run });
+    const r = await committer.commitShard({ run });
     s.uncommitted -= pending;
     if (r.rows > 0) s.shards++;
   };

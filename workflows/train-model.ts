@@ -1,7 +1,8 @@
 import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { GPU_QUEUE } from '../schemas/queues.ts';
-import type { TrainModelInput, TrainModelResult, TrainProgress, TrainStageResult } from '../schemas/train.ts';
+import { GPU_QUEUE, epochLabel } from '../schemas/queues.ts';
+import type { EpochEval, TrainModelInput, TrainModelResult, TrainProgress, TrainStageResult } from '../schemas/train.ts';
+import { epochEvaluator } from './epoch-eval.ts';
 
 /** The GPU activity sends its last step/loss/reward here; the workflow shows them as memo in the Web UI. */
 export const trainProgressSignal = defineSignal<[TrainProgress]>('trainProgress');
@@ -14,6 +15,9 @@ export interface TrainStatus {
   last: TrainProgress | null;
   sft: TrainStageResult | null;
   grpo: TrainStageResult[];
+  /** Labels of the epochs being evaluated now (comma-separated), if any. */
+  evaluating: string | null;
+  evals: EpochEval[];
 }
 
 const gpuActivities = (heartbeatTimeoutSec: number) => proxyActivities<Activities>({
@@ -29,22 +33,50 @@ const gpuActivities = (heartbeatTimeoutSec: number) => proxyActivities<Activitie
 
 /**
  * Train a model: SFT (one activity), then GRPO one epoch per activity, each resuming from the checkpoint the one
- * before left. Only small values cross history: configs, checkpoint paths, the last metrics.
+ * before left; with an `eval` section, each epoch's checkpoint is evaluated on the held-out benches (workflows/
+ * epoch-eval.ts) and its accuracy shown beside step/loss/reward. Only small values cross history: configs,
+ * checkpoint paths, the last metrics, accuracies.
  */
 export async function trainModel(input: TrainModelInput): Promise<TrainModelResult> {
   const workflowId = workflowInfo().workflowId;
   const gpu = gpuActivities(input.heartbeatTimeoutSec ?? 120);
-  const status: TrainStatus = { name: input.name, phase: input.sft ? 'sft' : 'grpo', grpoEpoch: null, last: null, sft: null, grpo: [] };
+  const status: TrainStatus = {
+    name: input.name, phase: input.sft ? 'sft' : 'grpo', grpoEpoch: null, last: null, sft: null, grpo: [], evaluating: null, evals: [],
+  };
   let memoAt = '';
   const memo = () => {
     const l = status.last;
-    const key = JSON.stringify([status.phase, status.grpoEpoch, l?.step, l?.loss, l?.reward, l?.checkpoint]);
+    const key = JSON.stringify([status.phase, status.grpoEpoch, l?.step, l?.loss, l?.reward, l?.checkpoint, status.evaluating, status.evals.length]);
     if (key === memoAt) return;
     memoAt = key;
     upsertMemo({
       kind: 'train', phase: status.phase, grpoEpoch: status.grpoEpoch,
       step: l?.step ?? null, loss: l?.loss ?? null, reward: l?.reward ?? null, checkpoint: l?.checkpoint ?? null,
+      ...(input.eval ? {
+        evaluating: status.evaluating,
+        // Held-out accuracy per epoch, keyed by the eval run's suffix (`sft`, `grpo-e1`[.bench]); null: it failed.
+        evalAccuracy: Object.fromEntries(status.evals.map((e) => [e.run.slice(input.name.length + 1), e.accuracy])),
+      } : {}),
     });
+  };
+  if (input.eval?.benches.some((b) => !b.kind)) {
+    throw ApplicationFailure.nonRetryable('eval.benches: every bench needs its kind (the CLI detects it from the file)', 'TrainerConfigError');
+  }
+  const evaluateEpoch = input.eval ? epochEvaluator({
+    name: input.name, workflowId, config: input.eval,
+    onChange: (evaluating, results) => {
+      status.evaluating = evaluating;
+      status.evals = [...results];
+      memo();
+    },
+  }) : null;
+  const pendingEvals: Promise<unknown>[] = [];
+  // After each epoch's checkpoint: evaluate it now, or while the next epoch trains (eval.overlap).
+  const afterEpoch = async (label: string, checkpoint: string | null, stage: NonNullable<TrainModelInput['sft']>) => {
+    if (!evaluateEpoch || !checkpoint) return;
+    const p = evaluateEpoch(label, checkpoint, stage);
+    if (input.eval?.overlap) pendingEvals.push(p);
+    else await p;
   };
   setHandler(trainStatusQuery, () => status);
   setHandler(trainProgressSignal, (p) => {
@@ -59,6 +91,7 @@ export async function trainModel(input: TrainModelInput): Promise<TrainModelResu
     status.last = status.sft;
     memo();
     if (model === undefined || model === 'sft') model = status.sft.checkpoint ?? undefined;
+    await afterEpoch(epochLabel('sft'), status.sft.checkpoint, input.sft);
   }
   if (input.grpo) {
     if (!model || model === 'sft') throw ApplicationFailure.nonRetryable('grpo.model "sft" needs an sft stage that left a checkpoint', 'TrainerConfigError');
@@ -73,11 +106,14 @@ export async function trainModel(input: TrainModelInput): Promise<TrainModelResu
       status.grpo.push(r);
       status.last = r;
       resumeFrom = r.checkpoint;
+      memo();
+      await afterEpoch(epochLabel('grpo', epoch), r.checkpoint, config);
       // A max_steps cap can end training before the last epoch: nothing is left to run.
       if (r.maxSteps !== null && r.step >= r.maxSteps && r.maxSteps > 0) break;
     }
   }
+  await Promise.all(pendingEvals);
   status.phase = 'done';
   memo();
-  return { name: input.name, sft: status.sft, grpo: status.grpo };
+  return { name: input.name, sft: status.sft, grpo: status.grpo, evals: status.evals };
 }

@@ -14,6 +14,9 @@ import {
 import { openCatalog } from '../../core/catalog.ts';
 import { UsageError } from '../../core/errors.ts';
 import { paths } from '../../core/home.ts';
+import { keys as storeKeys, NotFoundError, storeFor, type ObjectStore } from '../../core/storage/index.ts';
+import { mirrorDir } from '../../core/storage/mirror.ts';
+import pLimit from 'p-limit';
 import {
   ExportInputSchema, SFT_PROMPT_PREFIX, TRL_PROMPT_SUFFIX, type ExportFormat, type ExportInput, type ExportOutput,
 } from '../../schemas/export.ts';
@@ -142,6 +145,20 @@ function normalise(v: unknown): unknown {
   return v;
 }
 
+async function fetchBlobs(store: ObjectStore, dir: string, hashes: string[]): Promise<void> {
+  const limit = pLimit(8);
+  await Promise.all(hashes.map((h) => limit(async () => {
+    const file = join(dir, h.slice(0, 2), h);
+    if (existsSync(file)) return;
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      await store.download(storeKeys.blob(h), file);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err; // a missing image exports as null, as locally
+    }
+  })));
+}
+
 export async function exportRun(home: string, rawInput: ExportInput): Promise<ExportOutput> {
   const input = ExportInputSchema.parse(rawInput);
   const { parquet, arrow } = exportPaths(input.out);
@@ -154,10 +171,13 @@ export async function exportRun(home: string, rawInput: ExportInput): Promise<Ex
       const any = Number((await (await conn.runAndReadAll(`SELECT count(*) AS n FROM samples WHERE run = ${sqlString(input.run)}`)).getRowObjectsJS())[0]!.n);
       throw new UsageError(any === 0 ? `export: no run ${JSON.stringify(input.run)} in ${home} (see \`r1ov sql "select * from runs"\`)` : `export: run ${input.run} has no done records with a trace`);
     }
-    const blobsDir = paths.blobs(home);
+    // An S3 home: the images are fetched once into the home's cache (content-addressed, so a cached file is valid).
+    const store = storeFor(home);
+    const blobsDir = store.kind === 'local' ? paths.blobs(home) : join(mirrorDir(paths.cache(home), store.location), 'blobs');
     const keys = (await (await conn.runAndReadAll(
       `SELECT DISTINCT image_key FROM (SELECT image_key FROM records WHERE run = ${sqlString(input.run)} AND trace IS NOT NULL ORDER BY sample_id ${input.limit ? `LIMIT ${input.limit}` : ''}) WHERE image_key IS NOT NULL`)).getRowObjectsJS())
       .map((r) => String(r.image_key)).filter((k) => /^[0-9a-f]{64}$/.test(k));
+    if (store.kind !== 'local') await fetchBlobs(store, blobsDir, keys);
     const files = keys.map((k) => join(blobsDir, k.slice(0, 2), k)).filter((p) => existsSync(p));
     await conn.run(files.length
       ? `CREATE TEMP TABLE _images AS SELECT filename, content FROM read_blob([${files.map(sqlString).join(', ')}])`

@@ -2,9 +2,9 @@
 // formalizer (and the reasoner on the model's formalization); this compares the result with the exact description and
 // the known answer and stages one row per metric. commitShard turns staged rows into runs/<run>/fidelity/*.parquet,
 // read by the catalog's `fidelity` view.
-import { join } from 'node:path';
-import { getJsonBlob, writeFileAtomic } from '../../core/blobs.ts';
-import { ensureDir, paths, safeName } from '../../core/home.ts';
+import { getJsonBlob } from '../../core/blobs.ts';
+import { safeName } from '../../core/home.ts';
+import { keys, storeFor } from '../../core/storage/index.ts';
 import { loadPrompt } from '../../core/prompts.ts';
 import { answersEquivalent } from '../../core/rewards/index.ts';
 import { FidelityRowSchema, type FidelityRow } from '../../schemas/fidelity.ts';
@@ -16,8 +16,6 @@ import { structuralFidelity, type Metric } from './score.ts';
 
 export { cellAccuracy, netlistF1, flowchartF1, structuralFidelity, FIDELITY_METRICS } from './score.ts';
 
-export const fidelityStaging = (home: string, run: string) => join(paths.run(home, run), 'staging-fidelity');
-export const fidelityShards = (home: string, run: string) => join(paths.run(home, run), 'fidelity');
 
 export interface ScoreFidelityInput {
   run: string;
@@ -42,10 +40,10 @@ export function fidelityMetrics(kind: string, exactText: string, model: FormalDo
 }
 
 export async function scoreFidelity(home: string, input: ScoreFidelityInput): Promise<{ staged: string; metrics: Metric[] }> {
-  const sample = loadSample(home, input.ref.sampleKey);
+  const sample = await loadSample(home, input.ref.sampleKey);
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec to measure fidelity against`);
   const exact = sample.exact;
-  const model = input.model.valid && input.model.formalKey ? (getJsonBlob(home, input.model.formalKey) as FormalDoc) : null;
+  const model = input.model.valid && input.model.formalKey ? (await getJsonBlob(home, input.model.formalKey) as FormalDoc) : null;
   const spec = formalSpecFor(exact.kind, exact.subkind ?? null);
   const metrics = fidelityMetrics(exact.kind, exact.formalText, model ? { ...model, subkind: exact.subkind ?? null } : null, {
     answered: input.answered, finalAnswer: input.finalAnswer ?? null, gold: sample.answer, choices: sample.choices,
@@ -56,7 +54,7 @@ export async function scoreFidelity(home: string, input: ScoreFidelityInput): Pr
     run: input.run, sample_id: sample.sampleId, kind: spec.formalKind, generator: exact.generator, metric: m.metric, value: m.value,
     prompt_hash: promptHash, model: input.modelName, created_at,
   }));
-  const file = join(ensureDir(fidelityStaging(home, input.run)), `${safeName(sample.sampleId)}.json`);
-  writeFileAtomic(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  return { staged: file, metrics };
+  const key = `${keys.fidelityStaging(input.run)}${safeName(sample.sampleId)}.json`;
+  await storeFor(home).put(key, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return { staged: key, metrics };
 }

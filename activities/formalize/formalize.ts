@@ -15,10 +15,10 @@ import { formalSpecFor, type FormalDoc, type ValidateContext } from './kinds.ts'
 
 /** The formal description of a synthetic sample is its generating spec: exact by construction. */
 export async function formalizeExact(home: string, input: { run: string; ref: SampleRef }): Promise<FormalResult> {
-  const sample = loadSample(home, input.ref.sampleKey);
+  const sample = await loadSample(home, input.ref.sampleKey);
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec`);
   const doc: FormalDoc = { kind: sample.exact.kind, subkind: sample.exact.subkind ?? null, format: sample.exact.formalFormat, text: sample.exact.formalText, data: null };
-  return { formalKey: putJsonBlob(home, doc), format: doc.format, valid: true, error: null, attempts: 0 };
+  return { formalKey: await putJsonBlob(home, doc), format: doc.format, valid: true, error: null, attempts: 0 };
 }
 
 /**
@@ -63,11 +63,11 @@ async function promptOcr(home: string, sample: Sample, png: Buffer | undefined):
 export async function formalize(
   home: string, input: { run: string; ref: SampleRef; route: RouteResult; endpoint: ResolvedEndpoint; maxRepairs: number },
 ): Promise<FormalResult> {
-  const sample = loadSample(home, input.ref.sampleKey);
+  const sample = await loadSample(home, input.ref.sampleKey);
   const spec = formalSpecFor(input.route.kind ?? 'mixed', input.route.subkind);
   const prompt = loadPrompt('formalize', spec.prompt);
   const repair = loadPrompt('formalize', 'repair');
-  const images = sampleImage(home, sample);
+  const images = await sampleImage(home, sample);
   const png = images[0]?.png;
   const width = sample.width ?? 0;
   const height = sample.height ?? 0;
@@ -96,7 +96,7 @@ export async function formalize(
     if (parsed !== undefined) {
       const checked = await spec.validate(parsed, ctx);
       if (checked.ok) {
-        return { formalKey: putJsonBlob(home, checked.doc), format: checked.doc.format, valid: true, error: null, attempts: attempt };
+        return { formalKey: await putJsonBlob(home, checked.doc), format: checked.doc.format, valid: true, error: null, attempts: attempt };
       }
       lastError = checked.error;
     }

@@ -62,7 +62,7 @@ async function ingestParquetPage(home: string, input: IngestPageInput): Promise<
     const samples = await samplesOfRow(home, row, file.path, file.subset, input.config);
     for (const s of samples.slice(0, remaining)) {
       const sample = SampleSchema.parse(s);
-      refs.push({ sampleId: sample.sampleId, sampleKey: putJsonBlob(home, sample), source: sample.source });
+      refs.push({ sampleId: sample.sampleId, sampleKey: await putJsonBlob(home, sample), source: sample.source });
     }
     remaining -= samples.length;
     heartbeat({ row: row.rowIndex });
@@ -94,7 +94,7 @@ async function samplesOfRow(
     if (!bytes) imageError = { code: 'no_image', message: 'row has no image' };
     else {
       const n = await normalizeImage(bytes, config);
-      image = { key: putBlob(home, n.png), width: n.width, height: n.height };
+      image = { key: await putBlob(home, n.png), width: n.width, height: n.height };
     }
   } catch (err) {
     imageError = err instanceof ImageRejected ? { code: err.code, message: err.message } : { code: 'image_unreadable', message: (err as Error).message };
@@ -128,7 +128,7 @@ async function ingestSyntheticPage(
       question: item.question,
       answer: item.answer,
       choices: item.choices,
-      imageKey: putBlob(home, n.png),
+      imageKey: await putBlob(home, n.png),
       width: n.width,
       height: n.height,
       exact: {
@@ -141,7 +141,7 @@ async function ingestSyntheticPage(
         generator: `synthetic:${item.kind}/${item.template}`,
       },
     });
-    refs.push({ sampleId: sample.sampleId, sampleKey: putJsonBlob(home, sample), source: sample.source });
+    refs.push({ sampleId: sample.sampleId, sampleKey: await putJsonBlob(home, sample), source: sample.source });
     heartbeat({ index: i });
   }
   const next = limit < spec.n && (input.remaining === undefined || refs.length < input.remaining) ? { file: 0, row: limit } : null;

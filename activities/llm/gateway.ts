@@ -17,6 +17,7 @@ import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import { LlmCallRowSchema, type LlmCallRow } from '../../schemas/llm.ts';
 import { apiKeyFor } from '../../core/endpoints.ts';
 import { ensureDir, paths } from '../../core/home.ts';
+import { keys, storeFor } from '../../core/storage/index.ts';
 import { parseStructured, splitThink, StructuredOutputError } from './parse-json.ts';
 
 export { StructuredOutputError } from './parse-json.ts';
@@ -294,7 +295,8 @@ async function readCache(home: string, key: string): Promise<CachedResponse | un
 
 async function recordCall(home: string, row: LlmCallRow): Promise<void> {
   const valid = LlmCallRowSchema.parse(row);
-  await writeAtomic(join(paths.llmStaging(home, row.run), `${row.call_id}.json`), `${JSON.stringify(valid)}\n`);
+  // Staged in the home's object store (local or S3): LLM workers may run on other hosts than the committer.
+  await storeFor(home).put(`${keys.llmStaging(row.run)}${row.call_id}.json`, `${JSON.stringify(valid)}\n`);
 }
 
 function cost(ep: ResolvedEndpoint, tokensIn: number, tokensOut: number): number {

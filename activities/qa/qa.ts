@@ -13,10 +13,10 @@ import { qaRulesVerdict } from './rules.ts';
 export async function qaRules(
   home: string, input: { run: string; ref: SampleRef; traceKey: string | null; config: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'> },
 ): Promise<QaResult> {
-  const sample = loadSample(home, input.ref.sampleKey);
-  const trace = input.traceKey ? getBlob(home, input.traceKey).toString('utf8') : null;
+  const sample = await loadSample(home, input.ref.sampleKey);
+  const trace = input.traceKey ? (await getBlob(home, input.traceKey)).toString('utf8') : null;
   const v = qaRulesVerdict(trace, sample.answer, sample.choices, input.config);
-  const verdictKey = putJsonBlob(home, { by: 'rules', ...v });
+  const verdictKey = await putJsonBlob(home, { by: 'rules', ...v });
   return { ...v, traceKey: input.traceKey, verdictKey };
 }
 
@@ -31,9 +31,9 @@ export const JudgeVerdictSchema = z.object({
 export async function qaJudge(
   home: string, input: { run: string; ref: SampleRef; formalKey: string; rules: QaResult; endpoint: ResolvedEndpoint },
 ): Promise<QaResult> {
-  const sample = loadSample(home, input.ref.sampleKey);
-  const formal = getJsonBlob(home, input.formalKey) as FormalDoc;
-  const trace = getBlob(home, input.rules.traceKey!).toString('utf8');
+  const sample = await loadSample(home, input.ref.sampleKey);
+  const formal = await getJsonBlob(home, input.formalKey) as FormalDoc;
+  const trace = (await getBlob(home, input.rules.traceKey!)).toString('utf8');
   const prompt = loadPrompt('qa', 'judge');
   const r = await chat({
     endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt,
@@ -41,13 +41,13 @@ export async function qaJudge(
     schema: JudgeVerdictSchema, schemaName: 'qa_verdict', params: { temperature: 0 },
   });
   const v = r.parsed!;
-  const verdictKey = putJsonBlob(home, { by: 'judge', rules: input.rules, ...v });
+  const verdictKey = await putJsonBlob(home, { by: 'judge', rules: input.rules, ...v });
   if (!v.valid) return { ...input.rules, accepted: false, code: 'judge_rejected', reason: v.reason, verdictKey };
   let traceKey = input.rules.traceKey;
   if (v.edited_trace && v.edited_trace.trim() && v.edited_trace.trim() !== trace.trim()) {
     // The edit must still pass the rules; otherwise keep the original and say so in the verdict.
     const recheck = qaRulesVerdict(v.edited_trace.trim(), sample.answer, sample.choices, { minTraceChars: 1, maxTraceChars: Number.MAX_SAFE_INTEGER });
-    if (recheck.accepted) traceKey = putBlob(home, v.edited_trace.trim());
+    if (recheck.accepted) traceKey = await putBlob(home, v.edited_trace.trim());
   }
   return { ...input.rules, accepted: true, traceKey, verdictKey };
 }

@@ -12,10 +12,10 @@ import { CAPTION_TALK } from '../qa/rules.ts';
 
 /** A synthetic sample's trace is the derivation computed from its spec. */
 export async function reasonExact(home: string, input: { run: string; ref: SampleRef }): Promise<TraceResult> {
-  const sample = loadSample(home, input.ref.sampleKey);
+  const sample = await loadSample(home, input.ref.sampleKey);
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec`);
   const trace = sample.exact.trace;
-  return { traceKey: putBlob(home, trace), finalAnswer: extractAnswer(trace, sample.choices), candidates: 1 };
+  return { traceKey: await putBlob(home, trace), finalAnswer: extractAnswer(trace, sample.choices), candidates: 1 };
 }
 
 function choicesBlock(choices: string[] | undefined): string {
@@ -31,8 +31,8 @@ export async function reason(
   home: string,
   input: { run: string; ref: SampleRef; formalKey: string; endpoint: ResolvedEndpoint; judge: ResolvedEndpoint | null; candidates: number },
 ): Promise<TraceResult> {
-  const sample = loadSample(home, input.ref.sampleKey);
-  const formal = getJsonBlob(home, input.formalKey) as FormalDoc;
+  const sample = await loadSample(home, input.ref.sampleKey);
+  const formal = await getJsonBlob(home, input.formalKey) as FormalDoc;
   const prompt = loadPrompt('reason', 'roleplay');
   const content = prompt.render({
     question: `${sample.question}${choicesBlock(sample.choices)}`,
@@ -59,7 +59,7 @@ export async function reason(
   const trace = input.judge && CAPTION_TALK.test(best.trace)
     ? await revise(home, input.run, sample.sampleId, input.judge, best.trace, sample.question)
     : best.trace;
-  return { traceKey: putBlob(home, trace), finalAnswer: best.answer, candidates: input.candidates };
+  return { traceKey: await putBlob(home, trace), finalAnswer: best.answer, candidates: input.candidates };
 }
 
 /**

@@ -1,32 +1,34 @@
-import { getBlob, getJsonBlob, writeFileAtomic } from '../../core/blobs.ts';
-import { ensureDir, paths, safeName } from '../../core/home.ts';
+import { getBlob, getJsonBlob } from '../../core/blobs.ts';
+import { safeName } from '../../core/home.ts';
+import { keys, storeFor, StoreError } from '../../core/storage/index.ts';
 import { RecordRowSchema, type RecordRow } from '../../schemas/sample.ts';
 import type { StageRecordInput } from '../../schemas/workflow.ts';
 import type { FormalDoc } from '../formalize/kinds.ts';
-import { join } from 'node:path';
 import { loadSample } from '../sample-io.ts';
 import { oneLine } from '../../core/errors.ts';
 
 /**
- * Stage a sample's final row as JSON under the run's staging folder (overwritten on retry: idempotent).
+ * Stage a sample's final row as JSON under the run's staging prefix in the store (overwritten on retry: idempotent).
  * commitShard compacts staged rows into Parquet.
  */
 export async function stageRecord(home: string, input: StageRecordInput): Promise<{ staged: string }> {
   // Recording never fails on a missing input: a row that says what went wrong beats a sample that is lost.
   const problems: string[] = [];
-  const attempt = <T>(what: string, f: () => T): T | null => {
+  const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | null> => {
     try {
-      return f();
+      return await f();
     } catch (err) {
+      // An unreachable store is not a missing input: fail the attempt so the activity retries.
+      if (err instanceof StoreError) throw err;
       problems.push(`${what}: ${oneLine(err, 160)}`);
       return null;
     }
   };
-  const sample = attempt('sample', () => loadSample(home, input.ref.sampleKey));
-  const formal = input.formal?.formalKey ? attempt('formal', () => getJsonBlob(home, input.formal!.formalKey!) as FormalDoc) : null;
+  const sample = await attempt('sample', () => loadSample(home, input.ref.sampleKey));
+  const formal = input.formal?.formalKey ? await attempt('formal', async () => await getJsonBlob(home, input.formal!.formalKey!) as FormalDoc) : null;
   const traceKey = input.qa?.traceKey ?? input.trace?.traceKey ?? null;
-  const trace = traceKey ? attempt('trace', () => getBlob(home, traceKey).toString('utf8')) : null;
-  const verdict = input.qa?.verdictKey ? attempt('verdict', () => JSON.stringify(getJsonBlob(home, input.qa!.verdictKey!))) : null;
+  const trace = traceKey ? await attempt('trace', async () => (await getBlob(home, traceKey)).toString('utf8')) : null;
+  const verdict = input.qa?.verdictKey ? await attempt('verdict', async () => JSON.stringify(await getJsonBlob(home, input.qa!.verdictKey!))) : null;
   const data = (formal?.data ?? null) as { objects?: unknown; boxes?: unknown; lines?: unknown } | null;
   const boxes = data?.objects ?? data?.boxes ?? null;
   const incomplete = problems.length > 0 && input.status !== 'quarantined';
@@ -69,8 +71,7 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
     workflow_id: input.workflowId,
     finished_at: new Date().toISOString(),
   });
-  const dir = ensureDir(paths.staging(home, input.run));
-  const file = join(dir, `${safeName(input.ref.sampleId)}.json`);
-  writeFileAtomic(file, JSON.stringify(row));
-  return { staged: file };
+  const key = `${keys.staging(input.run)}${safeName(input.ref.sampleId)}.json`;
+  await storeFor(home).put(key, JSON.stringify(row));
+  return { staged: key };
 }

@@ -36,7 +36,7 @@ export async function renderContactSheet(home: string, items: SheetItem[], opts:
   for (const [i, it] of items.entries()) {
     const x = pad + (i % columns) * (cell + pad);
     const y = pad + Math.floor(i / columns) * (cell + textH + pad);
-    const thumb = await sharp(getBlob(home, it.imageKey)).resize(cell, cell, { fit: 'contain', background: '#ffffff' }).png().toBuffer();
+    const thumb = await sharp(await getBlob(home, it.imageKey)).resize(cell, cell, { fit: 'contain', background: '#ffffff' }).png().toBuffer();
     composites.push({ input: thumb, left: x, top: y });
     const q = wrap(it.question, 46, 4);
     const a = wrap(`Answer: ${it.answer}`, 46, 1);

@@ -15,7 +15,7 @@ import { asksForNoReasoning, routeBySource } from './source-table.ts';
  * conclusive; otherwise the vision-LLM classifier (a separate activity on the router's queue).
  */
 export async function routeSample(home: string, input: { run: string; ref: SampleRef }): Promise<RouteResult> {
-  const sample = loadSample(home, input.ref.sampleKey);
+  const sample = await loadSample(home, input.ref.sampleKey);
   const base: RouteResult = { kind: null, subkind: null, routeBy: 'table', exact: false, needsClassifier: false, reject: null, quarantine: null };
   if (sample.error) return { ...base, routeBy: 'ingest', quarantine: sample.error };
   if (sample.exact) return { ...base, kind: sample.exact.kind, subkind: sample.exact.subkind ?? null, routeBy: 'spec', exact: true };
@@ -27,7 +27,7 @@ export async function routeSample(home: string, input: { run: string; ref: Sampl
     return { ...base, kind: hit.kind, subkind: hit.subkind ?? null, reject: { code: 'no_reasoning', message: `source ${sample.source} is captioning/transcription data` } };
   }
   if (hit) return { ...base, kind: hit.kind, subkind: hit.subkind ?? null };
-  const image = sampleImage(home, sample)[0];
+  const image = (await sampleImage(home, sample))[0];
   if (image) {
     const features = await imageFeatures(image.png, { ocr: (png) => ocrLinesFor(home, image.hash, png) });
     const byFeatures = routeByFeatures(features);
@@ -49,12 +49,12 @@ export async function classifyModality(
 ): Promise<RouteResult> {
   // Without a router endpoint, fall back to the most general kind rather than failing the sample.
   if (!input.endpoint) return { ...input.route, kind: 'mixed', routeBy: 'default', needsClassifier: false };
-  const sample = loadSample(home, input.ref.sampleKey);
+  const sample = await loadSample(home, input.ref.sampleKey);
   const prompt = loadPrompt('route', 'classify');
   const r = await chat({
     endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt,
     messages: [{ role: 'user', content: prompt.render({ question: sample.question }) }],
-    images: sampleImage(home, sample), schema: ModalityVerdictSchema, schemaName: 'modality',
+    images: await sampleImage(home, sample), schema: ModalityVerdictSchema, schemaName: 'modality',
     params: { temperature: 0 },
   });
   const v = r.parsed!;

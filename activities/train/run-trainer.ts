@@ -4,7 +4,7 @@
  * checkpoint in the last heartbeat on retry, kill the group on cancel, and fail non-retryably on bad config/data
  * (the trainer's exit code 2). For GRPO it starts the reward service on loopback for the stage's lifetime.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,8 +13,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { writeFileAtomic } from '../../core/blobs.ts';
 import { startRewardServer, type RewardServer } from '../../core/rewards/server.ts';
 import type { StageConfig, TrainProgress, TrainStageInput, TrainStageResult } from '../../schemas/train.ts';
+import { killGroup } from './process-group.ts';
 
-const trainerDir = fileURLToPath(new URL('../../trainer/', import.meta.url));
+export const trainerDir = fileURLToPath(new URL('../../trainer/', import.meta.url));
 
 /** The trainer's Python: $R1OV_TRAINER_PYTHON, else trainer/.venv (made by `bash trainer/install.sh`). */
 export function trainerPython(): string {
@@ -41,16 +42,6 @@ function newestCheckpoint(candidates: Array<string | null | undefined>): string 
   return ok.length ? ok.reduce((a, b) => (checkpointStep(b) > checkpointStep(a) ? b : a)) : null;
 }
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/** Kill the trainer's whole process group (dataloader workers, torch compile workers…): TERM, then KILL. */
-function killGroup(child: ChildProcess, graceMs = 10_000): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const kill = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* already gone */ } };
-  kill('SIGTERM');
-  const t = setTimeout(() => kill('SIGKILL'), graceMs);
-  t.unref();
-  child.once('exit', () => clearTimeout(t));
-}
 
 /** `python -m r1ov_trainer STAGE --config F --check`: config and data only; exit 2 → non-retryable. */
 async function checkConfig(python: string, trainerArgs: string[]): Promise<void> {

@@ -98,15 +98,15 @@ export const SHOWCASE = {
 export async function generateShowcase(home: string, run: string): Promise<RecordRow[]> {
   const dir = paths.shards(home, run);
   mkdirSync(dir, { recursive: true });
-  const chartPng = putBlob(home, await png(`<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300">
+  const chartPng = await putBlob(home, await png(`<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300">
     <rect width="400" height="300" fill="white"/><rect x="50" y="100" width="80" height="180" fill="#4e79a7"/>
     <rect x="160" y="60" width="80" height="220" fill="#f28e2b"/><rect x="270" y="160" width="80" height="120" fill="#e15759"/></svg>`));
-  const docPng = putBlob(home, await png(`<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">
+  const docPng = await putBlob(home, await png(`<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">
     <rect width="400" height="200" fill="white"/><text x="20" y="50" font-size="24">Invoice 42</text>
     <text x="20" y="110" font-size="20">Total: 17 EUR</text></svg>`));
   const original = '<think>\nThe bars read 9, 11 and 6.\nI will describe the caption first.\nThe tallest bar is B with 11.\n</think>\n<answer>The tallest is B, \\boxed{B}.</answer>';
   const edited = '<think>\nThe bars read 9, 11 and 6.\nThe tallest bar is B with 11.\n</think>\n<answer>The tallest is B, \\boxed{B}.</answer>';
-  const originalKey = putBlob(home, original);
+  const originalKey = await putBlob(home, original);
   const base = (id: string): RecordRow => ({
     run, sample_id: id, row_id: id.split('#')[0]!, turn: 0, source: 'showcase', subset: 'showcase', source_file: 'showcase',
     status: 'done', stage: 'qa', reason: null, reason_code: null, question: 'Which bar is tallest?', answer: 'B', choices: null,

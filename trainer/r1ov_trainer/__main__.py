@@ -1,4 +1,4 @@
-"""`python -m r1ov_trainer sft|grpo --config FILE [--resume-from CKPT] [--stop-after-epoch K]` and `make-tiny`.
+"""`python -m r1ov_trainer sft|grpo --config FILE [--resume-from CKPT] [--stop-after-epoch K]`, `serve` and `make-tiny`.
 
 Exit codes: 0 done, 2 bad configuration or data (one line on stderr), 1 any other failure.
 """
@@ -58,6 +58,10 @@ def die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        from .serve import main as serve_main
+
+        return serve_main(argv[1:])
     if argv[:1] == ["make-tiny"]:
         from .tiny import main as tiny_main
 
