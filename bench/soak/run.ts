@@ -28,8 +28,11 @@ const { values } = parseArgs({ options: {
   samples: { type: 'string', default: '10000' }, 'latency-ms': { type: 'string', default: '2000' },
   workers: { type: 'string', default: '3' }, 'kill-every-s': { type: 'string', default: '30' },
   window: { type: 'string', default: '200' }, out: { type: 'string', default: 'bench/soak/out' },
+  replot: { type: 'string' },
 } });
-const N = Number(values.samples);
+// --replot SOAK.json: redraw the plot of a recorded soak (its series) without running one.
+const recorded = values.replot ? JSON.parse(readFileSync(values.replot, 'utf8')) as { samples: number; latencyMs: number; workers: number; killEverySec: number; series: { rss: RssPoint[]; serverRss: Array<{ t: number; rssMb: number }>; kills: Array<{ t: number; slot: number }>; progress: Array<{ t: number; finished: number }> } } : null;
+const N = recorded ? recorded.samples : Number(values.samples);
 const LATENCY = Number(values['latency-ms']);
 const WORKERS = Number(values.workers);
 const KILL_EVERY = Number(values['kill-every-s']) * 1000;
@@ -83,6 +86,19 @@ function plotSvg(points: RssPoint[], server: Array<{ t: number; rssMb: number }>
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
 }
 
+const plotTitle = (n: number, latency: number, workers: number, killEverySec: number) =>
+  `r1ov soak: ${n} samples, ${latency} ms endpoint, ${workers} workers, one killed every ${killEverySec} s`;
+if (recorded) {
+  const { rss: r, serverRss: sr, kills: k, progress: p } = recorded.series;
+  // Older records hold 0 for polls whose status had no progress yet (or failed): not a real drop.
+  const svg = plotSvg(r, sr, k, p.filter((x, i) => x.finished > 0 || i === 0), plotTitle(recorded.samples, recorded.latencyMs, recorded.workers, recorded.killEverySec));
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'rss.svg'), svg);
+  await sharp(Buffer.from(svg)).png().toFile(join(OUT, 'rss.png'));
+  console.error(`soak: replotted ${values.replot} into ${OUT}`);
+  process.exit(0);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-soak-'));
 const src = join(dir, 'src');
 console.error(`soak: writing ${N} samples`);
@@ -133,7 +149,7 @@ try {
     const st = await cluster.cliJson<{ status: string; progress: { finished: number; counts: Record<string, number> } | null }>(['status', run]).catch(() => null);
     if (!st) continue;
     status = st.status;
-    progress.push({ t: Date.now() - t0, finished: st.progress?.finished ?? 0 });
+    if (st.progress) progress.push({ t: Date.now() - t0, finished: st.progress.finished });
     console.error(`soak: t=${((Date.now() - t0) / 1000).toFixed(0)} s ${status} finished ${st.progress?.finished ?? 0}/${N}`);
     // A partial record on every poll, so an interrupted soak still leaves its series behind.
     mkdirSync(OUT, { recursive: true });
@@ -159,7 +175,7 @@ try {
     serverPeakRssMb: Math.max(0, ...serverRss.map((p) => p.rssMb)), cores: (await import('node:os')).cpus().length,
   };
   mkdirSync(OUT, { recursive: true });
-  const svg = plotSvg(rss, serverRss, kills, progress, `r1ov soak: ${N} samples, ${LATENCY} ms endpoint, ${WORKERS} workers, one killed every ${KILL_EVERY / 1000} s`);
+  const svg = plotSvg(rss, serverRss, kills, progress, plotTitle(N, LATENCY, WORKERS, KILL_EVERY / 1000));
   writeFileSync(join(OUT, 'rss.svg'), svg);
   await sharp(Buffer.from(svg)).png().toFile(join(OUT, 'rss.png'));
   writeFileSync(join(OUT, 'soak.json'), JSON.stringify({ ...result, series: { rss, serverRss, kills, progress } }, null, 2));
