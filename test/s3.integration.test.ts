@@ -7,15 +7,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startCluster, eventually, exited, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { fixtureResponder, writeLlavaFixture } from './support/llava-fixture.ts';
-import { startS3Server, type S3Server } from './support/s3-server.ts';
+import { startS3Server, TEST_CREDENTIALS, type S3Server } from './support/s3-server.ts';
 
 // A 30-sample cut of the LLaVA fixture with every outcome: multi-turn rows, corrupt/huge/answerless images
 // (quarantined), QA traps and a captioning row (rejected), and a subset only the router's classifier can place.
@@ -125,6 +125,15 @@ test('a build on S3 has the same counts as the same build on local storage, and 
   // The S3 home holds caches only.
   assert.ok(!existsSync(join(s3home, 'blobs')), 'blobs/ under the home');
   assert.ok(!existsSync(join(s3home, 'runs')), 'runs/ under the home');
+
+  // The S3 secret never persists: not in the bucket, the S3 home (caches), nor the server's home (histories, logs).
+  const secret = TEST_CREDENTIALS.secretAccessKey;
+  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? walk(p) : [p]; });
+  for (const f of [...walk(s3home), ...walk(cluster.home)]) assert.ok(!readFileSync(f).includes(secret), `the S3 secret is in ${f}`);
+  for (const k of keys) {
+    const body = await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${k}` }))).Body!.transformToByteArray();
+    assert.ok(!Buffer.from(body).includes(secret), `the S3 secret is in s3 object ${k}`);
+  }
 });
 
 test('a worker killed between shard upload and copy leaves no partial shard; a fresh worker finishes exactly', { timeout: 10 * 60_000 }, async () => {
