@@ -2,9 +2,8 @@
 // its inline data, rendered headless (Vega-Lite → Vega → SVG in Node, SVG → PNG with sharp). No browser, no network.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import sharp from 'sharp';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Loader } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from '../../core/errors.ts';
@@ -191,8 +190,9 @@ export function inferChart(columns: string[], rows: Array<Record<string, unknown
   return { mark: 'bar', x: `${cat}:N`, y: `sum(${num})` };
 }
 
+// vega, vega-lite and sharp load on first render: `r1ov sql` without --chart should not pay for them at start-up.
 /** Vega may not fetch anything: inline data only. */
-const offlineLoader = (): vega.Loader => {
+const offlineLoader = (vega: typeof import('vega')): Loader => {
   const base = vega.loader();
   const refuse = () => Promise.reject(new Error('notebook charts load no external data (inline values only)'));
   return Object.assign(base, { load: refuse, sanitize: refuse, http: refuse, file: refuse });
@@ -200,8 +200,9 @@ const offlineLoader = (): vega.Loader => {
 
 /** Vega-Lite → SVG text, headless. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const vgSpec = compile(spec).spec;
-  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: offlineLoader() });
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: offlineLoader(vega) });
   try {
     return await view.toSVG();
   } finally {
@@ -211,6 +212,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 /** SVG → PNG at `scale` × its size, on a white background. */
 export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
   return sharp(Buffer.from(svg), { density: 72 * scale }).flatten({ background: '#ffffff' }).png().toBuffer();
 }
 
