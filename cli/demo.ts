@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openCatalog } from '../core/catalog.ts';
 import { writeFileAtomic } from '../core/blobs.ts';
 import { ensureDir, paths } from '../core/home.ts';
-import { keys, S3Store, storeFor } from '../core/storage/index.ts';
+import { keys, storeFor } from '../core/storage/index.ts';
 import { connectClient, workflowUrl } from '../core/temporal.ts';
 import { startServer } from '../infra/server.ts';
 import { runWorkers } from '../infra/worker.ts';
@@ -70,7 +70,7 @@ export function registerDemoCommand(program: Command): void {
       }, {});
       const result = {
         run: o.run, status, totals, byKind: summary, uiUrl: workflowUrl(target, buildWorkflowId(o.run)), webUi: server.uiUrl,
-        shards: ((s) => (s instanceof S3Store ? s.url(keys.shards(o.run)) : paths.shards(home, o.run)))(storeFor(home)), contactSheet: sheet, seconds: Math.round((Date.now() - t0) / 100) / 10,
+        shards: storeFor(home).url(keys.shards(o.run)), contactSheet: sheet, seconds: Math.round((Date.now() - t0) / 100) / 10,
       };
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {

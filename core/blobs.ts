@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { paths } from './home.ts';
 import { keys, storeFor } from './storage/index.ts';
 
 /**
@@ -12,10 +10,6 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The on-disk file of a blob in the local layout (local store only; export reads these directly). */
-export function blobPath(home: string, key: string): string {
-  return join(paths.blobs(home), keys.blob(key).slice('blobs/'.length));
-}
 
 /** Returns the key. Re-writing the same bytes is a no-op. */
 export async function putBlob(home: string, data: Buffer | string): Promise<string> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { keys } from './storage/keys.ts';
 
 /** The r1ov home: `--home`, else `$R1OV_HOME`, else `./.r1ov`. Everything r1ov writes lives under it. */
 export function resolveHome(flag?: string): string {
@@ -21,11 +22,10 @@ export const paths = {
   blobs: (home: string) => join(home, 'blobs'),
   cache: (home: string) => join(home, 'cache'),
   runs: (home: string) => join(home, 'runs'),
-  run: (home: string, run: string) => join(home, 'runs', run),
-  shards: (home: string, run: string) => join(home, 'runs', run, 'shards'),
-  staging: (home: string, run: string) => join(home, 'runs', run, 'staging'),
-  llmStaging: (home: string, run: string) => join(home, 'runs', run, 'staging-llm'),
-  runManifest: (home: string, run: string) => join(home, 'runs', run, 'run.json'),
+  run: (home: string, run: string) => join(home, keys.run(run)),
+  // The local store's files: the same layout as the object keys (core/storage/keys.ts), rooted at the home.
+  shards: (home: string, run: string) => join(home, keys.shards(run)),
+  llmStaging: (home: string, run: string) => join(home, keys.llmStaging(run)),
   server: (home: string) => join(home, 'server'),
   tools: (home: string) => join(home, 'tools'),
   exports: (home: string, run: string) => join(home, 'exports', run),

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { openCatalog } from '../core/catalog.ts';
 import { storeFor } from '../core/storage/index.ts';
+import { catalogObjects } from '../core/storage/s3-catalog.ts';
 import { paths } from '../core/home.ts';
 import { TextIndex } from './text-index.ts';
 
@@ -51,7 +52,7 @@ export async function catalogSignature(home: string): Promise<string> {
   const store = storeFor(home);
   if (store.kind === 's3') {
     // An S3 home: the bucket's listing (keys and ETags) is the signature.
-    for (const o of await store.list('runs/')) if (/\.parquet$|\/run\.json$/.test(o.key) && !o.key.includes('/staging')) h.update(`${o.key}:${o.etag}\n`);
+    for (const o of await catalogObjects(store)) h.update(`${o.key}:${o.etag}\n`);
     return h.digest('hex');
   }
   if (existsSync(runs)) {

@@ -17,6 +17,8 @@ export class LocalStore implements ObjectStore {
 
   localPath(key: string): string { return this.file(key); }
 
+  url(key: string): string { return join(this.root, key); }
+
   async put(key: string, data: Buffer | string, opts: { immutable?: boolean } = {}): Promise<void> {
     const p = this.file(key);
     if (opts.immutable && existsSync(p)) return;

@@ -33,6 +33,8 @@ export interface ObjectStore {
   publish(file: string, key: string, opts?: { beforeCopy?: () => void }): Promise<void>;
   /** A scratch path for a file about to be published at `key` (local: beside it, so publish is a rename). */
   scratchFor(key: string): string;
+  /** Where a key or key prefix lives, for people and DuckDB: a path under the home, or an `s3://` URL. */
+  url(key: string): string;
   /** The local file behind a key, when the store is the local disk (readers can then skip a copy). */
   localPath(key: string): string | null;
 }

@@ -3,7 +3,7 @@ import type { CatalogFiles } from '../catalog.ts';
 import { UsageError } from '../errors.ts';
 import { enableHttpfs } from './duckdb-s3.ts';
 import { mirrorDir, syncMirror } from './mirror.ts';
-import type { ObjectInfo } from './object-store.ts';
+import type { ObjectInfo, ObjectStore } from './object-store.ts';
 import type { S3Store } from './s3.ts';
 
 const CATALOG_KEY = /^runs\/[^/]+\/(shards|llm_calls|fidelity)\/[^/]+\.parquet$|^runs\/[^/]+\/run\.json$/;
@@ -23,8 +23,13 @@ function group(objects: ObjectInfo[], name: (o: ObjectInfo) => string): CatalogF
  * content-derived, so only new shards and changed manifests are fetched). `httpfs`: refuse when it does not load.
  * `mirror`: never try httpfs (air-gapped hosts).
  */
+/** The bucket's objects the catalog reads: shards of every kind and run manifests (never staged or temporary ones). */
+export async function catalogObjects(store: ObjectStore): Promise<ObjectInfo[]> {
+  return (await store.list('runs/')).filter((o) => CATALOG_KEY.test(o.key));
+}
+
 export async function s3CatalogFiles(conn: DuckDBConnection, store: S3Store, cacheRoot: string): Promise<CatalogFiles> {
-  const objects = (await store.list('runs/')).filter((o) => CATALOG_KEY.test(o.key));
+  const objects = await catalogObjects(store);
   const mode = store.config.sql;
   const dir = mirrorDir(cacheRoot, store.location);
   if (mode !== 'mirror') {
