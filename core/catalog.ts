@@ -26,7 +26,7 @@ function anyFile(dir: string, sub: string, suffix: string): boolean {
  * What the views read: per kind, the Parquet files (or one glob) and the run manifests. Local homes use globs over
  * `runs/`; an S3 home lists its bucket once and names each object (so a temporary key can never be read).
  */
-export interface CatalogFiles { shards: string[]; llmCalls: string[]; fidelity: string[]; manifests: string[] }
+export interface CatalogFiles { shards: string[]; llmCalls: string[]; fidelity: string[]; manifests: string[]; evalItems: string[]; evalManifests: string[] }
 
 export function localCatalogFiles(runs: string): CatalogFiles {
   const glob = (sub: string, file: string) => [join(runs, '*', sub, file)];
@@ -35,6 +35,8 @@ export function localCatalogFiles(runs: string): CatalogFiles {
     llmCalls: anyFile(runs, 'llm_calls', '.parquet') ? glob('llm_calls', '*.parquet') : [],
     fidelity: anyFile(runs, 'fidelity', '.parquet') ? glob('fidelity', '*.parquet') : [],
     manifests: existsSync(runs) && readdirSync(runs).some((r) => existsSync(join(runs, r, 'run.json'))) ? [join(runs, '*', 'run.json')] : [],
+    evalItems: anyFile(runs, 'eval', '.parquet') ? glob('eval', '*.parquet') : [],
+    evalManifests: existsSync(runs) && readdirSync(runs).some((r) => existsSync(join(runs, r, 'eval-run.json'))) ? [join(runs, '*', 'eval-run.json')] : [],
   };
 }
 
@@ -45,7 +47,8 @@ export function catalogViewsSql(home: string, files: CatalogFiles = localCatalog
   const cols = Object.keys(RECORD_COLUMNS).map((c) => `"${c}"`).join(', ');
   return [
     `CREATE OR REPLACE VIEW samples AS ${files.shards.length
-      ? `SELECT ${cols} FROM read_parquet(${fileList(files.shards)}, union_by_name = true)
+      // Shards written before a column existed read it as NULL (the empty typed table names every column).
+      ? `SELECT ${cols} FROM (${emptyTable(RECORD_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${fileList(files.shards)}, union_by_name = true))
          QUALIFY row_number() OVER (PARTITION BY run, sample_id ORDER BY finished_at DESC) = 1`
       : emptyTable(RECORD_COLUMNS)}`,
     `CREATE OR REPLACE VIEW records AS SELECT * FROM samples WHERE status = 'done'`,
@@ -63,8 +66,7 @@ export function catalogViewsSql(home: string, files: CatalogFiles = localCatalog
            count(*) FILTER (status = 'rejected') AS rejected, count(*) FILTER (status = 'quarantined') AS quarantined
            FROM samples GROUP BY run) c USING (run)`
       : `SELECT NULL::VARCHAR AS run, NULL::VARCHAR AS source, NULL::VARCHAR AS status, NULL::VARCHAR AS started_at, NULL::VARCHAR AS updated_at, 0::BIGINT AS samples, 0::BIGINT AS done, 0::BIGINT AS rejected, 0::BIGINT AS quarantined WHERE false`}`,
-    // Evaluation results are written by the evaluation activities to the local home, whatever the store.
-    ...evalViewsSql(paths.runs(home)),
+    ...evalViewsSql(files.evalItems, files.evalManifests),
     fidelityViewSql(files.fidelity),
   ];
 }
@@ -77,23 +79,25 @@ function fidelityViewSql(files: string[]): string {
     : emptyTable(FIDELITY_COLUMNS)}`;
 }
 
-/** Evaluation views (issue 6): `eval_items` (one row per run and item, the latest verdict) and `eval_runs`. */
-function evalViewsSql(runs: string): string[] {
-  const itemsGlob = sqlString(join(runs, '*', 'eval', '*.parquet'));
-  const manifestGlob = sqlString(join(runs, '*', 'eval-run.json'));
-  const hasItems = anyFile(runs, 'eval', '.parquet');
-  const hasRuns = existsSync(runs) && readdirSync(runs).some((r) => existsSync(join(runs, r, 'eval-run.json')));
+/**
+ * Evaluation views: `eval_items` (one row per run and item, the latest verdict; benchmark fields in the `meta` map,
+ * with `level` and `category` lifted out for grade × category grids) and `eval_runs`.
+ */
+function evalViewsSql(items: string[], manifests: string[]): string[] {
+  const hasItems = items.length > 0;
+  const hasRuns = manifests.length > 0;
   const manifestCols = { run: 'VARCHAR', bench: 'VARCHAR', bench_file: 'VARCHAR', model: 'VARCHAR', prompt_style: 'VARCHAR', judge: 'BOOLEAN', status: 'VARCHAR', started_at: 'VARCHAR', updated_at: 'VARCHAR' };
   const spec = `{${Object.entries(manifestCols).map(([k, t]) => `${k}: '${t}'`).join(', ')}}`;
   return [
     `CREATE OR REPLACE VIEW eval_items AS ${hasItems
-      ? `SELECT ${Object.keys(EVAL_ITEM_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM read_parquet(${itemsGlob}, union_by_name = true)
+      ? `SELECT ${Object.keys(EVAL_ITEM_COLUMNS).map((c) => `"${c}"`).join(', ')}, meta['level'] AS level, meta['category'] AS category
+         FROM read_parquet(${fileList(items)}, union_by_name = true)
          QUALIFY row_number() OVER (PARTITION BY run, item_id ORDER BY finished_at DESC) = 1`
-      : emptyTable(EVAL_ITEM_COLUMNS)}`,
+      : `SELECT *, NULL::VARCHAR AS level, NULL::VARCHAR AS category FROM (${emptyTable(EVAL_ITEM_COLUMNS)})`}`,
     `CREATE OR REPLACE VIEW eval_runs AS SELECT m.*, coalesce(c.items, 0) AS items, coalesce(c.correct, 0) AS correct,
        coalesce(c.errored, 0) AS errored, coalesce(c.malformed, 0) AS malformed, coalesce(c.judged, 0) AS judged,
        CASE WHEN coalesce(c.items, 0) > 0 THEN c.correct / c.items END AS accuracy
-     FROM (${hasRuns ? `SELECT * FROM read_json(${manifestGlob}, columns = ${spec})` : `${emptyTable(manifestCols)}`}) m
+     FROM (${hasRuns ? `SELECT * FROM read_json(${fileList(manifests)}, columns = ${spec})` : `${emptyTable(manifestCols)}`}) m
      LEFT JOIN (SELECT run, count(*) FILTER (status <> 'malformed') AS items, count(*) FILTER (correct AND status = 'scored') AS correct,
        count(*) FILTER (status = 'error') AS errored, count(*) FILTER (status = 'malformed') AS malformed,
        count(*) FILTER (decided_by = 'judge') AS judged FROM eval_items GROUP BY run) c USING (run)`,

@@ -1,13 +1,22 @@
-// Benchmark evaluation (issue 6): benchmark kinds, the workflow's input/state, staged item rows and their columns.
+// Benchmark evaluation: benchmark kinds, prompt styles, the workflow's input/state, staged item rows and their columns.
+// Benchmark-specific fields never become columns: they travel in each item's `meta` map (activities/eval/benches/).
 import { z } from 'zod';
 import { ResolvedEndpointSchema } from './config.ts';
 
-export const BenchKindSchema = z.enum(['r1ov-bench', 'mathvista', 'mathverse', 'mathvision', 'wemath']);
+export const BenchKindSchema = z.enum(['r1ov-bench', 'mathvista', 'mathverse', 'mathvision', 'wemath', 'vlmevalkit']);
 export type BenchKind = z.infer<typeof BenchKindSchema>;
 export const BENCH_KINDS: readonly BenchKind[] = BenchKindSchema.options;
 
-export const PromptStyleSchema = z.enum(['sft', 'rl']);
+/**
+ * How the question is put to the model: the project's own templates (`sft`, `rl`: prompts/eval/), or exactly as
+ * a toolkit sends it (`vlmevalkit`, `lmms-eval`), so a number can be reproduced there.
+ */
+export const PromptStyleSchema = z.enum(['sft', 'rl', 'vlmevalkit', 'lmms-eval']);
 export type PromptStyle = z.infer<typeof PromptStyleSchema>;
+export type ToolkitStyle = Extract<PromptStyle, 'vlmevalkit' | 'lmms-eval'>;
+
+/** The text sent for one item: an optional system message and the user message (images go with the user message). */
+export interface BuiltPrompt { system?: string; user: string }
 
 /** One benchmark item after loading, whatever its published format (never travels through workflow history). */
 export interface BenchItem {
@@ -19,11 +28,13 @@ export interface BenchItem {
   choices?: string[];
   /** Gold answer as published (a letter, an option text, or a value). */
   answer: string;
-  image?: Buffer;
-  meta: Partial<Record<MetaKey, string>>;
+  /** Images in the order the toolkits send them (usually one; VLMEvalKit rows may list several). */
+  images: Buffer[];
+  /** Benchmark-specific fields (grade, category, problem version, WeMath ID/key…), as strings. */
+  meta: Record<string, string>;
+  /** The row as read (the bench module builds toolkit prompts from it); stays in the worker, never staged. */
+  raw: Record<string, unknown>;
 }
-export const META_KEYS = ['level', 'category', 'subject', 'problem_version', 'question_type', 'answer_type', 'unit', 'precision', 'wemath_id', 'wemath_key'] as const;
-export type MetaKey = (typeof META_KEYS)[number];
 
 export interface MalformedRow { row: number; reason: string }
 
@@ -68,10 +79,8 @@ export const EVAL_ITEM_COLUMNS: Record<string, string> = {
   run: 'VARCHAR', bench: 'VARCHAR', bench_file: 'VARCHAR', item_id: 'VARCHAR', row_index: 'INTEGER',
   status: 'VARCHAR', correct: 'BOOLEAN', decided_by: 'VARCHAR', extracted: 'VARCHAR', judge_extracted: 'VARCHAR',
   judge_verdict: 'VARCHAR', gold: 'VARCHAR', choices: 'VARCHAR', question: 'VARCHAR', response: 'VARCHAR',
-  reasoning: 'VARCHAR', error: 'VARCHAR', model: 'VARCHAR', prompt_style: 'VARCHAR',
-  level: 'VARCHAR', category: 'VARCHAR', subject: 'VARCHAR', problem_version: 'VARCHAR', question_type: 'VARCHAR',
-  answer_type: 'VARCHAR', wemath_id: 'VARCHAR', wemath_key: 'VARCHAR', tokens_in: 'BIGINT', tokens_out: 'BIGINT',
-  finished_at: 'VARCHAR',
+  reasoning: 'VARCHAR', error: 'VARCHAR', model: 'VARCHAR', prompt_style: 'VARCHAR', system_prompt: 'VARCHAR', prompt: 'VARCHAR',
+  images: 'INTEGER', meta: 'MAP(VARCHAR, VARCHAR)', tokens_in: 'BIGINT', tokens_out: 'BIGINT', finished_at: 'VARCHAR',
 };
 
 /** Item status: scored (a verdict), error (the model call failed after retries: counts as wrong), malformed (skipped). */
@@ -85,8 +94,9 @@ export const EvalItemRowSchema = z.object({
   extracted: z.string().nullable(), judge_extracted: z.string().nullable(), judge_verdict: z.string().nullable(),
   gold: z.string().nullable(), choices: z.string().nullable(), question: z.string().nullable(), response: z.string().nullable(),
   reasoning: z.string().nullable(), error: z.string().nullable(), model: z.string(), prompt_style: PromptStyleSchema,
-  level: z.string().nullable(), category: z.string().nullable(), subject: z.string().nullable(), problem_version: z.string().nullable(),
-  question_type: z.string().nullable(), answer_type: z.string().nullable(), wemath_id: z.string().nullable(), wemath_key: z.string().nullable(),
+  /** Exactly what the model was sent (recorded per item so another toolkit's number can be reproduced). */
+  system_prompt: z.string().nullable(), prompt: z.string().nullable(), images: z.number().int(),
+  meta: z.record(z.string(), z.string()),
   tokens_in: z.number().int(), tokens_out: z.number().int(), finished_at: z.string(),
 });
 export type EvalItemRow = z.infer<typeof EvalItemRowSchema>;

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { repoRoot, startCluster, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
-import { benchResponder, expectedAccuracy, writeBenchFixtures, GRADES, CATEGORIES, type BenchFixtures } from './support/bench-fixtures.ts';
+import { benchResponder, expectedAccuracy, publishedExpectation, publishedFixture, writeBenchFixtures, GRADES, CATEGORIES, type BenchFixtures } from './support/bench-fixtures.ts';
 
 let cluster: Cluster;
 let fake: FakeOpenAI;
@@ -20,12 +20,12 @@ let fx: BenchFixtures;
 const SECRET = 'sk-evaltest-secret-0123456789';
 
 type Group = { dimension: string; key: string; n: number; correct: number; accuracy: number | null };
-type Report = { run: string; items: number; correct: number; errored: number; malformed: number; judged: number; accuracy: number; groups: Group[]; errors: Array<{ item_id: string }>; malformedRows: Array<{ row: number }>; wemath?: Record<string, number> };
+type Report = { run: string; items: number; correct: number; errored: number; malformed: number; judged: number; accuracy: number; groups: Group[]; errors: Array<{ item_id: string }>; malformedRows: Array<{ row: number }>; metrics?: { values: Record<string, number> } };
 type EvalOut = { status: string; progress: Report };
 
 before(async () => {
   fx = await writeBenchFixtures(mkdtempSync(join(tmpdir(), 'r1ov-bench-it-')));
-  fake = await startFakeOpenAI({ respond: benchResponder(fx) });
+  fake = await startFakeOpenAI({ respond: benchResponder(fx, [publishedFixture('vlmevalkit')]) });
   cluster = await startCluster({ env: { R1OV_MODEL_API_KEY: SECRET, OPENAI_BASE_URL: '', R1OV_MODEL: '' } });
   await cluster.startWorker();
 });
@@ -110,17 +110,31 @@ describe('r1ov eval', () => {
       const its = fx.mathvista.items.filter((i) => i.meta.question_type === t);
       assert.equal(group(mv, 'question_type', t)!.accuracy, its.filter((i) => i.behaviour === 'right').length / its.length, t);
     }
-    const wm = wmRep.wemath!;
-    // Fixture groups: IG (1), RM strict + CM loose (2), RM strict + loose (3), CM (4): N = 4.
-    assert.equal(wm.groups, 4);
-    assert.equal(wm.strict, (4 - 0.5 * 1 - 2 - 0) / 4);
-    assert.equal(wm.loose, (4 - 0.5 * 1 - 1 - 0) / 4);
+    // WeMath as published (image_path files): the model answers only when the image arrives; hand-counted metrics.
+    const wm = wmRep.metrics!.values;
+    const we = publishedExpectation('wemath');
+    assert.equal(wmRep.correct, we.correct);
+    for (const k of ['problems', 'IK', 'IG', 'CM_strict', 'CM_loose', 'RM_strict', 'RM_loose', 'score_strict', 'score_loose'] as const) assert.equal(wm[k], we.metrics![k], k);
+  });
+
+  test('VLMEvalKit TSV with VLMEvalKit prompts; predictions exported in its layout and scored back', async () => {
+    const vk = publishedFixture('vlmevalkit');
+    const e = publishedExpectation('vlmevalkit');
+    const out = await evalRun(vk.file, 'vk', ['--prompt-style', 'vlmevalkit']);
+    assert.equal(out.status, 'COMPLETED');
+    assert.deepEqual([out.progress.items, out.progress.correct], [e.items, e.correct]);
+    const dir = mkdtempSync(join(tmpdir(), 'r1ov-vkexport-'));
+    const exp = await cliJson<{ rows: number; columns: string[]; file: string }>(['eval', 'export', 'vk', '--out', join(dir, 'fake-vlm_MMBench.xlsx')]);
+    assert.deepEqual(exp.columns, e.columns);
+    assert.equal(exp.rows, 6);
+    const scored = await cliJson<{ report: Report }>(['eval', 'score', exp.file]);
+    assert.equal(scored.report.correct, e.correct);
   });
 
   test('eval_items / eval_runs views, report files, --vs flips', async () => {
     const sql = async (q: string) => (await cliJson<{ rows: Array<Record<string, unknown>> }>(['sql', q])).rows;
     const runs = await sql(`select run, bench, items, correct, errored, malformed, status from eval_runs order by run`);
-    assert.equal(runs.length, 6);
+    assert.equal(runs.length, 7);
     assert.ok(runs.every((r) => r.status === 'completed'));
     assert.equal((await sql(`select count(*) as n from eval_items where run = 'r1-judge' and decided_by = 'judge'`))[0]!.n, 2);
     const out = mkdtempSync(join(tmpdir(), 'r1ov-report-'));

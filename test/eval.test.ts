@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBench, parseDelimited, parseInlineChoices, parseList } from '../activities/eval/loaders.ts';
-import { ruleVerdict, wemathScores, parseJudgeExtraction, parseYesNo } from '../activities/eval/score.ts';
+import { ruleVerdict, parseJudgeExtraction, parseYesNo } from '../activities/eval/score.ts';
+import { wemathScores } from '../activities/eval/benches/wemath.ts';
 import { commitEval, describeBench, evalBatch, judgeBatch } from '../activities/eval/evaluate.ts';
 import { buildRunReport, renderCsv, renderMarkdown, renderSvg, type ItemRow } from '../activities/eval/report.ts';
 import { openCatalog } from '../core/catalog.ts';
@@ -38,7 +39,7 @@ describe('loaders', () => {
     test(`${kind}: detected, every item read, malformed rows reported by row number`, async () => {
       const b = await loadBench(fx[name].file);
       assert.equal(b.kind, kind);
-      assert.deepEqual(b.items.map((i) => i.id), fx[name].items.map((i) => i.id));
+      assert.deepEqual(b.items.map((i) => /\[q:([^\]]+)\]/.exec(i.question)?.[1]), fx[name].items.map((i) => i.tag));
       assert.deepEqual(b.malformed.map((m) => m.row), fx[name].malformedRows);
       for (const m of b.malformed) assert.ok(m.reason.length > 3);
     });
@@ -47,10 +48,11 @@ describe('loaders', () => {
     const r1 = await loadBench(fx.r1ov.file);
     assert.equal(r1.items[0]!.meta.level, 'Junior High School');
     assert.deepEqual(r1.items[0]!.choices, ['1', '2', '3', '4']);
-    assert.ok(r1.items[0]!.image && r1.items[0]!.image.subarray(1, 4).toString() === 'PNG');
+    assert.equal(r1.items[0]!.images.length, 1);
+    assert.equal(r1.items[0]!.images[0]!.subarray(1, 4).toString(), 'PNG');
     const mv = await loadBench(fx.mathvista.file);
-    assert.ok(mv.items[0]!.image, 'image path relative to the parquet file');
-    assert.equal(mv.items[0]!.meta.subject, 'geometry problem solving');
+    assert.equal(mv.items[0]!.images.length, 1, 'image path relative to the parquet file');
+    assert.equal(mv.items[0]!.meta.task, 'geometry problem solving');
     assert.equal(mv.items[2]!.meta.precision, '1');
     const mvs = await loadBench(fx.mathverse.file);
     assert.deepEqual(mvs.items[0]!.choices, ['30°', '45°', '60°', '90°']);
@@ -90,19 +92,19 @@ describe('WeMath four-dimensional metrics (hand-computed)', () => {
       { id: '5', key: '2steps_1', correct: false }, { id: '5', key: '2steps_2', correct: false }, { id: '5', key: '2steps_multi', correct: false }, // IK
       { id: '6', key: '1step_1', correct: true },
     ]);
-    assert.equal(s.groups, 5);
+    assert.equal(s.problems, 5);
     assert.deepEqual([s.IK, s.IG, s.CM_strict, s.CM_loose, s.RM_strict, s.RM_loose], [1, 1, 1, 2, 2, 1]);
     // strict = (5 - 0.5*1 - 2 - 1) / 5 = 1.5/5 ; loose = (5 - 0.5*1 - 1 - 1) / 5 = 2.5/5
-    assert.equal(s.strict, 0.3);
-    assert.equal(s.loose, 0.5);
+    assert.equal(s.score_strict, 0.3);
+    assert.equal(s.score_loose, 0.5);
   });
   test('all mastered scores 1; all wrong scores 0; incomplete groups are listed, not scored', () => {
     const all = wemathScores([{ id: 'a', key: '2steps_1', correct: true }, { id: 'a', key: '2steps_2', correct: true }, { id: 'a', key: '2steps_multi', correct: true }]);
-    assert.equal(all.strict, 1);
-    assert.equal(all.loose, 1);
+    assert.equal(all.score_strict, 1);
+    assert.equal(all.score_loose, 1);
     const none = wemathScores([{ id: 'a', key: '3steps_1', correct: false }, { id: 'a', key: '3steps_2', correct: false }, { id: 'a', key: '3steps_3', correct: false }, { id: 'a', key: '3steps_multi', correct: false }, { id: 'b', key: '2steps_1', correct: true }]);
-    assert.equal(none.strict, 0);
-    assert.deepEqual(none.incompleteGroups, ['b']);
+    assert.equal(none.score_strict, 0);
+    assert.deepEqual(none.incomplete, ['b']);
   });
 });
 
@@ -131,12 +133,12 @@ describe('batches without Temporal', () => {
     assert.equal(readdirSync(join(home, 'runs', 'unit', 'staging-eval')).length, 0);
     assert.ok(existsSync(join(home, 'runs', 'unit', 'llm_calls')));
     const { conn, close } = await openCatalog(home);
-    const rows = (await conn.runAndReadAll(`select * from eval_items where run = 'unit' order by row_index`)).getRowObjectsJS() as unknown as ItemRow[];
+    const rows = (await conn.runAndReadAll(`select * replace (CAST(to_json(meta) AS VARCHAR) AS meta) from eval_items where run = 'unit' order by row_index`)).getRowObjectsJS() as unknown as Array<ItemRow & { meta: string }>;
     const runs = (await conn.runAndReadAll(`select items, correct, errored, malformed, judged, accuracy from eval_runs`)).getRowObjectsJS();
     close();
     assert.equal(rows.length, 22);
     assert.deepEqual(runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]))), [{ items: 20, correct: right + 2, errored: 1, malformed: 2, judged: 2, accuracy: (right + 2) / 20 }]);
-    const rep = buildRunReport(rows.map((r) => ({ ...r, row_index: Number(r.row_index) })));
+    const rep = buildRunReport(rows.map((r) => ({ ...r, row_index: Number(r.row_index), meta: JSON.parse(r.meta) as Record<string, string> })));
     assert.equal(rep.accuracy, (right + 2) / 20);
     assert.equal(rep.errors.length, 1);
     assert.match(rep.errors[0]!.error, /HTTP 500/);

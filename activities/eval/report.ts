@@ -1,19 +1,21 @@
 /**
- * Evaluation reports from eval_items rows: accuracy per benchmark and per the benchmark's own breakdowns
- * (R1-OneVision-Bench grade × category like the paper's Table 3, MathVerse problem versions, MathVista question and
- * answer types, WeMath strict/loose), two runs side by side with per-item flips; Markdown, CSV and an SVG/PNG chart.
+ * Evaluation reports from eval_items rows: accuracy overall and per the benchmark module's own breakdowns (read from
+ * each item's `meta`: R1-OneVision-Bench grade × category like the paper's Table 3, MathVerse problem versions,
+ * MathVista question and answer types, …) and its extra metrics (WeMath's four dimensions); two runs side by side
+ * with per-item flips; Markdown, CSV and an SVG/PNG chart.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ensureDir } from '../../core/home.ts';
-import { wemathScores, type WeMathScores } from './score.ts';
+import { BenchKindSchema } from '../../schemas/eval.ts';
+import { benchModule } from './benches/index.ts';
+import type { Dimension, ExtraMetrics } from './benches/types.ts';
 
 export interface ItemRow {
   run: string; bench: string; item_id: string; row_index: number; status: string; correct: boolean; decided_by: string;
   extracted: string | null; judge_extracted: string | null; gold: string | null; error: string | null; model: string; prompt_style: string;
-  level: string | null; category: string | null; subject: string | null; problem_version: string | null; question_type: string | null;
-  answer_type: string | null; wemath_id: string | null; wemath_key: string | null;
+  meta: Record<string, string>;
 }
 
 export interface Group { dimension: string; key: string; n: number; correct: number; accuracy: number | null }
@@ -21,21 +23,26 @@ export interface RunReport {
   run: string; bench: string; model: string; promptStyle: string;
   items: number; correct: number; errored: number; malformed: number; judged: number; accuracy: number | null;
   groups: Group[];
-  wemath?: WeMathScores;
+  /** Crossed dimensions (rows × columns), for grids like the paper's Table 3. */
+  grids: Array<{ dimension: string; rows: string[]; cols: string[] }>;
+  metrics?: ExtraMetrics;
   errors: Array<{ item_id: string; row: number; error: string }>;
   malformedRows: Array<{ row: number; reason: string }>;
 }
 export interface Flips { a: string; b: string; common: number; fixed: string[]; broken: string[] }
 
-export const GRADES = ['Junior High School', 'High School', 'College', 'Social Test'];
-export const CATEGORIES = ['Math', 'Physics', 'Chemistry', 'Biology', 'Deduction'];
-export const MATHVERSE_VERSIONS = ['Text Dominant', 'Text Lite', 'Vision Intensive', 'Vision Dominant', 'Vision Only'];
-
 const acc = (c: number, n: number) => (n > 0 ? c / n : null);
 
-function groupBy(rows: ItemRow[], dimension: string, keyOf: (r: ItemRow) => string | null, order?: string[]): Group[] {
+/** Distinct values in order: the known order first, then the rest as they appear. */
+function valuesOf(rows: ItemRow[], key: string, order: readonly string[] = []): string[] {
+  const seen = new Set<string>();
+  for (const r of rows) { const v = r.meta[key]; if (v !== undefined) seen.add(v); }
+  return [...order.filter((o) => seen.has(o)), ...[...seen].filter((v) => !order.includes(v))];
+}
+
+function groupBy(rows: ItemRow[], dimension: string, keyOf: (r: ItemRow) => string | null, order: string[] = []): Group[] {
   const m = new Map<string, { n: number; c: number }>();
-  for (const k of order ?? []) m.set(k, { n: 0, c: 0 });
+  for (const k of order) m.set(k, { n: 0, c: 0 });
   for (const r of rows) {
     const k = keyOf(r);
     if (k === null) continue;
@@ -47,46 +54,44 @@ function groupBy(rows: ItemRow[], dimension: string, keyOf: (r: ItemRow) => stri
   return [...m].map(([key, g]) => ({ dimension, key, n: g.n, correct: g.c, accuracy: acc(g.c, g.n) }));
 }
 
-function wemathStep(key: string | null): string | null {
-  if (!key) return null;
-  const m = /^(\d+)steps?_/.exec(key);
-  return m ? (m[1] === '1' ? 'one-step' : `${m[1]}-step`) : 'one-step';
+export const CROSS = ' × ';
+
+function dimensionGroups(rows: ItemRow[], d: Dimension): { groups: Group[]; grid?: RunReport['grids'][number] } {
+  if (typeof d.key === 'string') {
+    const k = d.key;
+    return { groups: groupBy(rows, d.name, (r) => r.meta[k] ?? null, valuesOf(rows, k, d.order)) };
+  }
+  const [a, b] = d.key;
+  const ra = valuesOf(rows, a), cb = valuesOf(rows, b);
+  const order = ra.flatMap((x) => cb.map((y) => `${x}${CROSS}${y}`));
+  const groups = groupBy(rows, d.name, (r) => (r.meta[a] !== undefined && r.meta[b] !== undefined ? `${r.meta[a]}${CROSS}${r.meta[b]}` : null), order);
+  return { groups, grid: { dimension: d.name, rows: ra, cols: cb } };
 }
 
 /** One run's report from its eval_items rows (malformed rows are listed, not scored; errored ones count as wrong). */
 export function buildRunReport(all: ItemRow[]): RunReport {
   const first = all[0]!;
-  const rows = all.filter((r) => r.status !== 'malformed');
-  const correct = rows.filter((r) => r.correct && r.status === 'scored').length;
+  const rows = all.filter((r) => r.status !== 'malformed').map((r) => ({ ...r, correct: r.correct && r.status === 'scored' }));
+  const correct = rows.filter((r) => r.correct).length;
   const groups: Group[] = [{ dimension: 'overall', key: 'all', n: rows.length, correct, accuracy: acc(correct, rows.length) }];
-  const bench = first.bench;
-  if (bench === 'r1ov-bench') {
-    groups.push(...groupBy(rows, 'grade', (r) => r.level, GRADES), ...groupBy(rows, 'category', (r) => r.category, CATEGORIES));
-    const gc = GRADES.flatMap((g) => CATEGORIES.map((c) => `${g} × ${c}`));
-    groups.push(...groupBy(rows, 'grade×category', (r) => (r.level && r.category ? `${r.level} × ${r.category}` : null), gc));
-  } else if (bench === 'mathverse') {
-    const present = new Set(rows.map((r) => r.problem_version));
-    groups.push(...groupBy(rows, 'problem_version', (r) => r.problem_version, MATHVERSE_VERSIONS.filter((v) => present.has(v))));
-    groups.push(...groupBy(rows, 'question_type', (r) => r.question_type));
-  } else if (bench === 'mathvista') {
-    groups.push(...groupBy(rows, 'question_type', (r) => r.question_type), ...groupBy(rows, 'answer_type', (r) => r.answer_type));
-    groups.push(...groupBy(rows, 'task', (r) => r.subject));
-  } else if (bench === 'mathvision') {
-    groups.push(...groupBy(rows, 'subject', (r) => r.subject), ...groupBy(rows, 'level', (r) => r.level));
-  } else if (bench === 'wemath') {
-    groups.push(...groupBy(rows, 'steps', (r) => wemathStep(r.wemath_key)));
+  const grids: RunReport['grids'] = [];
+  const kind = BenchKindSchema.safeParse(first.bench);
+  const mod = kind.success ? benchModule(kind.data) : undefined;
+  for (const d of mod?.dimensions ?? []) {
+    const { groups: g, grid } = dimensionGroups(rows, d);
+    if (g.every((x) => x.n === 0)) continue;
+    groups.push(...g);
+    if (grid) grids.push(grid);
   }
   groups.push(...groupBy(rows, 'decided_by', (r) => r.decided_by));
   const rep: RunReport = {
-    run: first.run, bench, model: first.model, promptStyle: first.prompt_style,
+    run: first.run, bench: first.bench, model: first.model, promptStyle: first.prompt_style,
     items: rows.length, correct, errored: rows.filter((r) => r.status === 'error').length,
-    malformed: all.length - rows.length, judged: rows.filter((r) => r.decided_by === 'judge').length, accuracy: acc(correct, rows.length), groups,
+    malformed: all.length - rows.length, judged: rows.filter((r) => r.decided_by === 'judge').length, accuracy: acc(correct, rows.length), groups, grids,
     errors: rows.filter((r) => r.status === 'error').map((r) => ({ item_id: r.item_id, row: r.row_index, error: r.error ?? '' })),
     malformedRows: all.filter((r) => r.status === 'malformed').map((r) => ({ row: r.row_index, reason: r.error ?? '' })),
   };
-  if (bench === 'wemath') {
-    rep.wemath = wemathScores(rows.filter((r) => r.wemath_id && r.wemath_key).map((r) => ({ id: r.wemath_id!, key: r.wemath_key!, correct: r.correct && r.status === 'scored' })));
-  }
+  if (mod?.metrics) rep.metrics = mod.metrics(rows);
   return rep;
 }
 
@@ -119,23 +124,30 @@ export function renderMarkdown(reports: RunReport[], fl?: Flips): string {
   const benches = [...new Set(reports.map((r) => r.bench))];
   for (const bench of benches) {
     const rs = reports.filter((r) => r.bench === bench);
-    if (bench === 'r1ov-bench') {
-      out.push('## R1-OneVision-Bench (layout of the paper\'s Table 3)', '');
-      out.push(mdRow(['run', 'Avg', ...GRADES, ...CATEGORIES]));
-      out.push(mdRow(Array(1 + 1 + GRADES.length + CATEGORIES.length).fill('---')));
-      for (const r of rs) out.push(mdRow([r.run, pct(r.accuracy), ...GRADES.map((g) => pct(get(r, 'grade', g)?.accuracy)), ...CATEGORIES.map((c) => pct(get(r, 'category', c)?.accuracy))]));
+    const title = (() => { const k = BenchKindSchema.safeParse(bench); return k.success ? benchModule(k.data).title : bench; })();
+    // A crossed dimension (R1-OneVision-Bench's grade × category) gives the paper's Table 3 layout: Avg, each row
+    // value, each column value; then the grid itself per run. The values are the file's own strings.
+    const gridDims = [...new Set(rs.flatMap((r) => r.grids.map((g) => g.dimension)))];
+    for (const gd of gridDims) {
+      const rowVals = [...new Set(rs.flatMap((r) => r.grids.find((g) => g.dimension === gd)?.rows ?? []))];
+      const colVals = [...new Set(rs.flatMap((r) => r.grids.find((g) => g.dimension === gd)?.cols ?? []))];
+      const [rowDim, colDim] = gd.split('×') as [string, string];
+      out.push(`## ${title} (${gd}, the layout of the paper's Table 3)`, '');
+      out.push(mdRow(['run', 'Avg', ...rowVals, ...colVals]));
+      out.push(mdRow(Array(2 + rowVals.length + colVals.length).fill('---')));
+      for (const r of rs) out.push(mdRow([r.run, pct(r.accuracy), ...rowVals.map((g) => pct(get(r, rowDim, g)?.accuracy)), ...colVals.map((c) => pct(get(r, colDim, c)?.accuracy))]));
       out.push('');
       for (const r of rs) {
-        out.push(`### ${r.run}: grade × category (accuracy %, n)`, '');
-        out.push(mdRow(['grade', ...CATEGORIES]));
-        out.push(mdRow(Array(1 + CATEGORIES.length).fill('---')));
-        for (const g of GRADES) out.push(mdRow([g, ...CATEGORIES.map((c) => { const x = get(r, 'grade×category', `${g} × ${c}`); return x && x.n > 0 ? `${pct(x.accuracy)} (${x.n})` : '–'; })]));
+        out.push(`### ${r.run}: ${gd} (accuracy %, n)`, '');
+        out.push(mdRow([rowDim, ...colVals]));
+        out.push(mdRow(Array(1 + colVals.length).fill('---')));
+        for (const g of rowVals) out.push(mdRow([g, ...colVals.map((c) => { const x = get(r, gd, `${g}${CROSS}${c}`); return x && x.n > 0 ? `${pct(x.accuracy)} (${x.n})` : '–'; })]));
         out.push('');
       }
     }
-    const dims = [...new Set(rs.flatMap((r) => r.groups.map((g) => g.dimension)))].filter((d) => d !== 'overall' && !(bench === 'r1ov-bench' && d.startsWith('grade')) && !(bench === 'r1ov-bench' && d === 'category'));
+    const dims = [...new Set(rs.flatMap((r) => r.groups.map((g) => g.dimension)))].filter((d) => d !== 'overall' && !gridDims.includes(d));
     for (const d of dims) {
-      out.push(`## ${bench}: by ${d}`, '');
+      out.push(`## ${title}: by ${d}`, '');
       out.push(mdRow([d, ...rs.flatMap((r) => [`${r.run} n`, `${r.run} %`])]));
       out.push(mdRow(Array(1 + 2 * rs.length).fill('---')));
       const keys = [...new Set(rs.flatMap((r) => r.groups.filter((g) => g.dimension === d).map((g) => g.key)))];
@@ -143,14 +155,12 @@ export function renderMarkdown(reports: RunReport[], fl?: Flips): string {
       out.push('');
     }
     for (const r of rs) {
-      if (!r.wemath) continue;
-      const w = r.wemath;
-      out.push(`## WeMath: ${r.run}`, '');
-      out.push(mdRow(['groups', 'IK', 'IG', 'CM strict', 'CM loose', 'RM strict', 'RM loose', 'score strict %', 'score loose %']));
-      out.push(mdRow(Array(9).fill('---')));
-      out.push(mdRow([w.groups, w.IK, w.IG, w.CM_strict, w.CM_loose, w.RM_strict, w.RM_loose, pct(w.strict), pct(w.loose)]));
-      if (w.incompleteGroups.length) out.push('', `Incomplete multi-step groups (not scored): ${w.incompleteGroups.join(', ')}`);
-      out.push('');
+      if (!r.metrics) continue;
+      out.push(`## ${r.metrics.title}: ${r.run}`, '');
+      for (const t of r.metrics.tables) {
+        out.push(`${t.caption}`, '', mdRow(t.header), mdRow(Array(t.header.length).fill('---')), ...t.rows.map(mdRow), '');
+      }
+      for (const n of r.metrics.notes) out.push(n, '');
     }
   }
   for (const r of reports) {
@@ -179,30 +189,26 @@ export function renderCsv(reports: RunReport[]): string {
   const lines = ['run,bench,model,dimension,key,n,correct,accuracy'];
   for (const r of reports) {
     for (const g of r.groups) lines.push([r.run, r.bench, r.model, g.dimension, g.key, g.n, g.correct, g.accuracy ?? ''].map(csvCell).join(','));
-    if (r.wemath) {
-      const w = r.wemath;
-      for (const [k, v] of [['groups', w.groups], ['IK', w.IK], ['IG', w.IG], ['CM_strict', w.CM_strict], ['CM_loose', w.CM_loose], ['RM_strict', w.RM_strict], ['RM_loose', w.RM_loose], ['score_strict', w.strict], ['score_loose', w.loose]] as const) {
-        lines.push([r.run, r.bench, r.model, 'wemath', k, w.groups, '', v ?? ''].map(csvCell).join(','));
-      }
-    }
+    for (const [k, v] of Object.entries(r.metrics?.values ?? {})) lines.push([r.run, r.bench, r.model, 'metric', k, '', '', v ?? ''].map(csvCell).join(','));
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** Grouped bars: overall and the benchmark's main breakdown, one colour per run. */
 export function renderSvg(reports: RunReport[]): string {
-  const mainDim: Record<string, string[]> = { 'r1ov-bench': ['grade', 'category'], mathverse: ['problem_version'], mathvista: ['question_type', 'answer_type'], mathvision: ['subject'], wemath: ['steps'] };
+  // The first two single-key breakdowns of each benchmark, plus its extra metrics' scores.
+  const mainDim = (bench: string): string[] => { const k = BenchKindSchema.safeParse(bench); return k.success ? benchModule(k.data).dimensions.filter((d) => typeof d.key === 'string').slice(0, 2).map((d) => d.name) : []; };
+  const scoreKeys = (r: RunReport) => Object.keys(r.metrics?.values ?? {}).filter((k) => k.startsWith('score_'));
   const labels: string[] = ['overall'];
   const value = (r: RunReport, label: string): number | null => {
     if (label === 'overall') return r.accuracy;
-    if (label === 'WeMath strict') return r.wemath?.strict ?? null;
-    if (label === 'WeMath loose') return r.wemath?.loose ?? null;
+    if (label.startsWith('metric\u0000')) return r.metrics?.values[label.slice(7)] ?? null;
     const [d, k] = label.split('\u0000') as [string, string];
     return get(r, d, k)?.accuracy ?? null;
   };
   for (const r of reports) {
-    for (const d of mainDim[r.bench] ?? []) for (const g of r.groups.filter((x) => x.dimension === d && x.n > 0)) if (!labels.includes(`${d}\u0000${g.key}`)) labels.push(`${d}\u0000${g.key}`);
-    if (r.wemath && !labels.includes('WeMath strict')) labels.push('WeMath strict', 'WeMath loose');
+    for (const d of mainDim(r.bench)) for (const g of r.groups.filter((x) => x.dimension === d && x.n > 0)) if (!labels.includes(`${d}\u0000${g.key}`)) labels.push(`${d}\u0000${g.key}`);
+    for (const k of scoreKeys(r)) if (!labels.includes(`metric\u0000${k}`)) labels.push(`metric\u0000${k}`);
   }
   const colours = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759'];
   const barW = 18;

@@ -1,9 +1,10 @@
 /**
  * Pure scoring for evaluation: the shared verifier (core/rewards) decides what it can; what it cannot decide goes
- * to the optional judge. Also the WeMath four-dimensional metrics.
+ * to the optional judge. Benchmark-specific metrics live in the benchmark's module (benches/).
  */
 import { answersEquivalent, extractAnswer } from '../../core/rewards/index.ts';
-import type { BenchItem } from '../../schemas/eval.ts';
+import type { BenchItem, BenchKind } from '../../schemas/eval.ts';
+import { benchModule } from './benches/index.ts';
 
 export type RuleDecision = 'correct' | 'wrong' | 'undecided';
 
@@ -37,6 +38,13 @@ export function ruleVerdict(response: string, item: Pick<BenchItem, 'answer' | '
   return { extracted, decision: 'undecided' };
 }
 
+/** The benchmark's own answer rule where it has one and it applies, else the shared verifier. */
+export function itemVerdict(kind: BenchKind, response: string, item: BenchItem): { extracted: string | null; decision: RuleDecision } {
+  const own = benchModule(kind).verdict?.(response, item);
+  if (own) return { extracted: own.extracted, decision: own.correct ? 'correct' : 'wrong' };
+  return ruleVerdict(response, item);
+}
+
 /** The judge's first YES/NO word. */
 export function parseYesNo(text: string): boolean | null {
   const m = /\b(YES|NO)\b/i.exec(text.replace(/<\/?[a-z]+>/gi, ' '));
@@ -47,60 +55,4 @@ export function parseYesNo(text: string): boolean | null {
 export function parseJudgeExtraction(text: string): string | null {
   const t = text.trim().replace(/^(?:final\s+answer|answer|extracted(?:\s+answer)?)\s*[:：]\s*/i, '').split('\n')[0]!.trim().replace(/^["'`]+|["'`.]+$/g, '').trim();
   return !t || /^none$/i.test(t) ? null : t.slice(0, 500);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// WeMath
-
-export interface WeMathItem { id: string; key: string; correct: boolean }
-export interface WeMathScores {
-  groups: number;
-  twoStep: number;
-  threeStep: number;
-  incompleteGroups: string[];
-  IK: number; IG: number; CM_strict: number; CM_loose: number; RM_strict: number; RM_loose: number;
-  strict: number | null; loose: number | null;
-}
-
-/**
- * WeMath's four-dimensional metrics over the multi-step groups (problems with `Nsteps_1..N` and `Nsteps_multi`):
- * IG = every one-step sub-problem right, the composite wrong; IK = some sub-problem wrong, composite wrong;
- * CM strict = all sub-problems and the composite right (loose: any sub-problem); RM strict = composite right but
- * some sub-problem wrong (loose: every sub-problem wrong).
- * strict = (N − 0.5·IG − RM_strict − IK) / N, loose = (N − 0.5·IG − RM_loose − IK) / N, N = the groups scored
- * (525 on the full testmini, the constant of the reference script).
- */
-export function wemathScores(items: WeMathItem[]): WeMathScores {
-  const groups = new Map<string, Map<string, boolean>>();
-  for (const it of items) {
-    const m = /^(\d+)steps?_(\d+|multi)$/.exec(it.key);
-    if (!m || Number(m[1]) < 2) continue;
-    const gid = `${it.id}\0${m[1]}`;
-    let g = groups.get(gid);
-    if (!g) groups.set(gid, (g = new Map()));
-    g.set(m[2]!, it.correct);
-  }
-  const s: WeMathScores = { groups: 0, twoStep: 0, threeStep: 0, incompleteGroups: [], IK: 0, IG: 0, CM_strict: 0, CM_loose: 0, RM_strict: 0, RM_loose: 0, strict: null, loose: null };
-  for (const [gid, g] of groups) {
-    const steps = Number(gid.split('\0')[1]);
-    const parts = Array.from({ length: steps }, (_, i) => g.get(String(i + 1)));
-    const multi = g.get('multi');
-    if (multi === undefined || parts.some((p) => p === undefined)) { s.incompleteGroups.push(gid.split('\0')[0]!); continue; }
-    s.groups++;
-    if (steps === 2) s.twoStep++;
-    if (steps === 3) s.threeStep++;
-    const all = parts.every(Boolean);
-    const any = parts.some(Boolean);
-    if (all && !multi) s.IG++;
-    if (!all && !multi) s.IK++;
-    if (all && multi) s.CM_strict++;
-    if (any && multi) s.CM_loose++;
-    if (!all && multi) s.RM_strict++;
-    if (!any && multi) s.RM_loose++;
-  }
-  if (s.groups > 0) {
-    s.strict = (s.groups - 0.5 * s.IG - s.RM_strict - s.IK) / s.groups;
-    s.loose = (s.groups - 0.5 * s.IG - s.RM_loose - s.IK) / s.groups;
-  }
-  return s;
 }

@@ -58,7 +58,7 @@ async function localCopies(store: ObjectStore, staged: ObjectInfo[], scratch: ()
  * of the staged names, so a retry after a crash at any point rewrites the same shard (and the catalog keeps one
  * row per key whatever happens).
  */
-async function compact(store: ObjectStore, stagingPrefix: string, shardPrefix: string, prefix: string, columns: Record<string, string>): Promise<{ rows: number; shard: string | null }> {
+export async function compact(store: ObjectStore, stagingPrefix: string, shardPrefix: string, prefix: string, columns: Record<string, string>): Promise<{ rows: number; shard: string | null }> {
   const staged = (await store.list(stagingPrefix))
     .filter((o) => o.key.endsWith('.json') && !o.key.slice(stagingPrefix.length).includes('/'))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -31,7 +31,7 @@ export async function generateBulk(home: string, run: string, n: number, shards 
   const conn = await db.connect();
   const kinds = `[${BULK_KINDS.map(q).join(',')}]`;
   const sources = `[${BULK_SOURCES.map(q).join(',')}]`;
-  const exprs: Record<keyof RecordRow, string> = {
+  const exprs: Partial<Record<keyof RecordRow, string>> = {
     run: q(run),
     sample_id: `printf('bulk-%07d#0', i)`,
     row_id: `printf('bulk-%07d', i)`,
@@ -70,7 +70,7 @@ export async function generateBulk(home: string, run: string, n: number, shards 
     workflow_id: `'r1ov/' || ${q(run)} || '/' || printf('bulk-%07d#0', i)`,
     finished_at: `'2025-01-01T00:00:00.000Z'`,
   };
-  const select = Object.entries(RECORD_COLUMNS).map(([c, t]) => `CAST(${exprs[c as keyof RecordRow]} AS ${t}) AS "${c}"`).join(', ');
+  const select = Object.entries(RECORD_COLUMNS).map(([c, t]) => `CAST(${exprs[c as keyof RecordRow] ?? 'NULL'} AS ${t}) AS "${c}"`).join(', ');
   const per = Math.ceil(n / shards);
   for (let s = 0; s < shards; s++) {
     const lo = s * per, hi = Math.min(n, lo + per);
@@ -115,6 +115,9 @@ export async function generateShowcase(home: string, run: string): Promise<Recor
     trace: '<think>\nB is 11, the largest.\n</think>\n<answer>\\boxed{B}</answer>', trace_key: null, final_answer: 'B',
     accuracy: 1, format_ok: 1, qa_verdict: JSON.stringify({ by: 'rules', accepted: true, code: null, reason: null, accuracy: 1, format: 1 }),
     generator: null, workflow_id: `r1ov/${run}/${id}`, finished_at: '2025-01-02T00:00:00.000Z',
+    qa_edit: null, first_answer: 'B', revisit_rounds: 0, revisit: null, sim_status: null, sim_quantity: null, sim_value: null,
+    sim_agrees: null, table_check: null, flow_check: null, formal_checks: null, box_source: null, boxes_source_px: null,
+    source_width: null, source_height: null, ocr_engine_lines: null,
   });
   const rows: RecordRow[] = [
     { ...base(SHOWCASE.chart), image_key: chartPng, width: 400, height: 300, formal_format: 'csv',
@@ -179,7 +182,7 @@ export async function generateEval(home: string, runA: string, runB: string): Pr
       .map((r, i) => ({ ...r, run, bench: 'r1ov-bench', bench_file: 'bench.tsv', item_id: `item-${String(i).padStart(2, '0')}`, row_index: i,
         status: 'scored', correct: ok(i), decided_by: 'rules', extracted: ok(i) ? 'A' : 'C', gold: 'A', question: `Item ${i}: pick <i>A</i>`,
         response: `<think>...</think><answer>\\boxed{${ok(i) ? 'A' : 'C'}}</answer>`, model: run, prompt_style: 'sft',
-        level: levels[i % 3], category: cats[Math.floor(i / 12)], finished_at: '2025-01-03T00:00:00Z' }));
+        meta: { level: levels[i % 3], category: cats[Math.floor(i / 12)] }, images: 1, finished_at: '2025-01-03T00:00:00Z' }));
     if (run === runA) rows.push({ ...rows[0]!, item_id: 'item-bad', status: 'malformed', correct: null as unknown as boolean });
     mkdirSync(join(paths.run(home, run), 'eval'), { recursive: true });
     await writeRows(join(paths.run(home, run), 'eval', 'items.parquet'), rows, EVAL_ITEM_COLUMNS);

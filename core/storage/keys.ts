@@ -13,4 +13,7 @@ export const keys = {
   llmShards: (run: string) => `runs/${run}/llm_calls/`,
   fidelityShards: (run: string) => `runs/${run}/fidelity/`,
   runManifest: (run: string) => `runs/${run}/run.json`,
+  evalStaging: (run: string) => `runs/${run}/staging-eval/`,
+  evalItems: (run: string) => `runs/${run}/eval/`,
+  evalManifest: (run: string) => `runs/${run}/eval-run.json`,
 };

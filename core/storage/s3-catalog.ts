@@ -6,14 +6,14 @@ import { mirrorDir, syncMirror } from './mirror.ts';
 import type { ObjectInfo, ObjectStore } from './object-store.ts';
 import type { S3Store } from './s3.ts';
 
-const CATALOG_KEY = /^runs\/[^/]+\/(shards|llm_calls|fidelity)\/[^/]+\.parquet$|^runs\/[^/]+\/run\.json$/;
+const CATALOG_KEY = /^runs\/[^/]+\/(shards|llm_calls|fidelity|eval)\/[^/]+\.parquet$|^runs\/[^/]+\/(run|eval-run)\.json$/;
 
 let said = false;
 const sayOnce = (line: string) => { if (!said) process.stderr.write(`${line}\n`); said = true; };
 
 function group(objects: ObjectInfo[], name: (o: ObjectInfo) => string): CatalogFiles {
   const of = (sub: string) => objects.filter((o) => o.key.split('/')[2] === sub).map(name);
-  return { shards: of('shards'), llmCalls: of('llm_calls'), fidelity: of('fidelity'), manifests: of('run.json') };
+  return { shards: of('shards'), llmCalls: of('llm_calls'), fidelity: of('fidelity'), manifests: of('run.json'), evalItems: of('eval'), evalManifests: of('eval-run.json') };
 }
 
 /**

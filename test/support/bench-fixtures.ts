@@ -3,15 +3,20 @@
  * MathVision JSONL, WeMath JSON), each question tagged `[q:ID]` so a fake model knows how to answer it:
  * right, wrong, unsure (no final answer: only a judge can score it) or error (HTTP 500 every time).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import sharp from 'sharp';
 import type { FakeReply, FakeRequest } from './fake-openai.ts';
 import { lastUserText } from './fake-openai.ts';
 
 export type Behaviour = 'right' | 'wrong' | 'unsure' | 'error';
-export interface FixtureItem { id: string; tag: string; behaviour: Behaviour; right: string; wrong: string; meta: Record<string, string> }
+export interface FixtureItem {
+  id: string; tag: string; behaviour: Behaviour; right: string; wrong: string; meta: Record<string, string>;
+  /** Base64 PNG the request must carry for the model to answer at all (the model cannot see otherwise). */
+  image?: string;
+}
 export interface BenchFixture { file: string; items: FixtureItem[]; malformedRows: number[] }
 export interface BenchFixtures { dir: string; r1ov: BenchFixture; mathvista: BenchFixture; mathverse: BenchFixture; mathvision: BenchFixture; wemath: BenchFixture }
 
@@ -111,27 +116,13 @@ export async function writeBenchFixtures(dir: string): Promise<BenchFixtures> {
     mvisLines.push(JSON.stringify({ id: String(i + 1), question: `[q:${tag}] <image1> Which one?`, options: mc ? ['1', '2', '3', '4', '5'] : [], image: 'images/none.png', answer: mc ? 'E' : '2\\sqrt{2}', solution: null, level: 1 + (i % 3), subject: mvis[i]!.meta.subject }));
     if (i === 3) mvisLines.push('{"id": "broken", "question": '); // malformed: row 4
   }
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  writeFileSync(join(dir, 'images', 'none.png'), await tinyPng(7)); // MathVision's `image` paths resolve beside the file
   const mvisFile = join(dir, 'mathvision.jsonl');
   writeFileSync(mvisFile, `${mvisLines.join('\n')}\n`);
 
-  // WeMath JSON: groups with known IK/IG/CM/RM, plus two one-step items.
-  const wm: FixtureItem[] = [];
-  const wmRows: Array<Record<string, unknown>> = [];
-  const plan: Array<[string, string, Behaviour]> = [
-    ['1', '2steps_1', 'right'], ['1', '2steps_2', 'right'], ['1', '2steps_multi', 'wrong'], // IG
-    ['2', '2steps_1', 'wrong'], ['2', '2steps_2', 'right'], ['2', '2steps_multi', 'right'], // RM strict, CM loose
-    ['3', '3steps_1', 'wrong'], ['3', '3steps_2', 'wrong'], ['3', '3steps_3', 'wrong'], ['3', '3steps_multi', 'right'], // RM strict + loose
-    ['4', '2steps_1', 'right'], ['4', '2steps_2', 'right'], ['4', '2steps_multi', 'right'], // CM strict + loose
-    ['5', '1step_1', 'right'], ['6', '1step_1', 'wrong'],
-  ];
-  plan.forEach(([id, key, behaviour], i) => {
-    const tag = `wm-${i}`;
-    wm.push({ id: `${id}@${key}`, tag, behaviour, right: 'B', wrong: 'A', meta: { key } });
-    wmRows.push({ ID: id, key, question: `[q:${tag}] How long is the side?`, option: 'A. 3 cm; B. 4 cm; C. 5 cm; D. 6 cm', answer: 'B', image: 'images/x.png' });
-  });
-  wmRows.splice(5, 0, { ID: '9', key: 'weird', question: 'bad key', option: 'A. 1; B. 2', answer: 'A' }); // malformed: row 5
-  const wmFile = join(dir, 'wemath_testmini.json');
-  writeFileSync(wmFile, JSON.stringify(wmRows));
+  // WeMath: the published testmini.json layout with image_path files (test/fixtures/benchmarks/, make_fixtures.py).
+  const wm = publishedFixture('wemath');
 
   return {
     dir,
@@ -139,14 +130,47 @@ export async function writeBenchFixtures(dir: string): Promise<BenchFixtures> {
     mathvista: { file: mvFile, items: mv, malformedRows: [10] },
     mathverse: { file: mvsFile, items: mvs, malformedRows: [10] },
     mathvision: { file: mvisFile, items: mvis, malformedRows: [4] },
-    wemath: { file: wmFile, items: wm, malformedRows: [5] },
+    wemath: wm,
   };
 }
 
-/** A fake model (and judge) answering by each question's tag. */
-export function benchResponder(fx: BenchFixtures): (req: FakeRequest) => FakeReply {
+/** The fixtures written in published layouts under test/fixtures/benchmarks/ (see make_fixtures.py there). */
+export const PUBLISHED_DIR = fileURLToPath(new URL('../fixtures/benchmarks/', import.meta.url));
+export interface PublishedExpectation {
+  file: string; items: number; correct: number; malformed_rows: number[];
+  tags: Record<string, { behaviour: Behaviour; right: string; wrong: string; image: string }>;
+  metrics?: Record<string, number>; grade?: Record<string, [number, number]>; category?: Record<string, [number, number]>;
+  images?: Record<string, number>; columns?: string[];
+}
+export function publishedExpectation(name: 'wemath' | 'r1ov' | 'vlmevalkit'): PublishedExpectation {
+  return (JSON.parse(readFileSync(join(PUBLISHED_DIR, 'expected.json'), 'utf8')) as Record<string, PublishedExpectation>)[name]!;
+}
+/** A published-layout fixture as a BenchFixture (items by tag; ids are not needed by the responder). */
+export function publishedFixture(name: 'wemath' | 'r1ov' | 'vlmevalkit'): BenchFixture {
+  const e = publishedExpectation(name);
+  return {
+    file: join(PUBLISHED_DIR, e.file), malformedRows: e.malformed_rows,
+    items: Object.entries(e.tags).map(([tag, t]) => ({ id: tag, tag, behaviour: t.behaviour, right: t.right, wrong: t.wrong, meta: {}, image: t.image })),
+  };
+}
+
+/** The base64 PNGs a chat request carries (as data URLs in its user messages). */
+export function requestImages(req: FakeRequest): string[] {
+  const out: string[] = [];
+  for (const m of req.messages ?? []) {
+    if (!Array.isArray(m.content)) continue;
+    for (const p of m.content as Array<{ type?: string; image_url?: { url?: string } }>) {
+      const url = p.type === 'image_url' ? p.image_url?.url : undefined;
+      if (url?.startsWith('data:image/png;base64,')) out.push(url.slice('data:image/png;base64,'.length));
+    }
+  }
+  return out;
+}
+
+/** A fake model (and judge) answering by each question's tag; an item with an image is answered only when it arrives. */
+export function benchResponder(fx: BenchFixtures, extra: BenchFixture[] = []): (req: FakeRequest) => FakeReply {
   const byTag = new Map<string, FixtureItem>();
-  for (const b of [fx.r1ov, fx.mathvista, fx.mathverse, fx.mathvision, fx.wemath]) for (const it of b.items) byTag.set(it.tag, it);
+  for (const b of [fx.r1ov, fx.mathvista, fx.mathverse, fx.mathvision, fx.wemath, ...extra]) for (const it of b.items) byTag.set(it.tag, it);
   return (req) => {
     const text = lastUserText(req);
     if (/Decide whether the extracted answer agrees/.test(text)) {
@@ -158,9 +182,11 @@ export function benchResponder(fx: BenchFixtures): (req: FakeRequest) => FakeRep
     const it = tag ? byTag.get(tag) : undefined;
     if (/extract its final answer/.test(text)) return { content: it?.behaviour === 'unsure' ? it.right : 'NONE' };
     if (!it) return { content: 'I do not know.' };
+    if (it.image && !requestImages(req).includes(it.image)) return { content: 'No image came with the question, so I cannot tell.' };
     switch (it.behaviour) {
       case 'error': return { status: 500, error: 'upstream exploded' };
-      case 'unsure': return { content: `Looking at the figure, the value seems to be ${it.right}, hmm, but I will not commit to anything.` };
+      // No final answer a rule can extract: only a judge (which the fake judge answers with the right value) decides.
+      case 'unsure': return { content: 'Looking at the figure, I can see the shape, hmm, but I will not commit to anything.' };
       case 'right': return { content: `<think>Reading the image carefully.</think>\nThe final answer is \\boxed{${it.right}}.` };
       case 'wrong': return { content: `<think>Reading the image.</think>\nThe final answer is \\boxed{${it.wrong}}.` };
     }
