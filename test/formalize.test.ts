@@ -15,6 +15,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { startCluster, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply, type FakeRequest } from './support/fake-openai.ts';
 import { FORMAL_FORMATS, type FormalKind } from '../schemas/formal.ts';
+import { RunConfigSchema } from '../schemas/config.ts';
+import { normalizeImage } from '../activities/images/normalize.ts';
 
 const W = 160;
 const H = 120;
@@ -86,6 +88,14 @@ const OUTPUTS: Record<FormalKind, { good: unknown; bad: unknown; error: RegExp }
 
 const textOf = (req: FakeRequest) => JSON.stringify(req.messages);
 
+/** Row tag (`[kind/mode]`) by the base64 of the row's stored (normalised) image: formalizer prompts of kinds shared
+ * by image carry no question, so the stand-in formalizer knows the row by its image. */
+const tagByImage = new Map<string, string>();
+const imageTag = (req: FakeRequest) => {
+  const m = /data:image\/png;base64,([A-Za-z0-9+/=]+)/.exec(JSON.stringify(req.messages));
+  return (m && tagByImage.get(m[1]!)) ?? textOf(req);
+};
+
 /** The stand-in model: router from the [kind] marker, formalizer by mode, reasoner adds the two labelled numbers. */
 function responder(req: FakeRequest): FakeReply {
   const name = req.response_format?.json_schema?.name ?? '';
@@ -97,7 +107,7 @@ function responder(req: FakeRequest): FakeReply {
   }
   if (name.startsWith('formal_')) {
     const kind = name.slice('formal_'.length) as FormalKind;
-    const mode = MODES.find((m) => text.includes(`/${m}]`))!;
+    const mode = MODES.find((m) => imageTag(req).includes(`/${m}]`))!;
     const repairing = req.messages.length > 1;
     const good = mode === 'valid' || (mode === 'repair' && repairing);
     return { json: good ? OUTPUTS[kind].good : OUTPUTS[kind].bad };
@@ -108,13 +118,16 @@ function responder(req: FakeRequest): FakeReply {
 }
 
 async function writeSource(dir: string): Promise<number> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="#e8eef8"/><text x="8" y="40" font-family="DejaVu Sans" font-size="14" fill="#123">Total 42</text></svg>`;
-  const img = (await sharp(Buffer.from(svg)).png().toBuffer()).toString('base64');
   const rows: string[] = [];
   let i = 0;
   for (const kind of KINDS)
     for (const mode of MODES) {
       i++;
+      // One image per row (a shade apart): rows of one kind would otherwise share one formalization.
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="rgb(232,238,${200 + i})"/><text x="8" y="40" font-family="DejaVu Sans" font-size="14" fill="#123">Total 42</text></svg>`;
+      const png = await sharp(Buffer.from(svg)).png().toBuffer();
+      const img = png.toString('base64');
+      tagByImage.set((await normalizeImage(png, RunConfigSchema.parse({}))).png.toString('base64'), `[${kind}/${mode}]`);
       const q = `<image>\n[${kind}/${mode}] The image shows two values labelled ${i} and ${i + 3}. What is their sum?`;
       rows.push(JSON.stringify({ id: `${kind}-${mode}`, img, conversations: [{ from: 'human', value: q }, { from: 'gpt', value: String(2 * i + 3) }], data_source: ROUTES[kind].source }));
     }
@@ -147,7 +160,7 @@ before(async () => {
   fake = await startFakeOpenAI({ respond: responder });
   configFile = join(dir, 'config.json');
   const role = (r: string) => ({ baseUrl: fake.url, model: `test-${r}` });
-  writeFileSync(configFile, JSON.stringify({ roles: { router: role('router'), formalizer: role('formalizer'), reasoner: role('reasoner') }, maxRepairs: 1, judge: false, window: 50, pageSize: 50, commitEvery: 100 }));
+  writeFileSync(configFile, JSON.stringify({ roles: { router: role('router'), formalizer: role('formalizer'), reasoner: role('reasoner') }, maxRepairs: 1, judge: false, revisitRounds: 0, window: 50, pageSize: 50, commitEvery: 100 }));
   cluster = await startCluster();
   await cluster.startWorker();
 });
@@ -222,7 +235,7 @@ describe('formalizers through the lifecycle', () => {
 
   test('the repair re-asks with the validator error; text kinds get the embedded OCR lines', () => {
     const asks = fake.calls.slice(0, callsAfterFirst).map((c) => c.body!).filter((b) => b.response_format?.json_schema?.name === 'formal_circuit');
-    const repair = asks.find((b) => b.messages.length === 3 && JSON.stringify(b.messages).includes('[circuit/repair]'))!;
+    const repair = asks.find((b) => b.messages.length === 3 && imageTag(b).includes('[circuit/repair]'))!;
     assert.ok(repair, 'a repair request for the circuit');
     assert.match(JSON.stringify(repair.messages[2]), /R1 has no value/);
     const ocrAsk = fake.calls.map((c) => c.body!).find((b) => b.response_format?.json_schema?.name === 'formal_text_only')!;

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResolvedEndpointSchema } from '../schemas/config.ts';
-import { cleanDetections, detectorFromEnv, groundingDinoDetector, refineObjects, vlmDetector, type Detector } from '../activities/grounding/index.ts';
+import { boxSource, cleanDetections, detectorFromEnv, groundingDinoDetector, refineObjects, vlmDetector, type Detector } from '../activities/grounding/index.ts';
 import { parseDinoResponse } from '../activities/grounding/dino.ts';
 import { formalSpecFor } from '../activities/formalize/kinds.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
@@ -110,7 +110,15 @@ describe('grounding in formalization', () => {
 
   test('refineObjects takes the detector box for labels it finds and keeps the rest', async () => {
     const out = await refineObjects([{ label: 'red cube', box: [10, 10, 50, 50] }, { label: 'lamp', box: [60, 0, 90, 40] }], png, size, fixed);
-    assert.deepEqual(out, [{ label: 'red cube', box: [12, 12, 48, 48] }, { label: 'lamp', box: [60, 0, 90, 40] }]);
+    assert.deepEqual(out, [{ label: 'red cube', box: [12, 12, 48, 48], source: 'fixed', confidence: 0.9 }, { label: 'lamp', box: [60, 0, 90, 40], source: 'model' }]);
+  });
+
+  test('a detector that fails falls back to the model boxes and says why, instead of failing the sample', async () => {
+    const down: Detector = { name: 'grounding-dino', detect: async () => { throw new Error('grounding DINO 127.0.0.1:9: fetch failed'); } };
+    const out = await refineObjects([{ label: 'lamp', box: [60, 0, 90, 40] }], png, size, down);
+    assert.deepEqual(out, [{ label: 'lamp', box: [60, 0, 90, 40], source: 'model', fallback: 'grounding-dino failed: grounding DINO 127.0.0.1:9: fetch failed' }]);
+    assert.equal(boxSource(out), 'model_fallback');
+    assert.equal(boxSource([{ label: 'a', box: [0, 0, 1, 1], source: 'grounding-dino' }]), 'detector');
   });
 
   test('natural formalization: validated, clipped, grounded boxes go into the text and the data', async () => {
@@ -120,7 +128,7 @@ describe('grounding in formalization', () => {
       { ...size, ground: (objects) => refineObjects(objects, png, size, fixed) },
     );
     assert.ok(r.ok);
-    assert.deepEqual((r.doc.data as { objects: unknown }).objects, [{ label: 'red cube', box: [12, 12, 48, 48] }, { label: 'lamp', box: [150, 20, 200, 90] }]);
+    assert.deepEqual((r.doc.data as { objects: unknown }).objects, [{ label: 'red cube', box: [12, 12, 48, 48], source: 'fixed', confidence: 0.9 }, { label: 'lamp', box: [150, 20, 200, 90], source: 'model' }]);
     assert.match(r.doc.text, /- red cube \[12, 12, 48, 48\]\n- lamp \[150, 20, 200, 90\]/);
   });
 });

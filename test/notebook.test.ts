@@ -77,7 +77,7 @@ async function checkSvgPng(svgPath: string, pngPath: string): Promise<void> {
 
 test('the shipped notebooks: each one header, a chart, and the expected set', () => {
   const names = listNotebooks();
-  assert.deepEqual(names, ['fidelity_by_kind', 'llm_costs', 'overview', 'rejections', 'trace_lengths']);
+  assert.deepEqual(names, ['fidelity_by_kind', 'llm_costs', 'overview', 'rejections', 'revisit_effect', 'trace_lengths']);
   for (const n of names) {
     const file = new URL(`../notebooks/${n}.sql`, import.meta.url).pathname;
     const nb = parseNotebook(readFileSync(file, 'utf8'), file);
@@ -106,7 +106,7 @@ test('notebook run on generated shards: every notebook a non-empty table, an SVG
       },
     });
     assert.deepEqual(result.failed, []);
-    assert.equal(result.notebooks.length, 5);
+    assert.equal(result.notebooks.length, 6);
     for (const n of result.notebooks) {
       assert.ok(n.rows > 0, `${n.name}: rows`);
       assert.deepEqual(n.stand_ins, []);
@@ -140,12 +140,16 @@ test('notebook run on an empty home: no error, empty tables, charts still render
     const out = join(dir, 'out');
     const result = await runNotebooks({ home: join(dir, 'home'), out });
     assert.deepEqual(result.failed, []);
-    assert.equal(result.notebooks.length, 5);
+    assert.equal(result.notebooks.length, 6);
     for (const n of result.notebooks) {
       assert.equal(n.rows, 0, n.name);
       await checkSvgPng(n.svg, n.png);
       assert.match(readFileSync(n.svg, 'utf8'), /no rows/);
     }
+    // An empty chart says what would fill it (the notebook's `needs:` line), in the SVG and the Markdown.
+    const costs = result.notebooks.find((n) => n.name === 'llm_costs')!;
+    assert.match(readFileSync(costs.svg, 'utf8'), /No rows yet\. Needs: language-model calls\./);
+    assert.match(readFileSync(costs.markdown, 'utf8'), /> No rows yet\. Needs: language-model calls\. The demo's synthetic build/);
     const fid = result.notebooks.find((n) => n.name === 'fidelity_by_kind')!;
     // The catalog defines `fidelity` even with no shards (an empty typed view), so no stand-in is needed.
     assert.deepEqual(fid.stand_ins, []);

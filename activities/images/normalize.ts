@@ -11,6 +11,9 @@ export interface NormalizedImage {
   png: Buffer;
   width: number;
   height: number;
+  /** The decoded image's size before normalisation (after EXIF rotation): the frame of the original pixels. */
+  sourceWidth: number;
+  sourceHeight: number;
   sourceFormat: string;
 }
 
@@ -62,7 +65,7 @@ export async function normalizeImage(input: Buffer, opts: NormalizeOptions): Pro
       .toColourspace('srgb');
     if (target.width !== w || target.height !== h) img = img.resize(target.width, target.height, { fit: 'fill' });
     const { data, info } = await img.png({ compressionLevel: 6 }).toBuffer({ resolveWithObject: true });
-    return { png: data, width: info.width, height: info.height, sourceFormat: meta.format ?? 'unknown' };
+    return { png: data, width: info.width, height: info.height, sourceWidth: w, sourceHeight: h, sourceFormat: meta.format ?? 'unknown' };
   } catch (err) {
     throw new ImageRejected('image_corrupt', `cannot decode image: ${(err as Error).message}`);
   }

@@ -7,7 +7,8 @@ import type { QaResult } from '../../schemas/workflow.ts';
 import type { FormalDoc } from '../formalize/kinds.ts';
 import { chat } from '../llm/gateway.ts';
 import { loadSample } from '../sample-io.ts';
-import { qaRulesVerdict } from './rules.ts';
+import { checkJudgeEdit } from './edits.ts';
+import { qaRulesVerdict, type RuleLimits } from './rules.ts';
 
 /** QA rules over the stored trace; the verdict is stored as a blob too, so every decision is queryable. */
 export async function qaRules(
@@ -27,9 +28,40 @@ export const JudgeVerdictSchema = z.object({
   reason: z.string(),
 });
 
-/** The judge role: are the steps correct, image-based and relevant? Its edited trace replaces the original. */
+/** What became of the judge's edited trace: applied, rejected (with the rule or edit check that failed), or none. */
+export interface EditOutcome {
+  status: 'applied' | 'rejected' | 'none';
+  code: string | null;
+  reason: string | null;
+}
+
+/**
+ * The judge's edit is accepted only if it deletes whole steps (activities/qa/edits.ts) and the edited trace still
+ * passes every rule under the run's limits; otherwise the original trace stands and the reason is kept.
+ */
+export function judgeEditOutcome(
+  original: string, v: z.infer<typeof JudgeVerdictSchema>, sample: { answer: string; choices?: string[] }, limits: RuleLimits,
+): { edit: EditOutcome; trace: string | null } {
+  const edited = v.edited_trace?.trim();
+  if (!edited || edited === original.trim()) {
+    if (v.removed_steps.length === 0) return { edit: { status: 'none', code: null, reason: null }, trace: null };
+    // Steps listed as removed but no edit: the listing must still name real steps.
+    const listed = checkJudgeEdit(original, original, v.removed_steps);
+    return listed.ok || listed.code === 'edit_not_removed'
+      ? { edit: { status: 'rejected', code: 'edit_not_removed', reason: 'removed_steps lists steps but no edited trace removes them' }, trace: null }
+      : { edit: { status: 'rejected', code: listed.code, reason: listed.reason }, trace: null };
+  }
+  const shape = checkJudgeEdit(original, edited, v.removed_steps);
+  if (!shape.ok) return { edit: { status: 'rejected', code: shape.code, reason: shape.reason }, trace: null };
+  const recheck = qaRulesVerdict(edited, sample.answer, sample.choices, limits);
+  if (!recheck.accepted) return { edit: { status: 'rejected', code: `edit_${recheck.code}`, reason: `the edited trace fails a QA rule: ${recheck.reason}` }, trace: null };
+  return { edit: { status: 'applied', code: null, reason: null }, trace: edited };
+}
+
+/** The judge role: are the steps correct, image-based and relevant? Its checked edit replaces the original. */
 export async function qaJudge(
-  home: string, input: { run: string; ref: SampleRef; formalKey: string; rules: QaResult; endpoint: ResolvedEndpoint },
+  home: string,
+  input: { run: string; ref: SampleRef; formalKey: string; rules: QaResult; endpoint: ResolvedEndpoint; config?: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'> },
 ): Promise<QaResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
   const formal = await getJsonBlob(home, input.formalKey) as FormalDoc;
@@ -41,13 +73,13 @@ export async function qaJudge(
     schema: JudgeVerdictSchema, schemaName: 'qa_verdict', params: { temperature: 0 },
   });
   const v = r.parsed!;
-  const verdictKey = await putJsonBlob(home, { by: 'judge', rules: input.rules, ...v });
-  if (!v.valid) return { ...input.rules, accepted: false, code: 'judge_rejected', reason: v.reason, verdictKey };
-  let traceKey = input.rules.traceKey;
-  if (v.edited_trace && v.edited_trace.trim() && v.edited_trace.trim() !== trace.trim()) {
-    // The edit must still pass the rules; otherwise keep the original and say so in the verdict.
-    const recheck = qaRulesVerdict(v.edited_trace.trim(), sample.answer, sample.choices, { minTraceChars: 1, maxTraceChars: Number.MAX_SAFE_INTEGER });
-    if (recheck.accepted) traceKey = await putBlob(home, v.edited_trace.trim());
+  if (!v.valid) {
+    const verdictKey = await putJsonBlob(home, { by: 'judge', rules: input.rules, ...v });
+    return { ...input.rules, accepted: false, code: 'judge_rejected', reason: v.reason, verdictKey };
   }
+  const limits = input.config ?? { minTraceChars: 1, maxTraceChars: Number.MAX_SAFE_INTEGER };
+  const { edit, trace: edited } = judgeEditOutcome(trace, v, sample, limits);
+  const verdictKey = await putJsonBlob(home, { by: 'judge', rules: input.rules, ...v, edit });
+  const traceKey = edited ? await putBlob(home, edited) : input.rules.traceKey;
   return { ...input.rules, accepted: true, traceKey, verdictKey };
 }

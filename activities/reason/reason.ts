@@ -10,11 +10,11 @@ import { loadSample } from '../sample-io.ts';
 import { normalizeTrace } from './trace-format.ts';
 import { CAPTION_TALK } from '../qa/rules.ts';
 
-/** A synthetic sample's trace is the derivation computed from its spec. */
+/** A synthetic sample's trace is the derivation computed from its spec; an imported sample's is the released one. */
 export async function reasonExact(home: string, input: { run: string; ref: SampleRef }): Promise<TraceResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
-  if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec`);
-  const trace = sample.exact.trace;
+  const trace = sample.exact?.trace ?? sample.imported?.trace;
+  if (trace === undefined) throw new Error(`sample ${sample.sampleId} has no generating spec and no imported trace`);
   return { traceKey: await putBlob(home, trace), finalAnswer: extractAnswer(trace, sample.choices), candidates: 1 };
 }
 

@@ -9,9 +9,12 @@ import { validateMermaid } from './mermaid.ts';
 import { validatePlantUml } from './plantuml.ts';
 import { fail, ok, type ValidationResult } from './result.ts';
 import { validateSpice, type SpiceContext } from './spice.ts';
+import { simulateOp } from './spice-sim.ts';
 import { validateChart, validateMath, validateObjects, validateOcrLines } from './structured.ts';
 
 export { validateSpice } from './spice.ts';
+export { simulateOp, refuseUnsafeNetlist } from './spice-sim.ts';
+export { runFormalChecks, checkFormal } from './formal-checks.ts';
 export { validateMermaid } from './mermaid.ts';
 export { validatePlantUml } from './plantuml.ts';
 export { validateHtml } from './html.ts';
@@ -20,7 +23,10 @@ export { validateBoxes, checkBox } from './boxes.ts';
 export { validateOcrLines, validateObjects, validateMath, validateChart } from './structured.ts';
 export type { ValidationResult } from './result.ts';
 
-export type FormalContext = Partial<ImageSize> & SpiceContext;
+export type FormalContext = Partial<ImageSize> & SpiceContext & {
+  /** Run SPICE netlists through ngspice (default true; a machine without ngspice skips it). */
+  simulate?: boolean;
+};
 
 export interface FormalValidation {
   /** The output with boxes clipped to the image. */
@@ -37,8 +43,14 @@ export async function validateFormal(value: unknown, ctx: FormalContext = {}): P
   const out = parsed.data;
   const size = ctx.width && ctx.height ? { width: ctx.width, height: ctx.height } : undefined;
   switch (out.kind) {
-    case 'circuit':
-      return wrap(validateSpice(out.netlist, ctx), () => out);
+    case 'circuit': {
+      const parsed = validateSpice(out.netlist, ctx);
+      if (!parsed.ok || ctx.simulate === false) return wrap(parsed, () => out);
+      // A netlist that parses must also simulate; the simulator's message goes back to the formalizer.
+      const sim = await simulateOp(out.netlist);
+      if (!sim.ok && !sim.unavailable) return fail([sim.error]);
+      return ok({ output: out, summary: { ...parsed.summary, simulated: sim.ok, ...(sim.ok ? { op: sim.op } : { simulator: sim.error }) } });
+    }
     case 'flowchart':
       return out.format === 'mermaid' ? wrap(validateMermaid(out.source), () => out) : wrap(validatePlantUml(out.source), () => out);
     case 'ui':

@@ -307,7 +307,7 @@ function stripComment(line: string): string {
   return line.replace(/;.*$/, '').replace(/\s\$\s.*$/, '').replace(/\s\$$/, '');
 }
 
-function looksLikeCard(line: string): boolean {
+export function looksLikeCard(line: string): boolean {
   if (line.startsWith('.')) return true;
   const t = tokens(line);
   return /^[RCLVIDQMXEFGHBJKSWTZ]\w*$/i.test(t[0]) && t.length >= 3;
