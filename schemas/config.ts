@@ -50,10 +50,14 @@ export const RunConfigSchema = z
     /** Trace length bounds (characters) for the QA rules. */
     minTraceChars: z.number().int().nonnegative().default(40),
     maxTraceChars: z.number().int().positive().default(32000),
+    /** Revisit rounds after the first reasoning pass: the reasoner asks, the vision model (formalizer role) looks again. 0 turns it off. */
+    revisitRounds: z.number().int().min(0).max(5).default(2),
     /** Use the judge role in the QA filter when it is configured. */
     judge: z.boolean().default(true),
     /** Synthetic sources: also run the model formalizer (and reasoner) on each image and score it against the exact spec. */
     fidelity: z.boolean().default(false),
+    /** Rows whose answer turn holds a <think> trace (R1-Onevision layout): QA that trace instead of generating one. */
+    importTraces: z.boolean().default(false),
   })
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;

@@ -8,14 +8,20 @@ import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import type { Sample, SampleRef } from '../../schemas/sample.ts';
 import type { FormalResult, RouteResult } from '../../schemas/workflow.ts';
 import { detectorFromEnv, refineObjects } from '../grounding/index.ts';
+import { detectFirst, PERCEIVED_KINDS } from '../grounding/perceive.ts';
 import { chat, StructuredOutputError } from '../llm/gateway.ts';
 import { readingOrder, recognizeText, type OcrLine } from '../ocr/index.ts';
 import { loadSample, sampleImage } from '../sample-io.ts';
+import { ANY_QUESTION, formalShareKey, shareFormalization, sharesFormalization } from './formal-share.ts';
 import { formalSpecFor, type FormalDoc, type ValidateContext } from './kinds.ts';
 
-/** The formal description of a synthetic sample is its generating spec: exact by construction. */
+/**
+ * The formal description of a synthetic sample is its generating spec: exact by construction. A sample with an
+ * imported trace has none and needs none (the trace was written from the image).
+ */
 export async function formalizeExact(home: string, input: { run: string; ref: SampleRef }): Promise<FormalResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
+  if (sample.imported && !sample.exact) return { formalKey: null, format: null, valid: true, error: null, attempts: 0 };
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec`);
   const doc: FormalDoc = { kind: sample.exact.kind, subkind: sample.exact.subkind ?? null, format: sample.exact.formalFormat, text: sample.exact.formalText, data: null };
   return { formalKey: await putJsonBlob(home, doc), format: doc.format, valid: true, error: null, attempts: 0 };
@@ -45,20 +51,22 @@ export function ocrHint(lines: OcrLine[]): string {
   return lines.map((l) => `[${l.box.map((v) => Math.round(v)).join(', ')}] (${l.confidence.toFixed(2)}) ${l.text}`).join('\n');
 }
 
-async function promptOcr(home: string, sample: Sample, png: Buffer | undefined): Promise<string> {
-  if (!png || !sample.imageKey) return '(no image)';
+/** The OCR engine's lines (the layout of record, stored beside the model's reconstruction) and the prompt's hint. */
+async function engineOcr(home: string, sample: Sample, png: Buffer | undefined): Promise<{ hint: string; lines: OcrLine[] | null }> {
+  if (!png || !sample.imageKey) return { hint: '(no image)', lines: null };
   try {
-    return ocrHint(await ocrLinesFor(home, sample.imageKey, png));
+    const lines = await ocrLinesFor(home, sample.imageKey, png);
+    return { hint: ocrHint(lines), lines };
   } catch (err) {
     // The OCR hint helps the model; its absence must not fail the sample.
-    return `(OCR unavailable: ${(err as Error).message.split('\n')[0]})`;
+    return { hint: `(OCR unavailable: ${(err as Error).message.split('\n')[0]})`, lines: null };
   }
 }
 
 /**
- * Cross-modal formalization through the formalizer role: ask for the kind's formal output (prompts/formalize/<kind>.md,
- * schema from schemas/formal.ts), validate it (validators/), and re-ask with the validator's error at most
- * `maxRepairs` times; an output that never validates is reported invalid with the last error (→ quarantine).
+ * Cross-modal formalization through the formalizer role, one per image where the formal text does not depend on
+ * the question (see formal-share.ts): samples of the same image share the first one's result. Math strategies
+ * depend on the question and stay per question.
  */
 export async function formalize(
   home: string, input: { run: string; ref: SampleRef; route: RouteResult; endpoint: ResolvedEndpoint; maxRepairs: number },
@@ -67,14 +75,42 @@ export async function formalize(
   const spec = formalSpecFor(input.route.kind ?? 'mixed', input.route.subkind);
   const prompt = loadPrompt('formalize', spec.prompt);
   const repair = loadPrompt('formalize', 'repair');
+  const detector = detectorFromEnv();
+  if (!sharesFormalization(sample, spec.formalKind)) return formalizeOnce(home, input, sample, spec, prompt, repair, sample.question + choicesLines(sample.choices), detector);
+  const key = formalShareKey({
+    imageKey: sample.imageKey!, kind: input.route.kind, subkind: input.route.subkind, formalKind: spec.formalKind,
+    prompt: prompt.hash, repair: repair.hash, model: input.endpoint.model, baseUrl: input.endpoint.baseUrl,
+    maxRepairs: input.maxRepairs, grounded: !!detector,
+  });
+  return shareFormalization(home, key, sample.sampleId, () => formalizeOnce(home, input, sample, spec, prompt, repair, ANY_QUESTION, detector));
+}
+
+/** Options as "A. …" lines under the question, the way the reasoner sees them. */
+function choicesLines(choices: string[] | undefined): string {
+  return choices?.length ? `\n${choices.map((c, i) => `${String.fromCharCode(65 + i)}. ${c}`).join('\n')}` : '';
+}
+
+/**
+ * Ask for the kind's formal output (prompts/formalize/<kind>.md, schema from schemas/formal.ts), validate it
+ * (validators/), and re-ask with the validator's error at most `maxRepairs` times; an output that never validates is
+ * reported invalid with the last error (→ quarantine).
+ */
+async function formalizeOnce(
+  home: string, input: { run: string; maxRepairs: number; endpoint: ResolvedEndpoint }, sample: Sample,
+  spec: ReturnType<typeof formalSpecFor>, prompt: ReturnType<typeof loadPrompt>, repair: ReturnType<typeof loadPrompt>,
+  question: string, detector: ReturnType<typeof detectorFromEnv>,
+): Promise<FormalResult> {
   const images = await sampleImage(home, sample);
   const png = images[0]?.png;
   const width = sample.width ?? 0;
   const height = sample.height ?? 0;
+  const ocr = spec.needsOcr ? await engineOcr(home, sample, png) : null;
+  // Natural and mixed images: the detector boxes common objects first and the captioner is told them.
+  const seen = detector && png && width && height && PERCEIVED_KINDS.has(spec.formalKind) ? await detectFirst(detector, png, { width, height }) : null;
   const messages: Parameters<typeof chat>[0]['messages'] = [
-    { role: 'user', content: prompt.render({ question: sample.question, width, height, ocr: spec.needsOcr ? await promptOcr(home, sample, png) : '' }) },
+    { role: 'user', content: prompt.render({ question, width, height, ocr: ocr?.hint ?? '' }) + (seen?.hint ?? '') },
   ];
-  const detector = detectorFromEnv();
+  const perception = { ...(ocr?.lines ? { ocrEngine: ocr.lines } : {}), ...(seen ? { detector: seen.record } : {}) };
   const ctx: ValidateContext = { width, height };
   if (detector && png && width && height) ctx.ground = (objects) => refineObjects(objects, png, { width, height }, detector);
   let lastError = 'no output';
@@ -96,7 +132,8 @@ export async function formalize(
     if (parsed !== undefined) {
       const checked = await spec.validate(parsed, ctx);
       if (checked.ok) {
-        return { formalKey: await putJsonBlob(home, checked.doc), format: checked.doc.format, valid: true, error: null, attempts: attempt };
+        const doc = Object.keys(perception).length ? { ...checked.doc, data: { ...(checked.doc.data as object | null), perception } } : checked.doc;
+        return { formalKey: await putJsonBlob(home, doc), format: doc.format, valid: true, error: null, attempts: attempt };
       }
       lastError = checked.error;
     }

@@ -8,6 +8,7 @@ import type { IngestCursor, IngestPageResult } from '../../schemas/workflow.ts';
 import { ImageRejected, normalizeImage } from '../images/normalize.ts';
 import { generateSyntheticItem, parseSyntheticSource, renderSyntheticPng } from '../synthetic/index.ts';
 import { listParquetFiles, readParquetPage, type RawRow } from './source.ts';
+import { turnFields, importedTrace } from './turn-fields.ts';
 import { pairTurns } from './turns.ts';
 
 export interface IngestPageInput {
@@ -17,7 +18,7 @@ export interface IngestPageInput {
   cursor: IngestCursor;
   /** Samples still allowed under --limit (undefined: no limit). */
   remaining?: number;
-  config: Pick<RunConfig, 'pageSize' | 'minPixels' | 'maxPixels' | 'maxInputPixels'>;
+  config: Pick<RunConfig, 'pageSize' | 'minPixels' | 'maxPixels' | 'maxInputPixels'> & Partial<Pick<RunConfig, 'importTraces'>>;
 }
 
 function heartbeat(details?: unknown): void {
@@ -80,31 +81,40 @@ async function samplesOfRow(
   const rowId = row.id ?? `${basename(file)}:${row.rowIndex}`;
   const source = row.dataSource ?? (subset || basename(file, '.parquet'));
   const base = { rowId, source, subset: subset || source, sourceFile: basename(file) };
-  const fail = (code: string, message: string, turn = 0, question = '', answer = ''): Sample =>
-    ({ ...base, sampleId: `${rowId}#${turn}`, turn, question, answer, error: { code, message } });
+  const fail = (code: string, message: string): Sample =>
+    ({ ...base, sampleId: `${rowId}#0`, turn: 0, question: '', answer: '', error: { code, message } });
 
   if (!row.conversations) return [fail('bad_conversations', row.conversationsError ?? 'row has no conversations')];
   const pairs = pairTurns(row.conversations);
   if (pairs.length === 0) return [fail('missing_question', 'conversation has no human turn')];
 
-  let image: { key: string; width: number; height: number } | undefined;
+  let image: { key: string; width: number; height: number; sourceWidth: number; sourceHeight: number } | undefined;
   let imageError: { code: string; message: string } | undefined;
   try {
     const bytes = decodeImageField(row, file);
     if (!bytes) imageError = { code: 'no_image', message: 'row has no image' };
     else {
       const n = await normalizeImage(bytes, config);
-      image = { key: await putBlob(home, n.png), width: n.width, height: n.height };
+      image = { key: await putBlob(home, n.png), width: n.width, height: n.height, sourceWidth: n.sourceWidth, sourceHeight: n.sourceHeight };
     }
   } catch (err) {
     imageError = err instanceof ImageRejected ? { code: err.code, message: err.message } : { code: 'image_unreadable', message: (err as Error).message };
   }
 
   return pairs.map((p): Sample => {
-    const common = { ...base, sampleId: `${rowId}#${p.turn}`, turn: p.turn, question: p.question, answer: p.answer ?? '' };
-    if (p.answer === null) return { ...common, error: { code: 'missing_answer', message: `human turn ${p.turn} has no gpt answer` } };
+    const f = turnFields(p);
+    const common: Sample = {
+      ...base, sampleId: `${rowId}#${p.turn}`, turn: p.turn, question: f.question, answer: f.answer,
+      ...(f.choices ? { choices: f.choices } : {}), questionRaw: f.questionRaw, answerRaw: f.answerRaw, answerSource: f.answerSource,
+    };
+    // A missing reply or a gold turn without an answer is quarantined before any image problem: it can never verify.
+    if (f.error) return { ...common, error: f.error };
     if (imageError) return { ...common, error: imageError };
-    return { ...common, imageKey: image!.key, width: image!.width, height: image!.height };
+    const trace = config.importTraces ? importedTrace(f) : null;
+    return {
+      ...common, imageKey: image!.key, width: image!.width, height: image!.height, sourceWidth: image!.sourceWidth, sourceHeight: image!.sourceHeight,
+      ...(trace ? { imported: { trace, generator: `import:${base.subset}` } } : {}),
+    };
   });
 }
 
@@ -131,6 +141,8 @@ async function ingestSyntheticPage(
       imageKey: await putBlob(home, n.png),
       width: n.width,
       height: n.height,
+      sourceWidth: n.sourceWidth,
+      sourceHeight: n.sourceHeight,
       exact: {
         kind: item.routeKind,
         subkind: item.subkind,

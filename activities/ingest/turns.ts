@@ -1,20 +1,16 @@
-/** One human→gpt exchange of a conversation; `answer` null when the human turn has no gpt reply. */
+/** One human→assistant exchange of a conversation, as written; `answer` null when the human turn has no reply. */
 export interface TurnPair {
   turn: number;
+  /** The human turn as written (`<image>`, hints, options and instructions included). */
   question: string;
+  /** The gpt / assistant turn as written (trimmed). */
   answer: string | null;
 }
 
-const IMAGE_TOKEN = /<image>\s*/g;
-
-/** Strip `<image>` placeholders the way LLaVA-style data embeds them, keeping the text readable. */
-export function cleanQuestion(value: string): string {
-  return value.replace(IMAGE_TOKEN, '').trim();
-}
-
 /**
- * Pair each human turn with the gpt turn that follows it. A human turn without a reply still yields a pair
- * (answer null) so the sample is quarantined visibly rather than silently dropped.
+ * Pair each human turn with the reply that follows it. Roles are `human`/`user` then `gpt` (LLaVA-OneVision) or
+ * `assistant` (the released R1-Onevision data). A human turn without a reply still yields a pair (answer null) so
+ * the sample is quarantined visibly rather than silently dropped.
  */
 export function pairTurns(conversations: Array<{ from: string; value: string }>): TurnPair[] {
   const pairs: TurnPair[] = [];
@@ -23,7 +19,7 @@ export function pairTurns(conversations: Array<{ from: string; value: string }>)
     if (!/^(human|user)$/i.test(t.from)) continue;
     const next = conversations[i + 1];
     const answered = next && /^(gpt|assistant)$/i.test(next.from);
-    pairs.push({ turn: pairs.length, question: cleanQuestion(t.value), answer: answered ? next.value.trim() : null });
+    pairs.push({ turn: pairs.length, question: t.value, answer: answered ? next.value.trim() : null });
     if (answered) i++;
   }
   return pairs;

@@ -5,6 +5,9 @@ import { RecordRowSchema, type RecordRow } from '../../schemas/sample.ts';
 import type { StageRecordInput } from '../../schemas/workflow.ts';
 import type { FormalDoc } from '../formalize/kinds.ts';
 import { loadSample } from '../sample-io.ts';
+import { FormalChecksSchema } from '../../schemas/checks.ts';
+import { RevisitLogSchema } from '../../schemas/revisit.ts';
+import { boxSource } from '../grounding/index.ts';
 import { oneLine } from '../../core/errors.ts';
 
 /**
@@ -29,8 +32,11 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
   const traceKey = input.qa?.traceKey ?? input.trace?.traceKey ?? null;
   const trace = traceKey ? await attempt('trace', async () => (await getBlob(home, traceKey)).toString('utf8')) : null;
   const verdict = input.qa?.verdictKey ? await attempt('verdict', async () => JSON.stringify(await getJsonBlob(home, input.qa!.verdictKey!))) : null;
+  const revisit = input.trace?.revisitKey ? await attempt('revisit', async () => RevisitLogSchema.parse(await getJsonBlob(home, input.trace!.revisitKey!))) : null;
+  const checks = input.checksKey ? await attempt('checks', async () => FormalChecksSchema.parse(await getJsonBlob(home, input.checksKey!))) : null;
   const data = (formal?.data ?? null) as { objects?: unknown; boxes?: unknown; lines?: unknown } | null;
   const boxes = data?.objects ?? data?.boxes ?? null;
+  const perception = (data as { perception?: { ocrEngine?: unknown } } | null)?.perception ?? null;
   const incomplete = problems.length > 0 && input.status !== 'quarantined';
   const row: RecordRow = RecordRowSchema.parse({
     run: input.run,
@@ -47,18 +53,23 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
     question: sample?.question ?? '',
     answer: sample?.answer ?? '',
     choices: sample?.choices ? JSON.stringify(sample.choices) : null,
+    question_raw: sample?.questionRaw ?? null,
+    answer_raw: sample?.answerRaw ?? null,
+    answer_source: sample?.answerSource ?? null,
     image_key: sample?.imageKey ?? null,
     width: sample?.width ?? null,
     height: sample?.height ?? null,
     kind: input.route?.kind ?? null,
     subkind: input.route?.subkind ?? null,
     route_by: input.route?.routeBy ?? null,
+    route_reason: input.route?.why ?? null,
     formal_format: formal?.format ?? input.formal?.format ?? null,
     formal_text: formal?.text ?? null,
     formal_key: input.formal?.formalKey ?? null,
     formal_valid: input.formal?.valid ?? null,
     formal_error: input.formal?.error ?? null,
     formal_attempts: input.formal?.attempts ?? null,
+    formal_shared: input.formal ? input.formal.shared ?? false : null,
     boxes: boxes ? JSON.stringify(boxes) : null,
     ocr_lines: data?.lines ? JSON.stringify(data.lines) : null,
     trace,
@@ -67,11 +78,49 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
     accuracy: input.qa?.accuracy ?? null,
     format_ok: input.qa?.format ?? null,
     qa_verdict: verdict,
-    generator: sample?.exact?.generator ?? null,
+    qa_edit: qaEditColumn(verdict),
+    first_answer: revisit ? revisit.firstAnswer : input.trace?.finalAnswer ?? null,
+    revisit_rounds: revisit ? revisit.rounds.length : input.trace ? 0 : null,
+    revisit: revisit ? JSON.stringify(revisit) : null,
+    sim_status: checks?.sim?.status ?? null,
+    sim_quantity: checks?.sim?.quantity ?? null,
+    sim_value: checks?.sim?.simulated ?? null,
+    sim_agrees: checks?.sim?.agrees ?? null,
+    table_check: checks?.table?.status ?? null,
+    flow_check: checks?.flow?.status ?? null,
+    formal_checks: checks ? JSON.stringify(checks) : null,
+    box_source: boxSource(boxes),
+    boxes_source_px: boxes && sample ? JSON.stringify(inSourcePixels(boxes, sample)) : null,
+    source_width: sample?.sourceWidth ?? null,
+    source_height: sample?.sourceHeight ?? null,
+    ocr_engine_lines: perception?.ocrEngine ? JSON.stringify(perception.ocrEngine) : null,
+    generator: sample?.exact?.generator ?? sample?.imported?.generator ?? null,
     workflow_id: input.workflowId,
     finished_at: new Date().toISOString(),
   });
   const key = `${keys.staging(input.run)}${safeName(input.ref.sampleId)}.json`;
   await storeFor(home).put(key, JSON.stringify(row));
   return { staged: key };
+}
+
+/** The judge's edit as one column: applied, rejected with its code and reason, or null when there was none. */
+function qaEditColumn(verdict: string | null): string | null {
+  if (!verdict) return null;
+  const edit = (JSON.parse(verdict) as { edit?: { status?: string; code?: string | null; reason?: string | null } }).edit;
+  if (!edit || edit.status === 'none' || !edit.status) return null;
+  return edit.status === 'rejected' ? `rejected: ${edit.code}: ${edit.reason}` : edit.status;
+}
+
+/**
+ * Boxes in pixels of the source image: the stored image was resized (activities/images/normalize.ts), so each
+ * coordinate scales by source size / stored size. Without the source size (older samples) the frames coincide.
+ */
+export function inSourcePixels(boxes: unknown, sample: { width?: number; height?: number; sourceWidth?: number; sourceHeight?: number }): unknown {
+  if (!Array.isArray(boxes)) return boxes;
+  const sx = sample.width && sample.sourceWidth ? sample.sourceWidth / sample.width : 1;
+  const sy = sample.height && sample.sourceHeight ? sample.sourceHeight / sample.height : 1;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return boxes.map((b: { box?: unknown }) => Array.isArray(b?.box) && b.box.length === 4 && b.box.every((v) => typeof v === 'number')
+    ? { ...b, box: [r(b.box[0] * sx), r(b.box[1] * sy), r(b.box[2] * sx), r(b.box[3] * sy)] }
+    : b);
 }

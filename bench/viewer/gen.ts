@@ -118,6 +118,7 @@ export async function generateShowcase(home: string, run: string): Promise<Recor
     qa_edit: null, first_answer: 'B', revisit_rounds: 0, revisit: null, sim_status: null, sim_quantity: null, sim_value: null,
     sim_agrees: null, table_check: null, flow_check: null, formal_checks: null, box_source: null, boxes_source_px: null,
     source_width: null, source_height: null, ocr_engine_lines: null,
+    question_raw: 'Which bar is tallest?', answer_raw: 'B', answer_source: 'letter_only', route_reason: null, formal_shared: false,
   });
   const rows: RecordRow[] = [
     { ...base(SHOWCASE.chart), image_key: chartPng, width: 400, height: 300, formal_format: 'csv',
