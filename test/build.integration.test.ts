@@ -1,7 +1,7 @@
 /**
  * Platform core, end to end on a real Temporal dev server: a LLaVA-OneVision-format source builds to exact counts;
- * bad rows are quarantined with reasons; workers killed and the server restarted mid-build lose and duplicate
- * nothing; pause / resume / cancel behave; no bulk data in history; the Web UI lists the run's workflows.
+ * bad rows are quarantined with reasons; no bulk data in history; the Web UI lists the run's workflows. Durability
+ * and control (kills, restarts, pause / resume / cancel) run on both engines in cluster-engines.integration.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,17 +9,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startCluster, eventually, exited, type Cluster } from './support/cluster.ts';
+import { startCluster, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { fixtureResponder, writeLlavaFixture, type FixtureExpectation } from './support/llava-fixture.ts';
 
 let cluster: Cluster;
 let fake: FakeOpenAI;
-let slow: FakeOpenAI;
 let src: string;
 let expected: FixtureExpectation;
 let configFile: string;
-let slowConfigFile: string;
 
 type SqlOut = { columns: string[]; rows: Array<Record<string, unknown>> };
 const sql = async (q: string) => (await cluster.cliJson<SqlOut>(['sql', q])).rows;
@@ -30,19 +28,15 @@ before(async () => {
   src = join(dir, 'llava');
   expected = await writeLlavaFixture(src);
   fake = await startFakeOpenAI({ respond: fixtureResponder() });
-  slow = await startFakeOpenAI({ respond: fixtureResponder({ latencyMs: 400 }) });
   const roles = (url: string) => Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: url, model: `test-${r}` }]));
   configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ roles: roles(fake.url), window: 200, pageSize: 40, commitEvery: 60 }));
-  slowConfigFile = join(dir, 'slow.json');
-  writeFileSync(slowConfigFile, JSON.stringify({ roles: roles(slow.url), window: 10, pageSize: 10, commitEvery: 20 }));
   cluster = await startCluster();
 });
 
 after(async () => {
   await cluster?.stop();
   await fake?.close();
-  await slow?.close();
 });
 
 describe('build of a LLaVA-OneVision source', () => {
@@ -116,75 +110,8 @@ describe('build of a LLaVA-OneVision source', () => {
   });
 });
 
-describe('durability', () => {
-  test('SIGKILL of the worker mid-build, then a new worker: same counts, no duplicates', async () => {
-    for (const w of cluster.workers) w.kill('SIGKILL');
-    const worker = await cluster.startWorker();
-    const start = await cluster.cli(['build', '--source', src, '--run', 'killed', '--config', slowConfigFile]);
-    assert.equal(start.status, 0, start.stderr);
-    await eventually('some samples finished', async () => {
-      const p = await cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'killed']);
-      return (p.progress?.finished ?? 0) >= 15;
-    });
-    worker.kill('SIGKILL');
-    await exited(worker);
-    await cluster.startWorker();
-    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'killed', '--config', slowConfigFile, '--wait']);
-    assert.equal(out.status, 'COMPLETED');
-    assert.deepEqual((await counts('killed')), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
-    const dup = (await sql(`select count(*) - count(distinct sample_id) as d from samples where run = 'killed'`));
-    assert.equal(dup[0]!.d, 0);
-  });
-
-  test('stopping and restarting the dev server mid-build: same counts', async () => {
-    const start = await cluster.cli(['build', '--source', src, '--run', 'restarted', '--config', slowConfigFile]);
-    assert.equal(start.status, 0, start.stderr);
-    await eventually('some samples finished', async () => ((await cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'restarted'])).progress?.finished ?? 0) >= 15);
-    for (const w of cluster.workers) w.kill('SIGKILL');
-    await cluster.restartServer();
-    await cluster.startWorker();
-    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'restarted', '--config', slowConfigFile, '--wait']);
-    assert.equal(out.status, 'COMPLETED');
-    assert.deepEqual((await counts('restarted')), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
-  });
-});
-
-describe('control', () => {
-  test('pause stops new samples within one window; resume finishes the build', async () => {
-    assert.equal((await cluster.cli(['build', '--source', src, '--run', 'paused', '--config', slowConfigFile])).status, 0);
-    await eventually('started', async () => ((await cluster.cliJson<{ progress: { ingested: number } | null }>(['status', 'paused'])).progress?.ingested ?? 0) > 0);
-    assert.equal((await cluster.cli(['pause', 'paused'])).status, 0);
-    type P = { progress: { ingested: number; inFlight: number; paused: boolean } };
-    const atPause = (await cluster.cliJson<P>(['status', 'paused'])).progress;
-    assert.equal(atPause.paused, true);
-    const drained = await eventually('in-flight samples drained', async () => {
-      const p = (await cluster.cliJson<P>(['status', 'paused'])).progress;
-      return p.inFlight === 0 ? p : undefined;
-    });
-    assert.ok(drained.ingested - atPause.ingested <= 10, `started ${drained.ingested - atPause.ingested} samples after pause (window 10)`);
-    // Still paused: nothing new starts while we look again.
-    const again = (await cluster.cliJson<P>(['status', 'paused'])).progress;
-    assert.equal(again.ingested, drained.ingested);
-    assert.equal((await cluster.cli(['resume', 'paused'])).status, 0);
-    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'paused', '--config', slowConfigFile, '--wait']);
-    assert.equal(out.status, 'COMPLETED');
-    assert.deepEqual((await counts('paused')), { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
-  });
-
-  test('cancel ends the run cleanly and its partial shards stay queryable', async () => {
-    assert.equal((await cluster.cli(['build', '--source', src, '--run', 'cancelled', '--config', slowConfigFile])).status, 0);
-    await eventually('some finished', async () => ((await cluster.cliJson<{ progress: { finished: number } | null }>(['status', 'cancelled'])).progress?.finished ?? 0) >= 10);
-    assert.equal((await cluster.cli(['cancel', 'cancelled'])).status, 0);
-    const st = await eventually('cancelled', async () => {
-      const s = await cluster.cliJson<{ status: string }>(['status', 'cancelled']);
-      return s.status === 'CANCELLED' ? s : undefined;
-    });
-    assert.equal(st.status, 'CANCELLED');
-    const n = (await sql(`select count(*) as n from samples where run = 'cancelled'`))[0]!.n as number;
-    assert.ok(n >= 10 && n < expected.total, `partial shard rows: ${n}`);
-    assert.deepEqual((await sql(`select status from runs where run = 'cancelled'`)), [{ status: 'cancelled' }]);
-  });
-});
+// Worker SIGKILL, server restart, pause / resume / cancel: test/cluster-engines.integration.test.ts, on the dev server
+// and on a Temporal cluster on PostgreSQL.
 
 describe('bad usage', () => {
   test('a missing source exits 2 with one line naming it', async () => {

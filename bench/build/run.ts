@@ -1,26 +1,30 @@
 /**
- * Build throughput bench (issue 2): samples/s for N LLaVA-format samples through the full LLM lifecycle
- * (router table, formalizer, reasoner, judge) with the local endpoint answering at once and with a fixed latency,
- * orchestration cost per sample (CPU-seconds of worker + Temporal server per sample), and peak worker RSS.
+ * Build throughput bench: samples/s for N LLaVA-format samples through the full LLM lifecycle (router table,
+ * formalizer, reasoner, judge) with the local endpoint answering at once and with a fixed latency, orchestration
+ * cost per sample (CPU-seconds per sample of the worker, the Temporal server and, on a cluster, PostgreSQL), and
+ * peak worker RSS — on the embedded dev server (SQLite) and/or a Temporal server on PostgreSQL
+ * (test/support/temporal-cluster.ts), so a user can size a cluster.
  *
- *   node --import tsx bench/build/run.ts [--samples 2000] [--reps 3] [--latency-ms 1000] [--window 200]
+ *   node --import tsx bench/build/run.ts [--engine dev|cluster|dev,cluster] [--samples 2000] [--reps 3] [--latency-ms 1000] [--window 200]
  *
- * Each rep builds a fresh run on one dev server with one worker process; results are medians over reps, written
- * to bench/out/build.json.
+ * Each rep builds a fresh run on a fresh engine with one worker process; results are medians over reps, written
+ * to bench/out/build.json (bench/out/build-<engines>.json when --engine is not dev).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCluster } from '../../test/support/cluster.ts';
+import { ENGINES, startCluster, type Engine } from '../../test/support/cluster.ts';
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
 import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
 
 const { values } = parseArgs({ options: {
   samples: { type: 'string', default: '2000' }, reps: { type: 'string', default: '3' },
   'latency-ms': { type: 'string', default: '1000' }, window: { type: 'string', default: '200' },
-  modes: { type: 'string', default: 'instant,latency' },
+  modes: { type: 'string', default: 'instant,latency' }, engine: { type: 'string', default: 'dev' },
 } });
+const engines = values.engine!.split(',').map((e) => e.trim());
+for (const e of engines) if (!ENGINES.includes(e as Engine)) throw new Error(`--engine ${e}: expected ${ENGINES.join(', ')} (comma-separated for several)`);
 const N = Number(values.samples);
 const REPS = Number(values.reps);
 const LATENCY = Number(values['latency-ms']);
@@ -28,9 +32,24 @@ const WINDOW = Number(values.window);
 
 /** N single-turn samples over four known subsets; images drawn once per subset (the bench measures orchestration). */
 
-const ticks = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime (clock ticks) of the process
+const statOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/**
+ * CPU clock ticks of a process and all its descendants: utime + stime + cutime + cstime of each (exited children's
+ * time moves into the parent's cutime/cstime, so PostgreSQL's short-lived backends are counted either way).
+ */
+const ticks = (pid: number): number => {
+  const kids = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const ppid = Number(statOf(Number(name))[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
+    } catch { /* exited while we looked */ }
+  }
+  const own = (p: number) => { try { const f = statOf(p); return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); } catch { return 0; } };
+  let sum = 0;
+  for (const stack = [pid]; stack.length;) { const p = stack.pop()!; sum += own(p); stack.push(...(kids.get(p) ?? [])); }
+  return sum;
 };
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -38,37 +57,42 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-bench-'));
 const src = join(dir, 'src');
 await writeArithmeticSource(src, N, { subsets: ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'figureqa'], idPrefix: 'b' });
+/** Results per `<engine>/<mode>`: engines side by side from the same run. */
 const results: Record<string, Array<Record<string, number>>> = {};
-for (const mode of values.modes!.split(',')) {
+for (const engine of engines as Engine[]) for (const mode of values.modes!.split(',')) {
+  const key = `${engine}/${mode}`;
   const latencyMs = mode === 'latency' ? LATENCY : 0;
   const fake = await startFakeOpenAI({ respond: fixtureResponder({ latencyMs: latencyMs || undefined }) });
   const config = join(dir, `${mode}.json`);
   const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `bench-${r}`, concurrency: WINDOW * 2 }]));
   writeFileSync(config, JSON.stringify({ roles, window: WINDOW, pageSize: 200, commitEvery: 500 }));
-  results[mode] = [];
+  results[key] = [];
   for (let rep = 0; rep < REPS; rep++) {
-    const cluster = await startCluster();
+    const cluster = await startCluster({ engine });
     try {
       const worker = await cluster.startWorker([], {});
       const serverPid = cluster.server.pid;
-      const t0w = ticks(worker.pid!), t0s = ticks(serverPid);
+      const pgPid = cluster.temporal?.postgres.pid();
+      const t0w = ticks(worker.pid!), t0s = ticks(serverPid), t0p = pgPid ? ticks(pgPid) : 0;
       const t0 = performance.now();
       const out = await cluster.cliJson<{ status: string; progress: { finished: number; counts: Record<string, number> } }>(['build', '--source', src, '--run', `bench-${mode}-${rep}`, '--config', config, '--wait']);
       const seconds = (performance.now() - t0) / 1000;
       const hz = 100;
       const workerCpu = (ticks(worker.pid!) - t0w) / hz;
       const serverCpu = (ticks(serverPid) - t0s) / hz;
-      const cpu = workerCpu + serverCpu;
+      const postgresCpu = pgPid ? (ticks(pgPid) - t0p) / hz : 0;
+      const cpu = workerCpu + serverCpu + postgresCpu;
       const r = {
         samples: out.progress.finished, done: out.progress.counts.done!, seconds, samplesPerSec: out.progress.finished / seconds,
         cpuMsPerSample: (cpu / out.progress.finished) * 1000, workerCpuMsPerSample: (workerCpu / out.progress.finished) * 1000,
-        serverCpuMsPerSample: (serverCpu / out.progress.finished) * 1000, workerPeakRssMb: peakRssMb(worker.pid!),
+        serverCpuMsPerSample: (serverCpu / out.progress.finished) * 1000, postgresCpuMsPerSample: (postgresCpu / out.progress.finished) * 1000,
+        workerPeakRssMb: peakRssMb(worker.pid!),
       };
       const q = await cluster.cliJson<{ rows: unknown[] }>(['sql', `select stage, reason_code, any_value(reason) as example, count(*) as n from samples where status <> 'done' group by all`]);
       if (q.rows.length) console.error(`not done: ${JSON.stringify(q.rows)}`);
-      if (out.status !== 'COMPLETED' || r.samples !== N) throw new Error(`bench build ${mode}/${rep}: ${out.status}, ${r.samples} of ${N}`);
-      results[mode]!.push(r);
-      console.error(`${mode} rep ${rep}: ${JSON.stringify(r)}`);
+      if (out.status !== 'COMPLETED' || r.samples !== N) throw new Error(`bench build ${key}/${rep}: ${out.status}, ${r.samples} of ${N}`);
+      results[key]!.push(r);
+      console.error(`${key} rep ${rep}: ${JSON.stringify(r)}`);
     } finally {
       await cluster.stop();
     }
@@ -77,16 +101,18 @@ for (const mode of values.modes!.split(',')) {
 }
 
 const llmCallsPerSample = 3; // formalizer, reasoner, judge: sequential within a sample
-const summary = Object.fromEntries(Object.entries(results).map(([mode, rs]) => [mode, {
+const summary = Object.fromEntries(Object.entries(results).map(([key, rs]) => [key, {
   reps: rs.length,
   samplesPerSec: median(rs.map((r) => r.samplesPerSec)),
   secondsPerBuild: median(rs.map((r) => r.seconds)),
   cpuMsPerSample: median(rs.map((r) => r.cpuMsPerSample)),
   workerCpuMsPerSample: median(rs.map((r) => r.workerCpuMsPerSample)),
   serverCpuMsPerSample: median(rs.map((r) => r.serverCpuMsPerSample)),
+  postgresCpuMsPerSample: median(rs.map((r) => r.postgresCpuMsPerSample)),
   workerPeakRssMb: Math.max(...rs.map((r) => r.workerPeakRssMb)),
-  ...(mode === 'latency' ? { idealSamplesPerSec: WINDOW / ((LATENCY / 1000) * llmCallsPerSample) } : {}),
+  ...(key.endsWith('/latency') ? { idealSamplesPerSec: WINDOW / ((LATENCY / 1000) * llmCallsPerSample) } : {}),
 }]));
 mkdirSync('bench/out', { recursive: true });
-writeFileSync('bench/out/build.json', JSON.stringify({ samples: N, window: WINDOW, latencyMs: LATENCY, summary, results }, null, 2));
+const outFile = engines.join(',') === 'dev' ? 'bench/out/build.json' : `bench/out/build-${engines.join('-')}.json`;
+writeFileSync(outFile, JSON.stringify({ samples: N, window: WINDOW, latencyMs: LATENCY, engines, summary, results }, null, 2));
 console.log(JSON.stringify(summary, null, 2));

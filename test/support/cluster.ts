@@ -1,6 +1,8 @@
 /**
- * Integration-test harness: a real Temporal dev server on free ports with a temporary home, worker processes
+ * Integration-test harness: a real Temporal engine on free ports with a temporary home, worker processes
  * started as children (so tests can SIGKILL them), and the CLI run as a subprocess like a user runs it.
+ * The engine is the embedded dev server (SQLite; `engine: 'dev'`, the default) or a Temporal server on
+ * PostgreSQL (`engine: 'cluster'`, test/support/temporal-cluster.ts) reached through TEMPORAL_ADDRESS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { findTemporalCli } from '../../infra/temporal-cli.ts';
 import { resolveHome } from '../../core/home.ts';
 import { startServer, stopServer, type ServerState } from '../../infra/server.ts';
+import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const bin = join(repoRoot, 'bin', 'r1ov.js');
@@ -31,9 +34,24 @@ export function temporalCliForTests(): string {
   return process.env.TEMPORAL_CLI ?? findTemporalCli(resolveHome(join(repoRoot, '.r1ov')), { install: true });
 }
 
+export type Engine = 'dev' | 'cluster';
+export const ENGINES: readonly Engine[] = ['dev', 'cluster'];
+
+/** Engines the parametrised suites run on: `R1OV_TEST_ENGINES` (comma-separated), default both. */
+export function testEngines(): Engine[] {
+  const raw = process.env.R1OV_TEST_ENGINES ?? ENGINES.join(',');
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!ENGINES.includes(n as Engine)) throw new Error(`R1OV_TEST_ENGINES: unknown engine ${n} (expected ${ENGINES.join(', ')})`);
+  return names as Engine[];
+}
+
 export interface Cluster {
+  engine: Engine;
   home: string;
+  /** The engine's frontend (for the cluster: pid of the Temporal server process, no Web UI). */
   server: ServerState;
+  /** The PostgreSQL under a cluster engine (absent on the dev server). */
+  temporal?: TemporalCluster;
   env: NodeJS.ProcessEnv;
   workers: ChildProcess[];
   startWorker(args?: string[], extraEnv?: NodeJS.ProcessEnv): Promise<ChildProcess>;
@@ -41,22 +59,49 @@ export interface Cluster {
   cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<{ status: number; stdout: string; stderr: string }>;
   cliJson<T = unknown>(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<T>;
   restartServer(): Promise<void>;
+  /** Cluster engine only: stop PostgreSQL, keep it down for `downMs`, start it again on the same port. */
+  restartDatabase(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Cluster> {
+/** The dev server's state shape for a cluster engine, so tests read `cluster.server.address` / `.pid` either way. */
+function clusterServerState(t: TemporalCluster): ServerState {
+  return {
+    pid: t.serverPid(), address: t.address, port: Number(t.address.split(':').at(-1)), uiPort: 0, uiUrl: '',
+    namespace: t.namespace, dbFile: `postgresql://127.0.0.1:${t.postgres.port}/temporal`, log: t.serverLog, startedAt: '',
+  };
+}
+
+export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Engine; init?: boolean } = {}): Promise<Cluster> {
+  const engine = opts.engine ?? 'dev';
   const home = mkdtempSync(join(tmpdir(), 'r1ov-test-'));
   const cli = temporalCliForTests();
-  const port = await freePort();
-  const uiPort = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, R1OV_HOME: home, TEMPORAL_CLI: cli };
   delete env.TEMPORAL_ADDRESS;
+  delete env.TEMPORAL_NAMESPACE;
   process.env.TEMPORAL_CLI = cli;
-  let server = await startServer({ home, port, uiPort });
+  let temporal: TemporalCluster | undefined;
+  let port = 0, uiPort = 0;
+  let server: ServerState;
+  if (engine === 'cluster') {
+    try {
+      temporal = await startTemporalCluster({ init: opts.init });
+    } catch (err) {
+      rmSync(home, { recursive: true, force: true });
+      throw err;
+    }
+    env.TEMPORAL_ADDRESS = temporal.address;
+    env.TEMPORAL_NAMESPACE = temporal.namespace;
+    server = clusterServerState(temporal);
+  } else {
+    port = await freePort();
+    uiPort = await freePort();
+    server = await startServer({ home, port, uiPort });
+  }
   const workers: ChildProcess[] = [];
   const c: Cluster = {
-    home, env, workers,
-    get server() { return server; },
+    engine, home, env, workers, temporal,
+    get server() { return temporal ? clusterServerState(temporal) : server; },
     async startWorker(args = [], extraEnv = {}) {
       const child = spawn(process.execPath, [bin, 'worker', ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
       workers.push(child);
@@ -88,12 +133,20 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv } = {}): Prom
       return JSON.parse(r.stdout);
     },
     async restartServer() {
+      if (temporal) return temporal.restartServer();
       await stopServer(home);
       server = await startServer({ home, port, uiPort });
     },
+    async restartDatabase(downMs) {
+      if (!temporal) throw new Error('restartDatabase: the dev server has no separate database');
+      await temporal.postgres.stop();
+      await new Promise((r) => setTimeout(r, downMs)); // the outage itself, not a wait for an event
+      await temporal.postgres.start();
+    },
     async stop() {
       for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-      await stopServer(home);
+      if (temporal) await temporal.stop();
+      else await stopServer(home);
       if (!process.env.R1OV_KEEP_TEST_HOME) rmSync(home, { recursive: true, force: true });
     },
   };
