@@ -12,7 +12,7 @@ import { checkJudgeEdit } from '../activities/qa/edits.ts';
 import { qaJudge, qaRules } from '../activities/qa/qa.ts';
 import { getBlob, getJsonBlob, putBlob, putJsonBlob } from '../core/blobs.ts';
 import { ResolvedEndpointSchema } from '../schemas/config.ts';
-import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
+import { lastUserText, startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 
 const STEPS = [
   'The circuit shows V1 = 12 V driving R1 = 4 Ω and R2 = 2 Ω in series.',
@@ -53,21 +53,25 @@ describe('qaJudge applies only checked edits', () => {
   let fake: FakeOpenAI;
   let home: string;
   let verdict: unknown;
+  let judgePrompt = '';
   before(async () => {
     home = mkdtempSync(join(tmpdir(), 'r1ov-qa-edits-'));
-    fake = await startFakeOpenAI({ respond: () => ({ json: verdict }) });
+    fake = await startFakeOpenAI({ respond: (req) => { judgePrompt = lastUserText(req); return { json: verdict }; } });
   });
   after(async () => {
     await fake.close();
     rmSync(home, { recursive: true, force: true });
   });
 
-  const judge = async (id: string, reply: unknown, config = { minTraceChars: 40, maxTraceChars: 32000 }) => {
+  const judge = async (
+    id: string, reply: unknown, config = { minTraceChars: 40, maxTraceChars: 32000 },
+    gold: { answer: string; choices?: string[]; trace?: string } = { answer: '2' },
+  ) => {
     verdict = reply;
-    const sampleKey = await putJsonBlob(home, { sampleId: id, rowId: id, turn: 0, source: 't', subset: 't', sourceFile: 'f', question: 'What current does V1 supply, in amperes?', answer: '2' });
+    const sampleKey = await putJsonBlob(home, { sampleId: id, rowId: id, turn: 0, source: 't', subset: 't', sourceFile: 'f', question: 'What current does V1 supply, in amperes?', answer: gold.answer, choices: gold.choices });
     const ref = { sampleId: id, sampleKey, source: 't' };
     const formalKey = await putJsonBlob(home, { kind: 'diagram', subkind: 'circuit', format: 'spice', text: `* ${id}\nV1 n1 0 12\nR1 n1 n2 4\nR2 n2 0 2\n.end`, data: null });
-    const traceKey = await putBlob(home, ORIGINAL);
+    const traceKey = await putBlob(home, gold.trace ?? ORIGINAL);
     const rules = await qaRules(home, { run: 'qa', ref, traceKey, config });
     assert.equal(rules.accepted, true, rules.reason ?? '');
     const endpoint = ResolvedEndpointSchema.parse({ role: 'judge', baseUrl: fake.url, model: 'judge' });
@@ -100,6 +104,16 @@ describe('qaJudge applies only checked edits', () => {
       assert.ok(edit.reason && edit.reason.length > 10);
     });
   }
+
+  test('the judge reads the options of a multiple-choice question as "A. …" lines, so the gold letter names one', async () => {
+    const lettered = trace(STEPS, 'The current is 2 A, option B. The answer is \\boxed{B}.');
+    const { r } = await judge('mc', { valid: true, removed_steps: [], edited_trace: null, reason: 'sound' }, undefined, { answer: 'B', choices: ['1 A', '2 A', '3 A', '6 A'], trace: lettered });
+    assert.equal(r.accepted, true);
+    assert.match(judgePrompt, /Question: What current does V1 supply, in amperes\?\nOptions:\nA\. 1 A\nB\. 2 A\nC\. 3 A\nD\. 6 A\n/);
+    assert.match(judgePrompt, /Ground-truth answer: B\n/);
+    await judge('free', { valid: true, removed_steps: [], edited_trace: null, reason: 'sound' });
+    assert.match(judgePrompt, /Question: What current does V1 supply, in amperes\?\nGround-truth answer: 2\n/, 'no options block without choices');
+  });
 
   test('an edit under the run\'s length limit fails the rules and is not applied', async () => {
     const short = trace([STEPS[3]!]);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
+import { choiceLines } from '../../core/answers/index.ts';
 import { putJsonBlob, writeFileAtomic } from '../../core/blobs.ts';
 import { ensureDir, paths } from '../../core/home.ts';
 import { loadPrompt } from '../../core/prompts.ts';
@@ -76,18 +77,15 @@ export async function formalize(
   const prompt = loadPrompt('formalize', spec.prompt);
   const repair = loadPrompt('formalize', 'repair');
   const detector = detectorFromEnv();
-  if (!sharesFormalization(sample, spec.formalKind)) return formalizeOnce(home, input, sample, spec, prompt, repair, sample.question + choicesLines(sample.choices), detector);
+  // Options as "A. …" lines under the question (core/answers/choices.ts writes them for every prompt).
+  const question = sample.question + (sample.choices?.length ? `\n${choiceLines(sample.choices)}` : '');
+  if (!sharesFormalization(sample, spec.formalKind)) return formalizeOnce(home, input, sample, spec, prompt, repair, question, detector);
   const key = formalShareKey({
     imageKey: sample.imageKey!, kind: input.route.kind, subkind: input.route.subkind, formalKind: spec.formalKind,
     prompt: prompt.hash, repair: repair.hash, model: input.endpoint.model, baseUrl: input.endpoint.baseUrl,
     maxRepairs: input.maxRepairs, grounded: !!detector,
   });
   return shareFormalization(home, key, sample.sampleId, () => formalizeOnce(home, input, sample, spec, prompt, repair, ANY_QUESTION, detector));
-}
-
-/** Options as "A. …" lines under the question, the way the reasoner sees them. */
-function choicesLines(choices: string[] | undefined): string {
-  return choices?.length ? `\n${choices.map((c, i) => `${String.fromCharCode(65 + i)}. ${c}`).join('\n')}` : '';
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { questionWithChoices } from '../../core/answers/index.ts';
 import { getBlob, getJsonBlob, putBlob, putJsonBlob } from '../../core/blobs.ts';
 import { loadPrompt } from '../../core/prompts.ts';
 import type { ResolvedEndpoint, RunConfig } from '../../schemas/config.ts';
@@ -58,7 +59,10 @@ export function judgeEditOutcome(
   return { edit: { status: 'applied', code: null, reason: null }, trace: edited };
 }
 
-/** The judge role: are the steps correct, image-based and relevant? Its checked edit replaces the original. */
+/**
+ * The judge role: are the steps correct, image-based and relevant? Its checked edit replaces the original. It reads
+ * the question with its options, as the reasoner did: a gold letter means nothing without them.
+ */
 export async function qaJudge(
   home: string,
   input: { run: string; ref: SampleRef; formalKey: string; rules: QaResult; endpoint: ResolvedEndpoint; config?: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'> },
@@ -69,7 +73,7 @@ export async function qaJudge(
   const prompt = loadPrompt('qa', 'judge');
   const r = await chat({
     endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt,
-    messages: [{ role: 'user', content: prompt.render({ question: sample.question, answer: sample.answer, formal: formal.text, trace }) }],
+    messages: [{ role: 'user', content: prompt.render({ question: questionWithChoices(sample.question, sample.choices), answer: sample.answer, formal: formal.text, trace }) }],
     schema: JudgeVerdictSchema, schemaName: 'qa_verdict', params: { temperature: 0 },
   });
   const v = r.parsed!;

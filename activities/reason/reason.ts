@@ -1,5 +1,6 @@
 import { getJsonBlob, putBlob } from '../../core/blobs.ts';
 import { loadPrompt } from '../../core/prompts.ts';
+import { questionWithChoices } from '../../core/answers/index.ts';
 import { extractAnswer, scoreCompletion } from '../../core/rewards/index.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import type { SampleRef } from '../../schemas/sample.ts';
@@ -18,11 +19,6 @@ export async function reasonExact(home: string, input: { run: string; ref: Sampl
   return { traceKey: await putBlob(home, trace), finalAnswer: extractAnswer(trace, sample.choices), candidates: 1 };
 }
 
-function choicesBlock(choices: string[] | undefined): string {
-  if (!choices?.length) return '';
-  return `\nOptions:\n${choices.map((c, i) => `${String.fromCharCode(65 + i)}. ${c}`).join('\n')}`;
-}
-
 /**
  * Role-play reasoning: the reasoner reads the formal description but writes as someone looking at the image.
  * With `candidates` > 1 the verifier picks the best candidate against the ground truth.
@@ -35,7 +31,7 @@ export async function reason(
   const formal = await getJsonBlob(home, input.formalKey) as FormalDoc;
   const prompt = loadPrompt('reason', 'roleplay');
   const content = prompt.render({
-    question: `${sample.question}${choicesBlock(sample.choices)}`,
+    question: questionWithChoices(sample.question, sample.choices),
     kind: formal.kind + (formal.subkind ? `/${formal.subkind}` : ''),
     format: formal.format,
     formal: formal.text,

@@ -150,15 +150,87 @@ function statedValue(sentence: string, choices: string[] | null): CleanValue | n
   return null;
 }
 
-/** A short text taken whole: its shape names the rule; "The radius is 7 cm." gives 7. */
+// A step of reasoning inside a sentence: "…, dividing both sides by 3 gives x = 60", "…, so x = 4", "adding them yields 27".
+const STEP_RE = /\b(?:gives|giving|yields|yielding|we\s+(?:get|obtain|find|have)|results?\s+in|resulting\s+in|which\s+means|therefore|thus|hence|so)\b[\s,:]*/gi;
+// After these verbs the value may close a phrase ("gives an area of 24"); after "so" / "thus" a clause must state it.
+const VALUE_VERB_RE = /^(?:giv|yield|we|result)/i;
+// "Since 3x = 180, …", "Given that AB = 5, …": a sentence that argues from a premise.
+const PREMISE_RE = /^(?:since|given(?:\s+that)?|because|as)\b[^,]*,/i;
+const ANSWER_KINDS: ReadonlySet<ValueKind> = new Set(['letter', 'paren_letter', 'option_text']);
+
+/** True for words of prose in a candidate (LaTeX commands do not count): "gives x = 60" is prose, `\frac{3}{2}` is not. */
+function hasWords(s: string): boolean {
+  return /[A-Za-z]{3,}/.test(s.replace(/\\[a-zA-Z]+/g, ''));
+}
+
+/**
+ * The value a reasoning sentence arrives at: the clause after its last step marker ("gives", "yields", "so",
+ * "therefore", …) or after a premise ("Since …, x is 40") when that clause states a number, LaTeX, equation
+ * or option. Null when the sentence does not reason or states no value.
+ */
+function reasonedValue(sentence: string, choices: string[] | null): CleanValue | null {
+  const s = sentence.trim().replace(/[.。!]+$/, '');
+  let clause: string | null = null;
+  let direct = false;
+  STEP_RE.lastIndex = 0;
+  for (let m = STEP_RE.exec(s), guard = 0; m && guard < 50; m = STEP_RE.exec(s), guard++) {
+    // "so" joins clauses only after a comma or "and" ("so x = 4"); "Also" and "so-called" are not steps.
+    if (/^so\b/i.test(m[0]) && m.index > 0 && !/(?:,|\band)\s*$/i.test(s.slice(0, m.index))) continue;
+    clause = s.slice(m.index + m[0].length);
+    direct = VALUE_VERB_RE.test(m[0]);
+  }
+  if (clause === null) {
+    const premise = PREMISE_RE.exec(s);
+    if (premise) clause = s.slice(premise[0].length);
+  }
+  if (clause === null || clause.trim() === '') return null;
+  // The clause itself: "x = 2 or x = 3", "yields 27", "is therefore 70°", "option C" among options.
+  const whole = cleanValue(clause, choices);
+  if (whole && (whole.kind === 'equation' || whole.kind === 'number' || (choices && ANSWER_KINDS.has(whole.kind)))) return whole;
+  const stated = statedValue(clause, choices);
+  if (stated) return stated;
+  if (!direct) return null;
+  // "gives an area of 24": the value closing the clause.
+  const tailValue = /.*\s(?:of|to|at)\s+(\S.*)$/.exec(clause);
+  const v = tailValue ? cleanValue(tailValue[1], choices) : null;
+  return v && v.kind !== 'text' && v.kind !== 'yes_no' && !hasWords(tailValue![1]) ? v : null;
+}
+
+// How reasoning opens ("To determine the value of y, …", "First, …", "We can …", "Let's …", "Since …, …").
+const REASONING_OPENING_RE =
+  /^(?:to\s+(?:determine|find|solve|calculate|compute|work\s+out|figure\s+out|answer|get|obtain|evaluate|identify|check|verify|decide)\b|first(?:ly)?\s*,|first\s+(?:we|i|let)\b|next\s*,|then\s*,|now\s*,|step\s*\d|we\s+(?:can|need|must|should|will|have\s+to|know|see|first|start|begin|use|notice|observe|note)\b|let(?:'s|’s|\s+us|\s+me)\b|i\s+(?:need|will|should|must|can\s+see|notice|observe)\b|in\s+order\s+to\b|since\b[^,]*,|given\s+that\b|(?:so|thus|therefore|hence)\s*,?\s+(?:we|i|let)\b)/i;
+const REASONING_INSIDE_RE =
+  /\b(?:we\s+(?:can|need|must|should|will|have\s+to|know|get|obtain|find)|let(?:'s|’s)|let\s+us|by\s+the\s+(?:\w+\s+){0,2}(?:theorem|rule|property|formula))\b/i;
+// A sentence cut off mid-way ends on a word that needs more after it.
+const DANGLING_END_RE = /\s(?:the|a|an|and|or|of|to|with|by|that|which|is|are|was|were|be|we|so|as|for|from|then|because|since|if|than|into|gives|yields|equals|using|where)$/i;
+
+/** A short text that is a step of reasoning (or a cut-off one) rather than an answer. */
+function isReasoningFragment(t: string): boolean {
+  const s = t.trim().replace(/[.。!,;:]+$/, '');
+  return REASONING_OPENING_RE.test(s) || REASONING_INSIDE_RE.test(s) || (s.split(/\s+/).length >= 3 && DANGLING_END_RE.test(s));
+}
+
+/**
+ * A short text taken whole: its shape names the rule; "The radius is 7 cm." gives 7 (`equation_value`), a
+ * reasoning sentence gives the value it arrives at (`conclusion`), a reasoning sentence without one is no answer.
+ */
 function shortShape(t: string, choices: string[] | null): Found | null {
   const v = cleanValue(t, choices);
   if (!v) return null;
-  if (v.kind === 'text' || (v.kind === 'latex' && /[A-Za-z]{2,}\s+(?:is|are|equals|measures)\s/.test(t))) {
+  // Prose, or LaTeX-looking prose ("Since 3x = 180, dividing both sides by 3 gives x = 60"); `y = 2x + 1` is neither.
+  const prose = v.kind === 'text' || (v.kind === 'latex' && (hasWords(t) || /\s(?:so|is)\s/.test(t)));
+  if (!prose) return { answer: v.answer, rule: SHAPE_RULE[v.kind] };
+  const reasoned = reasonedValue(t, choices);
+  if (reasoned) return { answer: reasoned.answer, rule: 'conclusion' };
+  // A sentence cut off after a premise ("Given that AB = 5 and BC = 12,") states no answer.
+  if (/[,;:]\s*$/.test(t.trim())) return null;
+  if (v.kind === 'text' || /[A-Za-z]{2,}\s+(?:is|are|equals|measures)\s/.test(t)) {
     // A one-sentence statement of a value ("The radius is 7 cm.") answers with the value.
     const stated = statedValue(t.replace(CONCLUDE_RE, ''), choices);
     if (stated) return { answer: stated.answer, rule: 'equation_value' };
   }
+  // "To determine the value of y, we can use the fact that EF is parallel to BC": reasoning cut short, no answer.
+  if (isReasoningFragment(t)) return null;
   return { answer: v.answer, rule: SHAPE_RULE[v.kind] };
 }
 
@@ -187,7 +259,8 @@ function reasoningEnd(s: string, choices: string[] | null): Found | null {
     const v = statedValue(sentence.replace(CONCLUDE_RE, ''), choices);
     if (v) return { answer: v.answer, rule: 'conclusion' };
   }
-  return null;
+  const reasoned = reasonedValue(sentence, choices);
+  return reasoned ? { answer: reasoned.answer, rule: 'conclusion' } : null;
 }
 
 /** The answer of a text without think tags: tag, box, statement, then the whole text's shape. */

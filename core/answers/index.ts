@@ -10,6 +10,7 @@ export type { AnswerRule, GoldAnswer, ParsedQuestion } from '../../schemas/answe
 export { INSTRUCTIONS, type Instruction } from './instructions.ts';
 export { findOptions, type OptionsBlock } from './options.ts';
 export { splitThink, type ThinkSplit } from './gold.ts';
+export { choiceLines, questionWithChoices } from './choices.ts';
 
 /** The human turn split into the question the models see, its options (null when not multiple-choice) and what was removed. */
 export function parseQuestion(humanTurn: string): ParsedQuestion {

@@ -106,6 +106,11 @@ export async function writeConformanceCorpus(dir: string): Promise<Corpus> {
     { from: 'human', value: '<image>\nFirst perform reasoning, then finally select the question from the choices in the following format: Answer: xxx.\nQuestion: In the given diamond ABCD, EF is parallel to BC and AE = 2.0, EB = 4.0. What is the value of y?\nChoices:\nA: 4.0\nB: 12.0\nC: 8.0\nD: 4.0' },
     { from: 'gpt', value: 'To determine the value of y, we can use the fact that EF is parallel to BC. By the basic proportionality theorem, the segments cut on the two sides are proportional, so AE/EB equals AF/FC. Substituting the given lengths into this relation and using the property that all sides of a diamond are equal in length, we can set up an equation in y and then simplify it step by step, starting with' }] });
   expect('math', 'geo170k-cut', 0, { expect: 'no_gold_answer' });
+  // The same question cut off after its first clause: short enough to pass for a short answer, still none.
+  add(ov, 'geo170k(qa)', { id: 'geo170k-cut-short', image: await geometry('EF2'), conversations: [
+    { from: 'human', value: '<image>\nFirst perform reasoning, then finally select the question from the choices in the following format: Answer: xxx.\nQuestion: In the given diamond ABCD, EF is parallel to BC and AE = 3.0, EB = 6.0. What is the value of y?\nChoices:\nA: 6.0\nB: 9.0\nC: 12.0\nD: 18.0' },
+    { from: 'gpt', value: 'To determine the value of y, we can use the fact that EF is parallel to BC' }] });
+  expect('math', 'geo170k-cut-short', 0, { expect: 'no_gold_answer' });
   // MathV360K free-form: value answers in prose, with units, as equations, in LaTeX.
   const free: Array<[string, string, string, string]> = [
     ['geoqa+(mathv360k)', 'What is the radius of circle O if the chord AB measures 14 cm and passes through the centre?', 'The radius is 7 cm.', '7'],
