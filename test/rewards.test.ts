@@ -279,6 +279,13 @@ const extraction: ExCase[] = [
   ['The answer is 4 cm.', 'C', choiceList],
   ['The answer is A or C.', 'A or C', choiceList],
   ['\\boxed{7 cm}', '7 cm', choiceList],
+  ['<think>so \\boxed{5}', null],
+  ['<think>t</think>\nso $x = \\frac{1}{2}$.', 'x = \\frac{1}{2}'],
+  ['<think>t</think>\nAnswer \\[ 9 \\]', '9'],
+  ['\\boxed{255} so in total $10,455. Final Answer: The final answer is $10,455$. I hope it is correct.', '10,455'],
+  ['Therefore, there are 12 distinct sequences. I hope it is correct. <|im_start|>user', '12'],
+  ['the number is not 10 which is 1,000.99€', '1,000.99€'],
+  ['$1$ and $2$ and $3$', '1 and 2 and 3'],
 ];
 
 test(`extractAnswer (${extraction.length} cases)`, () => {

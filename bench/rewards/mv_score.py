@@ -7,7 +7,12 @@ Two modes, both recorded:
 - "latex": LaTeX + expression extraction for every pair, letters included (there math-verify compares
   letters as sympy symbols, so `\\text{Option A}` becomes the product O*p*t*i*o*n*A).
 
-Usage: mv_score.py PAIRS.jsonl OUT.json REPS
+Usage:
+  mv_score.py PAIRS.jsonl OUT.json REPS   verdicts, then REPS timed passes (steady state)
+  mv_score.py --once PAIRS.jsonl          one pass, nothing else (timed from outside: process start included)
+  mv_score.py --conformance CASES.jsonl OUT.json
+                                          math-verify's own verdicts on the conformance readings
+                                          (parse(gold), parse(completion), default extraction)
 """
 import json, re, sys, time
 from math_verify import parse, verify, StringExtractionConfig
@@ -32,7 +37,24 @@ def score_documented(pair):
     return score_latex(pair)
 
 
-pairs = [json.loads(l) for l in open(sys.argv[1])]
+def load(path):
+    return [json.loads(l) for l in open(path) if l.strip()]
+
+
+if sys.argv[1] == "--once":
+    for p in load(sys.argv[2]):
+        score_documented(p)
+    sys.exit(0)
+
+if sys.argv[1] == "--conformance":
+    out = []
+    for c in load(sys.argv[2]):
+        gold = parse(c["gold"])
+        out.append({"id": c["id"], "boxed": 1 if verify(gold, parse(c["boxed"])) else 0, "written": 1 if verify(gold, parse(c["written"])) else 0})
+    json.dump(out, open(sys.argv[3], "w"))
+    sys.exit(0)
+
+pairs = load(sys.argv[1])
 reps = int(sys.argv[3])
 verdicts = [score_documented(p) for p in pairs]  # warm-up pass, also the verdicts
 latex_verdicts = [score_latex(p) for p in pairs]

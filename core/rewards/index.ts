@@ -1,7 +1,7 @@
 // The one reward verifier shared by QA, evaluation and GRPO (DESIGN.md "Rewards").
 // Pure functions: no I/O, never throw, bounded time per call.
 import { answersEquivalentImpl } from './equivalence.ts';
-import { extractAnswerImpl } from './extract.ts';
+import { extractAnswerImpl, extractDetailed, joinedBoxes, withChoices } from './extract.ts';
 import { formatRewardImpl, iouRewardImpl } from './format.ts';
 
 export interface ScoreInput {
@@ -54,9 +54,36 @@ export function iouReward(completion: string, box: [number, number, number, numb
   }
 }
 
+/**
+ * The answer of a gold written as a solution (MATH-style "… so \boxed{1} and \boxed{-2}"): all boxed
+ * answers of its final part joined as one list, else what extractAnswer reads, else the text itself.
+ */
+export function extractGold(text: string): string {
+  try {
+    const t = String(text ?? '');
+    const d = extractDetailed(t);
+    return joinedBoxes(d.boxes) ?? d.answer ?? t;
+  } catch {
+    return String(text ?? '');
+  }
+}
+
 export function scoreCompletion(input: ScoreInput): ScoreResult {
-  const extracted = extractAnswer(input.completion, input.choices);
-  const accuracy: 0 | 1 = extracted !== null && answersEquivalent(extracted, input.groundTruth, input.choices) ? 1 : 0;
+  let extracted: string | null = null;
+  let accuracy: 0 | 1 = 0;
+  try {
+    const d = extractDetailed(String(input.completion ?? ''));
+    extracted = withChoices(d.answer, input.choices);
+    accuracy = extracted !== null && answersEquivalent(extracted, input.groundTruth, input.choices) ? 1 : 0;
+    // Several boxed answers ("\boxed{1} and \boxed{-2}") are read together when the gold has several values.
+    const joined = accuracy === 0 ? joinedBoxes(d.boxes) : null;
+    if (joined !== null && answersEquivalent(joined, input.groundTruth, input.choices)) {
+      extracted = joined;
+      accuracy = 1;
+    }
+  } catch {
+    accuracy = 0;
+  }
   const result: ScoreResult = { accuracy, format: formatReward(input.completion), extracted };
   if (input.box) result.iou = iouReward(input.completion, input.box);
   return result;

@@ -54,23 +54,33 @@ export function normalizeAnswer(input: string): string {
   if (UNICODE_RE.test(s)) s = s.replace(UNICODE_RE, (c) => UNICODE[c] ?? c);
   UNICODE_RE.lastIndex = 0;
   if (s.includes('\\')) {
+    // "\\frac" (an escaped backslash left in the text) is "\frac"; inside a matrix "\\" ends a row.
+    if (!s.includes('\\begin') && s.includes('\\\\')) s = s.replace(/\\\\(?=[a-zA-Z])/g, '\\');
     s = replaceCommand(s, ['boxed', 'fbox', 'framebox'], (c) => c);
     s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*\.?/g, '');
     s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])/g, '');
     s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z])|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])/g, '');
     s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac');
-    s = s.replace(/\\q?quad(?![a-zA-Z])|\\[,;: ]|~/g, ' ').replace(/\\!/g, '');
+    // "1,\!000" is thousands; "\quadx" (no space) is still a \quad.
+    s = s.replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, '$1');
+    // "\\" (a matrix row break) is kept whole: its second backslash starts no spacing command.
+    s = s.replace(/\\\\|\\q?quad|\\[,;: !]|~/g, (m) => (m === '\\\\' ? m : m === '\\!' ? '' : ' '));
     s = s.replace(/\\%/g, '%').replace(/\\\$/g, '').replace(/\\[()[\]]/g, '');
     s = replaceCommand(s, TEXT_CMDS, (c, before) => {
       const t = c.trim();
       // "5\text{ cm}": words after a number are a unit; "\text{B}" alone is the answer itself.
-      if (/[\d)}]\s*$/.test(before) && /^[a-zA-Z][a-zA-Z\s./^\d]*$/.test(t) && !/^(?:or|and)$/i.test(t)) return '\u0000';
+      // A unit may be compound: "kJ\cdot\text{mol}^{-1}", "m/\text{s}".
+      if (/(?:[\d)}]|\u0000(?:\s*\^\s*\{?-?\d\}?)?\s*(?:\\cdot|\\times|\/))\s*$/.test(before) && /^[a-zA-Z][a-zA-Z\s./^\d]*$/.test(t) && !/^(?:or|and)$/i.test(t)) return '\u0000';
       return c;
     });
-    if (s.includes('\u0000')) s = s.replace(/\u0000\s*(?:\^\s*\{?[23]\}?)?/g, ' ');
+    if (s.includes('\u0000')) s = s.replace(/\u0000(?:\s*\^\s*\{?-?\d\}?)?(?:\s*(?:\\cdot|\\times|\/)\s*\u0000(?:\s*\^\s*\{?-?\d\}?)?)*/g, ' ');
   }
   if (s.includes('$')) s = s.replace(/\$/g, '');
-  if (s.includes('{,}')) s = s.replace(/\{,\}/g, '');
+  if (s.includes(',')) s = s.replace(/\{\s*,\s*\}/g, '');
+  // Thin-space thousands ("1 000", "1\,000" after the step above): groups of exactly three digits.
+  if (/^[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?(?!\S)/.test(s)) s = s.replace(/^([+-]?\d{1,3}(?: \d{3})+)/, (m) => m.replace(/ /g, ''));
+  if (/[€£¥]/.test(s)) s = s.replace(/[€£¥]/g, ' ');
+  if (s.includes('"')) s = s.replace(/^\\?"|\\?"$/g, '');
   if (s.includes('**')) s = s.replace(/\*\*/g, '');
   // Trailing sentence punctuation is not part of the answer; a leading "=" or "≈" neither.
   s = s.replace(/[\s.;,:?]+$/, '').replace(/(?<=[^\d)!\s])!+$/, '').replace(/^\s*(?:=|\\approx(?![a-zA-Z]))\s*/, '');
@@ -81,7 +91,7 @@ export function normalizeAnswer(input: string): string {
 const UNIT_WORDS =
   'cm|mm|km|m|nm|kg|mg|g|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?|years?|degrees?|deg|rad|radians?|units?|' +
   'inch(?:es)?|in|ft|feet|foot|yards?|yd|miles?|mi|mph|kph|meters?|metres?|centimeters?|centimetres?|millimeters?|kilometers?|grams?|kilograms?|' +
-  'liters?|litres?|l|ml|cc|dollars?|cents?|yuan|euros?|pounds?|lbs?|oz|ounces?|people|persons?|students?|pieces?|points?|times|percent|' +
+  'liters?|litres?|l|ml|cc|dollars?|cents?|yuan|euros?|pounds?|lbs?|oz|ounces?|people|persons?|students?|pieces?|points?|times|percentage|percent|pct|' +
   'N|J|W|V|A|Pa|kPa|Hz|K|C|F|kW|kWh|km/h|m/s|cm/s';
 // One unit at the very end, after a space, digit or closing bracket (so "xm" is not "x" + metres).
 const UNIT_RE = new RegExp(
@@ -98,7 +108,7 @@ export function stripUnit(s: string): string | null {
     const off = Math.max(0, cur.length - 48);
     const m = UNIT_RE.exec(cur.slice(off));
     if (!m) break;
-    if (/percent/i.test(m[0])) pct = '%';
+    if (/percent|pct/i.test(m[0])) pct = '%';
     cur = cur.slice(0, off + m.index).trimEnd();
   }
   if (cur === s || cur === '') return null;
