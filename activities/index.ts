@@ -2,6 +2,9 @@ import { ingestPage, type IngestPageInput } from './ingest/ingest-page.ts';
 import { classifyModality, routeSample } from './route/route.ts';
 import { formalize, formalizeExact } from './formalize/formalize.ts';
 import { reason, reasonExact } from './reason/reason.ts';
+import { revisitRound } from './reason/revisit.ts';
+import { scoreRevisitFidelity } from './reason/revisit-fidelity.ts';
+import { checkFormal } from './formalize/validators/formal-checks.ts';
 import { qaJudge, qaRules } from './qa/qa.ts';
 import { stageRecord } from './record/stage-record.ts';
 import { writeRunManifest } from './record/run-manifest.ts';
@@ -10,6 +13,8 @@ import { scoreFidelity } from './fidelity/index.ts';
 import { createEvalActivities } from './eval/index.ts';
 import { runTrainerStage } from './train/run-trainer.ts';
 import { serveCheckpoint } from './train/serve-checkpoint.ts';
+import { describeBuild } from './ingest/build-setup.ts';
+import { probeEndpoint } from './llm/probe.ts';
 
 type Bound<F> = F extends (home: string, input: infer I) => infer R ? (input: I) => R : never;
 const bind = <F extends (home: string, input: never) => unknown>(home: string, f: F) => ((input: never) => f(home, input)) as Bound<F>;
@@ -27,6 +32,9 @@ export function createActivities(home: string) {
     formalizeExact: bind(home, formalizeExact),
     reason: bind(home, reason),
     reasonExact: bind(home, reasonExact),
+    revisitRound: bind(home, revisitRound),
+    scoreRevisitFidelity: bind(home, scoreRevisitFidelity),
+    checkFormal: bind(home, checkFormal),
     qaRules: bind(home, qaRules),
     qaJudge: bind(home, qaJudge),
     stageRecord: bind(home, stageRecord),
@@ -36,6 +44,8 @@ export function createActivities(home: string) {
     ...createEvalActivities(home),
     runTrainerStage: bind(home, runTrainerStage),
     serveCheckpoint: bind(home, serveCheckpoint),
+    describeBuild: bind(home, describeBuild),
+    probeEndpoint: (endpoint: Parameters<typeof probeEndpoint>[0]) => probeEndpoint(endpoint),
   };
 }
 

@@ -40,7 +40,7 @@ export function registerDemoCommand(program: Command): void {
       try {
         const { handle, started } = await startOrAttach(client, input);
         log(`${started ? 'building' : 'attached to'} ${handle.workflowId}`);
-        ({ status } = await waitWithProgress(handle, { quiet: json, limit: o.samples }));
+        ({ status } = await waitWithProgress(client, handle, { quiet: json, limit: o.samples }));
       } finally {
         await close();
         stopWorkers.abort();

@@ -19,6 +19,7 @@ const modules: Array<[string[], () => Promise<Register>]> = [
   [['server'], async () => (await import('./server.ts')).registerServerCommands],
   [['worker', 'up'], async () => (await import('./worker.ts')).registerWorkerCommands],
   [['build'], async () => (await import('./build.ts')).registerBuildCommand],
+  [['profile'], async () => (await import('./profile.ts')).registerProfileCommand],
   [['status', 'pause', 'resume', 'cancel'], async () => (await import('./control.ts')).registerControlCommands],
   [['sql'], async () => (await import('./sql.ts')).registerSqlCommand],
   [['rewards'], async () => (await import('./rewards.ts')).registerRewardsCommands],
@@ -29,6 +30,8 @@ const modules: Array<[string[], () => Promise<Register>]> = [
   [['demo'], async () => (await import('./demo.ts')).registerDemoCommand],
   [['notebook'], async () => (await import('./notebook.ts')).registerNotebookCommand],
   [['codec-server'], async () => (await import('./codec-server.ts')).registerCodecServerCommand],
+  [['cluster'], async () => (await import('./cluster.ts')).registerClusterCommands],
+  [['perception'], async () => (await import('./perception.ts')).registerPerceptionCommands],
 ];
 
 /** The command word of argv: the first argument that is neither a global option nor a global option's value. */

@@ -62,9 +62,9 @@ export async function runNotebooks(o: RunNotebooksOptions): Promise<NotebookRunO
         const rows = numericRows(columns, types, reader.getRowObjectsJson() as Array<Record<string, unknown>>);
         const chart = await writeChart(o.out, nb, columns, types, rows);
         const markdown = join(o.out, `${name}.md`);
-        const note = standIns.length
+        const note = (standIns.length
           ? `\n> The catalog has no ${standIns.map((v) => `\`${v}\``).join(', ')} view yet; this ran on an empty stand-in.\n`
-          : '';
+          : '') + (rows.length === 0 && nb.needs ? `\n> No rows yet. Needs: ${nb.needs}\n` : '');
         writeFileSync(markdown, [
           `# ${nb.title}`, '', nb.description, note, `![${nb.title}](${name}.svg)`, '',
           markdownTable(columns, rows), '', '<details><summary>SQL</summary>', '', '```sql', nb.sql.trim(), '```', '', '</details>', '',

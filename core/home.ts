@@ -16,7 +16,8 @@ export function safeName(id: string): string {
 }
 
 /** Run names become folder names: keep them to a conservative alphabet. */
-export const RUN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+// Defined beside the queue names (schemas/queues.ts) so that workflow code can validate run names too.
+export { RUN_NAME_RE } from '../schemas/queues.ts';
 
 export const paths = {
   blobs: (home: string) => join(home, 'blobs'),

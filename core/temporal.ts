@@ -79,3 +79,32 @@ export async function startOrAttachWorkflow<W extends Workflow>(
     throw err;
   }
 }
+
+/** A task queue a run needs, and which kind of task it must serve there. */
+export interface NeededQueue { name: string; type: 'workflow' | 'activity' }
+
+/**
+ * The needed queues that no worker polls now (Temporal's DescribeTaskQueue pollers; the server remembers a poller
+ * for a few minutes after it stops). Each answer is bounded by `timeoutMs`; a queue whose answer does not come in
+ * time is not reported (no false alarm).
+ */
+export async function queuesWithoutWorkers(client: Client, namespace: string, queues: NeededQueue[], timeoutMs = 3_000): Promise<NeededQueue[]> {
+  const deadline = Date.now() + timeoutMs;
+  const answers = await Promise.all(queues.map(async (q) => {
+    try {
+      const r = await client.connection.withDeadline(deadline, () => client.workflowService.describeTaskQueue({
+        namespace, taskQueue: { name: q.name, kind: 1 /* NORMAL */ }, taskQueueType: q.type === 'workflow' ? 1 : 2,
+      }));
+      return (r.pollers?.length ?? 0) === 0 ? q : null;
+    } catch {
+      return null;
+    }
+  }));
+  return answers.filter((q): q is NeededQueue => q !== null);
+}
+
+/** The command that starts a worker for these queues. */
+export function workerCommandFor(queues: NeededQueue[]): string {
+  const names = [...new Set(queues.map((q) => q.name))];
+  return `r1ov worker --queues ${names.join(',')}  (or \`r1ov worker\` for every queue)`;
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { writeFileAtomic } from '../core/blobs.ts';
 import { resolveEndpoint } from '../core/endpoints.ts';
@@ -13,6 +13,7 @@ import { dataConverterFromEnv, FAILURE_CONVERTER_PATH } from '../core/codec.ts';
 import { connectionSecurityFromEnv, temporalTarget } from '../core/temporal.ts';
 import type { RunConfig } from '../schemas/config.ts';
 import { ALL_QUEUES, CPU_QUEUE, ROLE_NAMES, llmQueue } from '../schemas/queues.ts';
+import { attemptLimitInterceptor, workerLogger } from './worker-log.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -51,6 +52,8 @@ export interface WorkerOptions {
   config?: RunConfig;
   /** Called once every worker is polling. */
   onReady?: (queues: string[]) => void;
+  /** Full log entries with stack traces (default: one line per failed attempt). */
+  verbose?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -60,7 +63,7 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
   const queues = opts.queues?.length ? opts.queues : [...ALL_QUEUES];
   for (const q of queues) if (!ALL_QUEUES.includes(q)) throw new UsageError(`--queues: unknown task queue ${q} (known: ${ALL_QUEUES.join(', ')})`);
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger((process.env.R1OV_LOG_LEVEL ?? 'WARN') as LogLevel), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+    Runtime.install({ logger: workerLogger((process.env.R1OV_LOG_LEVEL ?? 'WARN') as LogLevel, Boolean(opts.verbose)), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
     runtimeInstalled = true;
   }
   // Storage settings are checked before any task is taken: a wrong bucket fails the worker, not every activity.
@@ -87,6 +90,7 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
       namespace: target.namespace,
       taskQueue,
       activities,
+      interceptors: { activity: [attemptLimitInterceptor] },
       ...(dataConverter ? { dataConverter } : {}),
       ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, maxCachedWorkflows: 2000, maxConcurrentWorkflowTaskExecutions: 100 } : {}),
       ...(taskQueue === CPU_QUEUE ? { maxConcurrentActivityTaskExecutions: 8 } : {}),

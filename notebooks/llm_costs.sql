@@ -1,4 +1,5 @@
 -- title: LLM tokens and cost
+-- needs: language-model calls. The demo's synthetic build is exact and calls no model; build with model roles (`r1ov build --config r1ov.yaml`, or `--fidelity` on a synthetic source) to fill it.
 -- Every model call recorded in llm_calls (DESIGN rule 6), by role and model: calls, cache hits, errors, tokens in
 -- and out, estimated cost and mean latency. The chart stacks input and output tokens per role and model.
 SELECT

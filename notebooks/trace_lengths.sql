@@ -1,4 +1,5 @@
 -- title: Trace length distribution
+-- needs: accepted records with a reasoning trace (any finished build).
 -- Characters per reasoning trace of accepted records (status done), as a histogram per kind. The bin width is a
 -- 1-2-5 step chosen so the longest trace falls within about 20 bins; length_bin is the bin's lower edge.
 -- chart: {"mark":"bar","x":"length_bin:O","y":"n:Q","color":"kind:N","title":"Trace length (characters) by kind"}

@@ -1,5 +1,7 @@
 // Plain constants (no zod) so deterministic workflow code can import them cheaply.
 export type RoleName = 'router' | 'formalizer' | 'reasoner' | 'judge' | 'model';
+/** Run names: also the last part of workflow ids and a folder name under runs/. */
+export const RUN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const CPU_QUEUE = 'r1ov-cpu';
 export const GPU_QUEUE = 'r1ov-gpu';
 export const llmQueue = (role: RoleName): string => `r1ov-llm-${role}`;

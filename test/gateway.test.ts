@@ -166,12 +166,13 @@ test('429 with Retry-After: 2 → LlmRateLimited with nextRetryDelay 2 s (retrya
   assert.ok(rs.every((r) => r.status === 'error' && /LlmRateLimited/.test(r.error!)));
 });
 
-test('401 → non-retryable LlmRejected, one line naming role, host and status, without the key', async () => {
+test('401 → non-retryable EndpointDown (the key is refused for the whole role), one line naming role, host and status, without the key', async () => {
   const h = home();
   script = () => ({ status: 401, error: `Incorrect API key provided: ${SECRET}. You can find your API key at https://example.invalid.` });
   const f = await failureOf(chat(request(h)));
-  assert.equal(f.type, 'LlmRejected');
+  assert.equal(f.type, 'EndpointDown');
   assert.equal(f.nonRetryable, true);
+  assert.deepEqual(f.details, [{ role: 'formalizer', host: new URL(fake.url).host, error: 'HTTP 401' }]);
   assert.ok(!f.message.includes('\n'));
   assert.match(f.message, /formalizer/);
   assert.ok(f.message.includes(new URL(fake.url).host), f.message);
@@ -183,12 +184,12 @@ test('401 → non-retryable LlmRejected, one line naming role, host and status, 
   for (const status of [400, 403, 404, 422]) {
     script = () => ({ status, error: `bad ${status}` });
     const g = await failureOf(chat(request(h)));
-    assert.equal(g.type, 'LlmRejected');
+    assert.equal(g.type, status === 403 ? 'EndpointDown' : 'LlmRejected');
     assert.equal(g.nonRetryable, true);
   }
 });
 
-test('5xx and unreachable endpoints → retryable LlmUnavailable', async () => {
+test('5xx → retryable LlmUnavailable; a refused connection → retryable EndpointDown with role and host', async () => {
   const h = home();
   script = () => ({ status: 503, error: 'overloaded' });
   const f = await failureOf(chat(request(h)));
@@ -199,8 +200,10 @@ test('5xx and unreachable endpoints → retryable LlmUnavailable', async () => {
   const url = down.url;
   await down.close();
   const g = await failureOf(chat(request(h, { endpoint: endpoint({ baseUrl: url }) })));
-  assert.equal(g.type, 'LlmUnavailable');
-  assert.match(g.message, /connection failed/);
+  assert.equal(g.type, 'EndpointDown');
+  assert.equal(g.nonRetryable, false);
+  assert.match(g.message, /connection failed: ECONNREFUSED/);
+  assert.deepEqual(g.details, [{ role: 'formalizer', host: new URL(url).host, error: 'ECONNREFUSED' }]);
 });
 
 test('a hung request times out (endpoint timeoutMs) → retryable LlmUnavailable', async () => {

@@ -1,6 +1,7 @@
 /** Server-rendered pages (no scripts): layout, sample list, sample page, evaluation grid/items/compare. */
 import { html, qs, raw, type Raw } from './html.ts';
-import { diffHtml, formalHtml, imageHtml, parseJson, traceHtml } from './render.ts';
+import { choicesInQuestion, diffHtml, formalHtml, imageHtml, parseJson, traceHtml } from './render.ts';
+import { checksHtml, provenanceRows, revisitHtml } from './method.ts';
 import { FACETS, type ListQuery, type ListResult, type Row, type ViewerStore } from './store.ts';
 
 export function layout(title: string, body: Raw, info?: { count: number; refreshing: boolean }): string {
@@ -28,8 +29,9 @@ export function listPage(q: ListQuery, r: ListResult): Raw {
     <button type="submit">search</button></form>
   <p class="summary"><strong data-testid="total">${r.total.toLocaleString('en')}</strong> sample${r.total === 1 ? '' : 's'}
     ${q.q ? html` matching <q>${q.q}</q>` : ''} · page ${r.page} of ${pages} · <span class="muted">${r.timings.queryMs.toFixed(0)} ms</span></p>
-  <table class="samples"><thead><tr><th>run</th><th>sample</th><th>status</th><th>kind</th><th>source</th><th>question</th><th>answer</th><th>reason</th></tr></thead><tbody>
-  ${r.rows.map((s) => html`<tr class="status-${s.status}"><td>${s.run}</td>
+  <table class="samples"><thead><tr><th></th><th>run</th><th>sample</th><th>status</th><th>kind</th><th>source</th><th>question</th><th>answer</th><th>reason</th></tr></thead><tbody>
+  ${r.rows.map((s) => html`<tr class="status-${s.status}"><td class="thumb">${typeof s.image_key === 'string' && /^[0-9a-f]{64}$/.test(s.image_key)
+    ? html`<a href="/sample${qs({ run: s.run as string, id: s.sample_id as string })}" tabindex="-1"><img data-testid="thumb" src="/blob/${s.image_key}" alt="" loading="lazy"></a>` : ''}</td><td>${s.run}</td>
     <td><a class="sample-link" href="/sample${qs({ run: s.run as string, id: s.sample_id as string })}">${s.sample_id}</a></td>
     <td><span class="badge ${s.status}">${s.status}</span></td><td>${s.kind}${s.subkind ? html`<span class="muted">/${s.subkind}</span>` : ''}</td>
     <td>${s.source}</td><td class="q">${s.question}</td><td>${s.final_answer ?? ''}${s.final_answer !== null && s.accuracy !== null ? raw(Number(s.accuracy) === 1 ? ' ✓' : ' ✗') : ''}</td>
@@ -72,14 +74,16 @@ export function samplePage(s: Row, calls: Row[], workflowLink: string | null, or
       <h2>Image</h2>
       ${s.image_key ? imageHtml(`/blob/${s.image_key}`, s.width as number | null, s.height as number | null, s.boxes as string | null, s.ocr_lines as string | null) : html`<p class="muted">no image</p>`}
       <h2>Question</h2><pre class="question" data-testid="question">${s.question}</pre>
-      ${Array.isArray(choices) ? html`<ol type="A" class="choices">${choices.map((c) => html`<li>${String(c)}</li>`)}</ol>` : ''}
+      ${Array.isArray(choices) && !choicesInQuestion(String(s.question ?? ''), choices) ? html`<ol type="A" class="choices">${choices.map((c) => html`<li>${String(c)}</li>`)}</ol>` : ''}
       <p>Ground truth: <strong data-testid="ground-truth">${s.answer}</strong></p>
-      ${kv([['source', s.source], ['subset', s.subset], ['row', s.row_id], ['turn', s.turn], ['kind', s.kind], ['subkind', s.subkind], ['routed by', s.route_by], ['generator', s.generator], ['finished', s.finished_at]])}
+      ${kv([['source', s.source], ['subset', s.subset], ['row', s.row_id], ['turn', s.turn], ['kind', s.kind], ['subkind', s.subkind], ['routed by', s.route_by], ['generator', s.generator], ['finished', s.finished_at], ...provenanceRows(s)])}
     </section>
     <section class="col">
       <h2>Formal description <span class="muted small">${s.formal_format ?? ''}${s.formal_valid === false ? ' · invalid' : ''}</span></h2>
       ${s.formal_error ? html`<p class="reason">validation: ${s.formal_error} (${s.formal_attempts} repair attempts)</p>` : ''}
       ${formalHtml(s.formal_format as string | null, s.formal_text as string | null, `/formal-html${qs(id)}`)}
+      ${checksHtml(s)}
+      ${revisitHtml(s)}
       <h2>Trace</h2><div data-testid="trace">${traceHtml(s.trace as string | null, s.final_answer as string | null)}</div>
       <h2>QA verdict</h2>${verdictHtml(s, originalTrace)}
     </section>

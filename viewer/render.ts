@@ -23,12 +23,37 @@ export function parseCsv(text: string): string[][] {
   return rows.filter((r) => !(r.length === 1 && r[0] === ''));
 }
 
+/**
+ * A CSV as a table. Leading `# key: value` comment lines (how chart descriptions carry chart type, title and axis
+ * labels above the data) become the table's caption, not rows.
+ */
 export function csvTable(text: string): Raw {
-  const rows = parseCsv(text);
-  if (rows.length === 0) return html`<p class="muted">empty table</p>`;
+  const lines = text.split(/\r?\n/);
+  const notes: string[] = [];
+  while (lines.length && /^\s*#/.test(lines[0]!)) notes.push(lines.shift()!.replace(/^\s*#\s?/, '').trim());
+  const rows = parseCsv(lines.join('\n'));
+  const caption = notes.filter(Boolean).length ? html`<caption data-testid="formal-caption">${notes.filter(Boolean).map((n, i) => html`${i ? ' · ' : ''}${captionPart(n)}`)}</caption>` : '';
+  if (rows.length === 0) return html`${caption ? html`<table class="formal-table">${caption}</table>` : ''}<p class="muted">empty table</p>`;
   const [head, ...body] = rows;
-  return html`<table class="formal-table"><thead><tr>${head!.map((h) => html`<th>${h}</th>`)}</tr></thead>
+  return html`<table class="formal-table">${caption}<thead><tr>${head!.map((h) => html`<th>${h}</th>`)}</tr></thead>
     <tbody>${body.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
+}
+
+/** `title: Fruit Harvest` → the key muted, the value as is. */
+function captionPart(note: string): Raw {
+  const m = /^([A-Za-z][\w -]{0,30}):\s*(.*)$/.exec(note);
+  return m ? html`<span class="muted">${m[1]}:</span> ${m[2]}` : html`${note}`;
+}
+
+/**
+ * Whether the question already lists its choices (`A. 2018` … as synthetic and many benchmark questions do), so
+ * the page does not show them twice.
+ */
+export function choicesInQuestion(question: string, choices: unknown[]): boolean {
+  return choices.length > 0 && choices.every((c, i) => {
+    const letter = String.fromCharCode(65 + i);
+    return new RegExp(`(^|\\n)\\s*\\(?${letter}[.):]\\s*${String(c).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*($|\\n)`).test(question);
+  });
 }
 
 const SPICE_KIND: Record<string, string> = { R: 'resistor', C: 'capacitor', L: 'inductor', V: 'vsource', I: 'isource', D: 'diode', Q: 'bjt', M: 'mosfet', X: 'subckt', E: 'vcvs', G: 'vccs', F: 'cccs', H: 'ccvs', K: 'coupling', J: 'jfet' };

@@ -38,7 +38,7 @@ export interface ListResult {
 }
 
 const LIST_COLUMNS = ['run', 'sample_id', 'status', 'stage', 'kind', 'subkind', 'source', 'subset', 'reason_code', 'reason',
-  'formal_format', 'final_answer', 'answer', 'accuracy', 'workflow_id', 'finished_at'];
+  'formal_format', 'final_answer', 'answer', 'accuracy', 'workflow_id', 'finished_at', 'image_key'];
 
 interface Generation {
   conn: DuckDBConnection; close: () => void; signature: string; builtAt: number; buildMs: number; count: number;

@@ -1,13 +1,21 @@
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle,
-  isCancellation, CancellationScope, proxyActivities, setHandler, startChild, workflowInfo,
+  ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle,
+  isCancellation, CancellationScope, proxyActivities, setCurrentDetails, setHandler, sleep, startChild, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { CPU_QUEUE, sampleWorkflowId } from '../schemas/queues.ts';
+import { CPU_QUEUE, llmQueue, sampleWorkflowId, type RoleName } from '../schemas/queues.ts';
 import { SA } from '../schemas/search-attributes.ts';
-import type { BuildInput, BuildProgress, BuildState, SampleOutcome } from '../schemas/workflow.ts';
+import { BuildInputSchema, inputProblem, type BuildInputRaw, type BuildProgress, type BuildState, type EndpointDown, type Endpoints, type SampleOutcome } from '../schemas/workflow.ts';
+import { detailsMarkdown, memoOf } from './progress-view.ts';
 import { sampleLifecycle } from './sample-lifecycle.ts';
-import { pauseBuild, progressQuery, resumeBuild, sampleFinished } from './signals.ts';
+import { endpointDownSignal, pauseBuild, progressQuery, resumeBuild, resumeSamples, sampleFinished } from './signals.ts';
+
+/** The Web UI's details and the memo are refreshed at most this often (each memo upsert is a history event). */
+const PUBLISH_EVERY_MS = 3_000;
+/** While the circuit breaker holds the build, the failing endpoint is probed this often. */
+const PROBE_EVERY_MS = 15_000;
+/** Reason codes kept in the state (the top ones are shown; the rest would only grow history). */
+const MAX_REASON_CODES = 20;
 
 const cpu = proxyActivities<Activities>({
   taskQueue: CPU_QUEUE,
@@ -25,42 +33,139 @@ const committer = proxyActivities<Activities>({
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['UsageError'] },
 });
 
+// The breaker's probe runs on the role's own queue: that worker's network and key decide whether the endpoint is up.
+const probeOn = (role: RoleName) => proxyActivities<Activities>({
+  taskQueue: llmQueue(role),
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
+});
+
+/** A loop beside the build's main line: a cancel of the build ends it (any other error is a bug and fails the task). */
+function inBackground(loop: () => Promise<void>): void {
+  void loop().catch((err: unknown) => {
+    if (!isCancellation(err)) throw err;
+  });
+}
+
 function initialState(): BuildState {
   return {
     cursor: { file: 0, row: 0 }, ingested: 0, counts: { done: 0, rejected: 0, quarantined: 0 }, byStage: {},
     inFlight: [], uncommitted: 0, shards: 0, pages: 0, startedAtMs: Date.now(), paused: false, generation: 0,
+    total: null, byKind: {}, halted: null, waiting: [], reasons: {},
   };
 }
 
 /**
  * A dataset build: page the source, keep a sliding window of sampleLifecycle children, commit finished records
  * to shards in batches, continue-as-new as history grows. Children report back with the `sampleFinished` signal.
+ * The input is validated here (schemas/workflow.ts, defaults applied), so a script may start it with `{run, source}`.
+ * A role whose endpoint keeps failing halts the build (no new samples; waiting ones keep their place) until a probe
+ * of that endpoint succeeds or the user resumes.
  */
-export async function buildDataset(input: BuildInput): Promise<BuildProgress> {
+export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
+  const parsed = BuildInputSchema.safeParse(raw);
+  // A bad input fails the workflow at once, naming the field (a plain throw would retry the task forever).
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('buildDataset', parsed.error), 'InvalidInput');
+  const input = parsed.data;
   const { run, config } = input;
   const s: BuildState = input.state ?? initialState();
   const inFlight = new Set(s.inFlight);
+  const waiting = new Set(s.waiting);
+  let endpoints: Endpoints = input.endpoints ?? {};
   let phase: BuildProgress['phase'] = s.cursor ? 'ingesting' : 'draining';
+
+  // Scripts may start the build without search attributes: it sets its own, so `R1ovRun = '<run>'` always finds it.
+  const sa = workflowInfo().typedSearchAttributes;
+  if (sa.get(SA.run) !== run || sa.get(SA.kind) !== 'build') {
+    upsertSearchAttributes([{ key: SA.run, value: run }, { key: SA.kind, value: 'build' }, { key: SA.source, value: input.source.slice(0, 200) }]);
+  }
 
   const progress = (): BuildProgress => {
     const finished = s.counts.done + s.counts.rejected + s.counts.quarantined;
     const elapsedSec = Math.max(0.001, (Date.now() - s.startedAtMs) / 1000);
+    const ratePerSec = finished / elapsedSec;
+    const total = s.total === null ? null : Math.max(s.total, s.ingested);
+    const togo = total === null ? null : Math.max(0, total - finished);
     return {
-      run, phase, paused: s.paused, ingested: s.ingested, inFlight: inFlight.size, counts: { ...s.counts }, byStage: { ...s.byStage },
-      finished, shards: s.shards, elapsedSec, ratePerSec: finished / elapsedSec, sourceExhausted: s.cursor === null,
+      run, phase, paused: s.paused, halted: s.halted, waiting: waiting.size, total, ingested: s.ingested, inFlight: inFlight.size, counts: { ...s.counts },
+      byStage: { ...s.byStage }, byKind: { ...s.byKind }, reasons: { ...s.reasons }, finished, shards: s.shards, elapsedSec, ratePerSec,
+      etaSec: togo === null ? null : togo === 0 ? 0 : ratePerSec > 0 && finished > 0 ? togo / ratePerSec : null,
+      sourceExhausted: s.cursor === null,
     };
   };
+  let publishedAtMs = -Infinity;
+  let stale = false;
+  /** Show progress in the Web UI (current details) and the memo; throttled unless `now` (then a timer catches up). */
+  const publish = (now = false) => {
+    if (!now && Date.now() - publishedAtMs < PUBLISH_EVERY_MS) { stale = true; return; }
+    stale = false;
+    publishedAtMs = Date.now();
+    const p = progress();
+    setCurrentDetails(detailsMarkdown(p));
+    upsertMemo(memoOf(p));
+  };
+
+  // What a throttled publish skipped is shown one interval later, even if nothing else happens meanwhile.
+  inBackground(async () => {
+    for (;;) {
+      await condition(() => stale);
+      await sleep(PUBLISH_EVERY_MS);
+      if (stale) publish(true);
+    }
+  });
+
+  const resumeWaiting: Array<Promise<void>> = [];
+  const clearHalt = () => {
+    if (!s.halted) return;
+    s.halted = null;
+    for (const id of waiting) resumeWaiting.push(getExternalWorkflowHandle(id).signal(resumeSamples).catch(() => undefined));
+    waiting.clear();
+    publish(true);
+  };
+
   setHandler(progressQuery, progress);
-  setHandler(pauseBuild, () => void (s.paused = true));
-  setHandler(resumeBuild, () => void (s.paused = false));
+  setHandler(pauseBuild, () => { s.paused = true; publish(true); });
+  setHandler(resumeBuild, () => { s.paused = false; clearHalt(); publish(true); });
+  setHandler(endpointDownSignal, (d: EndpointDown) => {
+    const id = d.sampleId === undefined ? undefined : sampleWorkflowId(run, d.sampleId);
+    if (id && inFlight.has(id)) waiting.add(id);
+    if (!s.halted) {
+      s.halted = { role: d.role, host: d.host, error: d.error, atMs: Date.now() };
+      publish(true);
+    } else publish();
+  });
   setHandler(sampleFinished, (o: SampleOutcome) => {
     const id = sampleWorkflowId(run, o.sampleId);
     if (!inFlight.delete(id)) return; // a duplicate report (retried signal): already counted
+    waiting.delete(id);
     s.counts[o.status]++;
     const key = `${o.status}:${o.stage}`;
     s.byStage[key] = (s.byStage[key] ?? 0) + 1;
+    if (o.kind) s.byKind[o.kind] = (s.byKind[o.kind] ?? 0) + 1;
+    if (o.reason) {
+      const code = o.reason.split(':')[0]!.slice(0, 60);
+      if (s.reasons[code] !== undefined || Object.keys(s.reasons).length < MAX_REASON_CODES) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
+    }
     s.uncommitted++;
+    publish();
   });
+
+  /** The circuit breaker: while halted, probe the failing role's endpoint; the first success resumes the build. */
+  const probeWhileHalted = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => s.halted !== null);
+      const halted = s.halted!;
+      const ep = endpoints[halted.role as RoleName];
+      while (s.halted === halted) {
+        if (await condition(() => s.halted !== halted, PROBE_EVERY_MS)) break;
+        if (!ep) continue; // nothing to probe with: only `r1ov resume` clears it
+        const r = await probeOn(halted.role as RoleName).probeEndpoint(ep).catch(() => null);
+        if (r?.ok && s.halted === halted) clearHalt();
+      }
+    }
+  };
+  inBackground(probeWhileHalted);
 
   const commit = async () => {
     if (s.uncommitted === 0) return;
@@ -73,33 +178,44 @@ export async function buildDataset(input: BuildInput): Promise<BuildProgress> {
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || s.pages >= config.pagesPerRun;
   const carryOn = async (): Promise<never> => {
     await condition(allHandlersFinished);
+    await Promise.all(resumeWaiting);
     s.inFlight = [...inFlight];
+    s.waiting = [...waiting];
     s.pages = 0;
     s.generation++;
-    return continueAsNew<typeof buildDataset>({ ...input, state: s });
+    return continueAsNew<typeof buildDataset>({ ...input, endpoints, state: s });
   };
+  const mayStart = () => !s.paused && !s.halted && inFlight.size < config.window;
 
   try {
+    if (!input.state) {
+      // The source's size (the progress total) and, for a build started without them, the endpoints: on a worker.
+      const d = await cpu.describeBuild({ source: input.source, subsets: input.subsets, limit: input.limit, config, endpoints: input.endpoints });
+      endpoints = d.endpoints;
+      s.total = d.total;
+      publish(true);
+    }
     if (s.generation === 0 && s.pages === 0 && s.ingested === 0) await cpu.writeRunManifest({ run, source: input.source, status: 'running', counts: s.counts, config });
 
     while (s.cursor) {
-      await condition(() => !s.paused && inFlight.size < config.window);
+      await condition(mayStart);
       const remaining = input.limit === undefined ? undefined : input.limit - s.ingested;
       if (remaining !== undefined && remaining <= 0) { s.cursor = null; break; }
       const page = await cpu.ingestPage({ run, source: input.source, subsets: input.subsets, cursor: s.cursor, remaining, config });
       for (const ref of page.refs) {
-        await condition(() => !s.paused && inFlight.size < config.window);
+        await condition(mayStart);
         const workflowId = sampleWorkflowId(run, ref.sampleId);
         inFlight.add(workflowId);
         s.ingested++;
         await startChild(sampleLifecycle, {
           workflowId,
-          args: [{ run, ref, parentId: workflowInfo().workflowId, config, endpoints: input.endpoints }],
+          args: [{ run, ref, parentId: workflowInfo().workflowId, config, endpoints }],
           taskQueue: CPU_QUEUE,
           parentClosePolicy: ParentClosePolicy.ABANDON, // children outlive each continue-as-new of the build
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           typedSearchAttributes: [
             { key: SA.run, value: run },
+            { key: SA.kind, value: 'sample' },
             { key: SA.source, value: ref.source },
             { key: SA.stage, value: 'route' },
           ],
@@ -112,6 +228,7 @@ export async function buildDataset(input: BuildInput): Promise<BuildProgress> {
     }
 
     phase = 'draining';
+    publish(true);
     while (inFlight.size > 0) {
       await condition(() => inFlight.size === 0 || s.uncommitted >= config.commitEvery || workflowInfo().continueAsNewSuggested);
       if (s.uncommitted >= config.commitEvery) await commit();
@@ -121,12 +238,14 @@ export async function buildDataset(input: BuildInput): Promise<BuildProgress> {
     await commit();
     phase = 'finished';
     await cpu.writeRunManifest({ run, source: input.source, status: 'completed', counts: s.counts, config });
+    publish(true);
     return progress();
   } catch (err) {
     if (!isCancellation(err)) throw err;
     // Cancel: stop the children still running, keep everything already finished queryable.
     await CancellationScope.nonCancellable(async () => {
       phase = 'cancelled';
+      publish(true);
       await Promise.all([...inFlight].map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined)));
       s.uncommitted = Math.max(s.uncommitted, 1);
       await commit();

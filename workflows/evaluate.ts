@@ -1,7 +1,9 @@
-import { ActivityFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { CPU_QUEUE, llmQueue } from '../schemas/queues.ts';
-import type { EvalBatchResult, EvalCounts, EvalInputParsed as EvalInput, EvalProgress } from '../schemas/eval.ts';
+import { SA } from '../schemas/search-attributes.ts';
+import { inputProblem } from '../schemas/workflow.ts';
+import { EvalInputSchema, type EvalBatchResult, type EvalCounts, type EvalInput as EvalInputRaw, type EvalProgress } from '../schemas/eval.ts';
 
 export const evalProgressQuery = defineQuery<EvalProgress>('progress');
 
@@ -27,7 +29,13 @@ function llm(role: 'model' | 'judge', attempts: number) {
  * history), a batch activity per page on the model's queue, the judge's queue for what the verifier left undecided,
  * then commit the staged rows to Parquet. Continues as new when the history grows.
  */
-export async function evaluate(input: EvalInput): Promise<EvalProgress> {
+export async function evaluate(raw: EvalInputRaw): Promise<EvalProgress> {
+  // Validated here (defaults applied): a script's malformed input fails the workflow at once, naming the field.
+  const parsed = EvalInputSchema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('evaluate', parsed.error), 'InvalidInput');
+  const input = parsed.data;
+  const sa = workflowInfo().typedSearchAttributes;
+  if (sa.get(SA.run) !== input.run || sa.get(SA.kind) !== 'eval') upsertSearchAttributes([{ key: SA.run, value: input.run }, { key: SA.kind, value: 'eval' }]);
   const batchSize = input.batchSize ?? 16;
   const parallel = input.parallel ?? 4;
   const itemAttempts = input.itemAttempts ?? 3;

@@ -8,6 +8,7 @@ import { llmQueue } from '../schemas/queues.ts';
 import type { Stage, Status } from '../schemas/sample.ts';
 import type { FormalResult, LifecycleInput, QaResult, RouteResult, SampleOutcome, TraceResult } from '../schemas/workflow.ts';
 import { sampleFinished } from './signals.ts';
+import { ENDPOINT_DOWN, endpointGate } from './endpoint-gate.ts';
 
 /**
  * CPU stages are local activities: they run beside the workflow on the r1ov-cpu worker, recorded as markers,
@@ -24,13 +25,13 @@ const recorder = proxyLocalActivities<Activities>({
 });
 
 /** LLM stages run on their role's queue, where the server enforces the endpoint's rate limit. */
-function llm(role: 'router' | 'formalizer' | 'reasoner' | 'judge') {
+function llmOf(role: 'router' | 'formalizer' | 'reasoner' | 'judge') {
   return proxyActivities<Activities>({
     taskQueue: llmQueue(role),
     startToCloseTimeout: '10 minutes',
     scheduleToCloseTimeout: '2 hours', // a queue nobody serves must fail visibly, not hang forever
     heartbeatTimeout: '2 minutes',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['LlmRejected'] },
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['LlmRejected', ENDPOINT_DOWN] },
   });
 }
 
@@ -42,6 +43,41 @@ function failureReason(err: unknown): { code: string; message: string } {
   return { code: 'activity_failed', message: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
 }
 
+/** Executable checks of the formal text (simulation, typed tables, reachability): a measurement, never a verdict. */
+async function formalChecks(input: LifecycleInput, formalKey: string | null, finalAnswer: string | null): Promise<string | null> {
+  try {
+    return (await cpu.checkFormal({ run: input.run, ref: input.ref, formalKey, finalAnswer })).checksKey;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return null;
+  }
+}
+
+/**
+ * The revisit loop: up to `revisitRounds` rounds, each one activity on the reasoner's queue (the reasoner names what
+ * it is unsure of, the vision model, the formalizer's endpoint, looks at the image, the reasoner answers again);
+ * it stops early when the reasoner is sure. Returns the last trace and the description with the observations.
+ */
+async function revisitLoop(
+  call: (role: 'reasoner') => ReturnType<typeof llmOf>, input: LifecycleInput, formalKey: string, first: TraceResult,
+): Promise<{ trace: TraceResult; formalKey: string }> {
+  const { run, ref, endpoints } = input;
+  let trace = first;
+  let key = formalKey;
+  let logKey: string | null = null;
+  for (let i = 0; i < input.config.revisitRounds; i++) {
+    const r: Awaited<ReturnType<Activities['revisitRound']>> = await call('reasoner').revisitRound({
+      run, ref, formalKey: key, traceKey: trace.traceKey, finalAnswer: trace.finalAnswer, logKey,
+      reasoner: endpoints.reasoner!, vision: endpoints.formalizer!, judge: endpoints.judge ?? null,
+    });
+    logKey = r.revisitKey ?? logKey;
+    trace = { traceKey: r.traceKey, finalAnswer: r.finalAnswer, candidates: trace.candidates, revisitKey: logKey };
+    key = r.formalKey;
+    if (r.stop) break;
+  }
+  return { trace, formalKey: key };
+}
+
 /**
  * Fidelity (--fidelity on a synthetic source): the model formalizer reads the same image, the reasoner answers from
  * its formalization, and the scores against the exact spec are staged. A measurement only: it never changes the
@@ -50,10 +86,15 @@ function failureReason(err: unknown): { code: string; message: string } {
 async function measureFidelity(input: LifecycleInput, route: RouteResult): Promise<void> {
   const { run, ref, endpoints } = input;
   try {
-    const model = await llm('formalizer').formalize({ run, ref, route: { ...route, exact: false }, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
+    const model = await llmOf('formalizer').formalize({ run, ref, route: { ...route, exact: false }, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
     let finalAnswer: string | null = null;
     if (model.valid && endpoints.reasoner) {
-      finalAnswer = (await llm('reasoner').reason({ run, ref, formalKey: model.formalKey!, endpoint: endpoints.reasoner, judge: null, candidates: 1 })).finalAnswer;
+      const first = await llmOf('reasoner').reason({ run, ref, formalKey: model.formalKey!, endpoint: endpoints.reasoner, judge: null, candidates: 1 });
+      finalAnswer = first.finalAnswer;
+      if (input.config.revisitRounds > 0) {
+        const { trace } = await revisitLoop(llmOf, input, model.formalKey!, first);
+        await cpu.scoreRevisitFidelity({ run, ref, firstAnswer: first.finalAnswer, finalAnswer: trace.finalAnswer, revisitKey: trace.revisitKey ?? null, modelName: endpoints.formalizer!.model });
+      }
     }
     await cpu.scoreFidelity({ run, ref, model, finalAnswer, answered: !!endpoints.reasoner, modelName: endpoints.formalizer!.model });
   } catch (err) {
@@ -67,6 +108,9 @@ async function measureFidelity(input: LifecycleInput, route: RouteResult): Promi
  */
 export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutcome> {
   const { run, ref, endpoints } = input;
+  // LLM stages wait out an endpoint outage with the build's circuit breaker (workflows/endpoint-gate.ts).
+  const gate = endpointGate(input.parentId, ref.sampleId);
+  const llm = (role: Parameters<typeof llmOf>[0]) => gate(llmOf(role));
   let stage: Stage = 'route';
   let status: Status = 'done';
   let reason: { code: string; message: string } | null = null;
@@ -74,6 +118,7 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
   let formal: FormalResult | null = null;
   let trace: TraceResult | null = null;
   let qa: QaResult | null = null;
+  let checksKey: string | null = null;
   const enter = (s: Stage) => {
     stage = s;
     upsertSearchAttributes([{ key: SA.stage, value: s }]);
@@ -106,10 +151,15 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
           trace = route.exact
             ? await cpu.reasonExact({ run, ref })
             : await llm('reasoner').reason({ run, ref, formalKey: formal.formalKey!, endpoint: endpoints.reasoner!, judge: endpoints.judge ?? null, candidates: input.config.candidates });
+          let judgedFormalKey = formal.formalKey!;
+          if (!route.exact && input.config.revisitRounds > 0 && endpoints.formalizer) {
+            ({ trace, formalKey: judgedFormalKey } = await revisitLoop(llm, input, formal.formalKey!, trace));
+          }
+          checksKey = await formalChecks(input, formal.formalKey, trace.finalAnswer);
           enter('qa');
           qa = await cpu.qaRules({ run, ref, traceKey: trace.traceKey, config: input.config });
           if (qa.accepted && !route.exact && input.config.judge && endpoints.judge) {
-            qa = await llm('judge').qaJudge({ run, ref, formalKey: formal.formalKey!, rules: qa, endpoint: endpoints.judge });
+            qa = await llm('judge').qaJudge({ run, ref, formalKey: judgedFormalKey, rules: qa, endpoint: endpoints.judge, config: input.config });
           }
           if (!qa.accepted) {
             status = 'rejected';
@@ -130,7 +180,7 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
   await CancellationScope.nonCancellable(async () => {
     await recorder.stageRecord({
       run, ref, workflowId: workflowInfo().workflowId, status, stage: finalStage,
-      reasonCode: reason?.code ?? null, reason: reason?.message ?? null, route, formal, trace, qa,
+      reasonCode: reason?.code ?? null, reason: reason?.message ?? null, route, formal, trace, qa, checksKey,
     });
     upsertSearchAttributes([{ key: SA.stage, value: 'record' }, { key: SA.status, value: status }]);
     try {

@@ -1,7 +1,10 @@
-import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { SA } from '../schemas/search-attributes.ts';
+import { TrainModelInputSchema } from '../schemas/train.ts';
+import { inputProblem } from '../schemas/workflow.ts';
 import type { Activities } from '../activities/index.ts';
 import { GPU_QUEUE, epochLabel } from '../schemas/queues.ts';
-import type { EpochEval, TrainModelInput, TrainModelResult, TrainProgress, TrainStageResult } from '../schemas/train.ts';
+import type { EpochEval, TrainModelInput, TrainModelResult, TrainProgress, TrainStageInput, TrainStageResult } from '../schemas/train.ts';
 import { epochEvaluator } from './epoch-eval.ts';
 
 /** The GPU activity sends its last step/loss/reward here; the workflow shows them as memo in the Web UI. */
@@ -37,8 +40,14 @@ const gpuActivities = (heartbeatTimeoutSec: number) => proxyActivities<Activitie
  * epoch-eval.ts) and its accuracy shown beside step/loss/reward. Only small values cross history: configs,
  * checkpoint paths, the last metrics, accuracies.
  */
-export async function trainModel(input: TrainModelInput): Promise<TrainModelResult> {
+export async function trainModel(raw: TrainModelInput): Promise<TrainModelResult> {
+  // Validated here: a script's malformed input fails the workflow at once, naming the field.
+  const parsed = TrainModelInputSchema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('trainModel', parsed.error), 'InvalidInput');
+  const input = parsed.data;
   const workflowId = workflowInfo().workflowId;
+  const sa = workflowInfo().typedSearchAttributes;
+  if (sa.get(SA.run) !== input.name || sa.get(SA.kind) !== 'train') upsertSearchAttributes([{ key: SA.run, value: input.name }, { key: SA.kind, value: 'train' }]);
   const gpu = gpuActivities(input.heartbeatTimeoutSec ?? 120);
   const status: TrainStatus = {
     name: input.name, phase: input.sft ? 'sft' : 'grpo', grpoEpoch: null, last: null, sft: null, grpo: [], evaluating: null, evals: [],
@@ -85,9 +94,16 @@ export async function trainModel(input: TrainModelInput): Promise<TrainModelResu
   });
   memo();
 
+  // Several nodes: one activity per node (each a torch.distributed.run of the same rendezvous); node 0 reports.
+  const runStage = async (stageInput: TrainStageInput): Promise<TrainStageResult> => {
+    const nodes = stageInput.config.nodes ?? 1;
+    if (nodes <= 1) return gpu.runTrainerStage(stageInput);
+    const results = await Promise.all(Array.from({ length: nodes }, (_, nodeRank) => gpu.runTrainerStage({ ...stageInput, nodeRank })));
+    return results[0]!;
+  };
   let model = input.grpo?.model;
   if (input.sft) {
-    status.sft = await gpu.runTrainerStage({ name: input.name, stage: 'sft', config: input.sft, workflowId });
+    status.sft = await runStage({ name: input.name, stage: 'sft', config: input.sft, workflowId });
     status.last = status.sft;
     memo();
     if (model === undefined || model === 'sft') model = status.sft.checkpoint ?? undefined;
@@ -97,12 +113,14 @@ export async function trainModel(input: TrainModelInput): Promise<TrainModelResu
     if (!model || model === 'sft') throw ApplicationFailure.nonRetryable('grpo.model "sft" needs an sft stage that left a checkpoint', 'TrainerConfigError');
     const epochs = input.grpoEpochs ?? Math.max(1, Math.ceil(input.grpo.epochs ?? 1));
     const config = { ...input.grpo, model, epochs };
+    // The SFT checkpoint may live on another host: the activity fetches it from the object store by its step.
+    const modelFrom = input.sft && model === status.sft?.checkpoint ? { stage: 'sft' as const, nodes: input.sft.nodes ?? 1 } : undefined;
     status.phase = 'grpo';
     let resumeFrom: string | null = null;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       status.grpoEpoch = epoch;
       memo();
-      const r: TrainStageResult = await gpu.runTrainerStage({ name: input.name, stage: 'grpo', config, stopAfterEpoch: epoch, resumeFrom, workflowId });
+      const r: TrainStageResult = await runStage({ name: input.name, stage: 'grpo', config, stopAfterEpoch: epoch, resumeFrom, workflowId, modelFrom });
       status.grpo.push(r);
       status.last = r;
       resumeFrom = r.checkpoint;

@@ -234,6 +234,29 @@ function serverMessage(err: APIError): string {
 }
 
 const NON_RETRYABLE_STATUS = new Set([400, 401, 403, 404, 405, 410, 413, 415, 422]);
+/** Statuses that say the key is refused: every call of the role fails the same way until someone fixes it. */
+const KEY_REFUSED_STATUS = new Set([401, 403]);
+/** Connection errors that say nobody answers at that address (as opposed to one slow or dropped call). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/** The innermost error code (fetch wraps the socket error: APIConnectionError → TypeError → Error{code}). */
+function errorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+
+/**
+ * The failure type of an endpoint that is down for the whole role (unreachable, or its key refused). Retryable for
+ * callers that want retries (eval); the sample workflow lists it as non-retryable and lets the build's circuit
+ * breaker hold every sample instead of burning each one's retries. Details: [{ role, host, error }].
+ */
+export const ENDPOINT_DOWN = 'EndpointDown'; // workflows/endpoint-gate.ts matches the same type name
+
+function endpointDown(message: string, ep: ResolvedEndpoint, error: string, nonRetryable: boolean): ApplicationFailure {
+  return ApplicationFailure.create({ type: ENDPOINT_DOWN, message, nonRetryable, details: [{ role: ep.role, host: hostOf(ep.baseUrl), error }] });
+}
 
 /** Map any error from the openai client into a Temporal failure (or CancelledFailure), never leaking the key. */
 export function classifyError(err: unknown, ep: ResolvedEndpoint, apiKey: string, ctx?: Context): Error {
@@ -248,12 +271,16 @@ export function classifyError(err: unknown, ep: ResolvedEndpoint, apiKey: string
   }
   if (err instanceof APIConnectionError) {
     const cause = (err as { cause?: { message?: string; code?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? err.message;
-    return ApplicationFailure.retryable(scrub(`${where}: connection failed: ${detail}`, apiKey), 'LlmUnavailable');
+    const code = errorCode(err);
+    const detail = code ?? cause?.message ?? err.message;
+    const msg = scrub(`${where}: connection failed: ${detail}`, apiKey);
+    if (code && UNREACHABLE_CODES.has(code)) return endpointDown(msg, ep, code, false);
+    return ApplicationFailure.retryable(msg, 'LlmUnavailable');
   }
   if (err instanceof APIError && typeof err.status === 'number') {
     const status = err.status;
     const msg = scrub(`${where}: HTTP ${status}: ${serverMessage(err)}`, apiKey);
+    if (KEY_REFUSED_STATUS.has(status)) return endpointDown(msg, ep, `HTTP ${status}`, true);
     if (status === 429) {
       if (err.code === 'insufficient_quota') return ApplicationFailure.nonRetryable(msg, 'LlmRejected');
       return ApplicationFailure.create({ type: 'LlmRateLimited', message: msg, nextRetryDelay: retryDelayMs(err.headers as Headers | undefined) });

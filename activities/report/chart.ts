@@ -40,6 +40,8 @@ export interface Notebook {
   vegaLite?: Record<string, unknown>;
   /** Views the query reads that may not be in the catalog yet: name → column types (`-- requires-view:`). */
   requires: Array<{ view: string; columns: Array<[string, string]> }>;
+  /** What the chart needs when the query returns no rows (`-- needs:`), shown instead of a bare "no rows". */
+  needs?: string;
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -72,10 +74,11 @@ export function parseNotebook(text: string, file?: string): Notebook {
     if (line === '') continue;
     if (!line.startsWith('--')) break;
     const body = line.replace(/^--\s?/, '');
-    const kv = /^(title|chart|requires-view):\s*(.*)$/.exec(body);
+    const kv = /^(title|chart|requires-view|needs):\s*(.*)$/.exec(body);
     if (!kv) { desc.push(body); continue; }
     const [, key, value] = kv;
     if (key === 'title') nb.title = value!.trim();
+    else if (key === 'needs') nb.needs = [nb.needs, value!.trim()].filter(Boolean).join(' ');
     else if (key === 'requires-view') nb.requires.push(parseRequires(value!, where));
     else {
       let parsed: unknown;
@@ -143,7 +146,7 @@ function channel(short: string, rows: Array<Record<string, unknown>>, columns: s
 }
 
 /** The full Vega-Lite spec of a notebook over `rows`: a compact header chart expanded, or the `.vl.json` with its data set. */
-export function vegaLiteSpec(nb: Pick<Notebook, 'name' | 'title' | 'chart' | 'vegaLite'>, columns: string[], rows: Array<Record<string, unknown>>): TopLevelSpec {
+export function vegaLiteSpec(nb: Pick<Notebook, 'name' | 'title' | 'chart' | 'vegaLite' | 'needs'>, columns: string[], rows: Array<Record<string, unknown>>): TopLevelSpec {
   const base = nb.chart?.title ?? (typeof nb.vegaLite?.title === 'string' ? nb.vegaLite.title : nb.title);
   let spec: Record<string, unknown>;
   if (nb.vegaLite) spec = { title: base, ...nb.vegaLite, data: { values: rows } };
@@ -169,15 +172,28 @@ export function vegaLiteSpec(nb: Pick<Notebook, 'name' | 'title' | 'chart' | 've
     if (c.height) spec.height = c.height;
   }
   if (rows.length > 0) return spec as unknown as TopLevelSpec;
-  // Axes over nothing read as a broken chart: say plainly that the query returned no rows (fields checked above).
+  // Axes over nothing read as a broken chart: say plainly that the query returned no rows and, when the notebook
+  // says so (`needs:`), what would fill it (fields checked above).
+  const lines = nb.needs ? wrapWords(`No rows yet. Needs: ${nb.needs.replaceAll('`', '')}`, 56) : ['no rows'];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${base} (no rows)`, width: 360, height: 120,
-    data: { values: [{ text: 'no rows' }] },
-    mark: { type: 'text', fontSize: 18, color: '#888888' },
-    encoding: { text: { field: 'text', type: 'nominal' } },
+    title: `${base} (no rows)`, width: 500, height: 40 + 22 * lines.length,
+    data: { values: lines.map((text, i) => ({ text, i })) },
+    mark: { type: 'text', fontSize: nb.needs ? 14 : 18, color: '#666666', align: 'left', x: 10 },
+    encoding: { text: { field: 'text', type: 'nominal' }, y: { field: 'i', type: 'ordinal', axis: null } },
     view: { stroke: '#dddddd' },
   } as unknown as TopLevelSpec;
+}
+
+/** Words into lines of at most `width` characters (a long word keeps its own line). */
+function wrapWords(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const w of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + w.length > width) { out.push(line); line = w; } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) out.push(line);
+  return out;
 }
 
 /** A chart for an ad-hoc query: the first text column against the first numeric one (or a count per first column). */
