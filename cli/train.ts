@@ -10,13 +10,14 @@ import { RUN_NAME_RE } from '../core/home.ts';
 import { connectClient, workflowUrl } from '../core/temporal.ts';
 import { loadBench } from '../activities/eval/loaders.ts';
 import type { BenchKind } from '../schemas/eval.ts';
-import { CPU_QUEUE, epochLabel, trainEvalRunName } from '../schemas/queues.ts';
+import { CPU_QUEUE, GPU_QUEUE, epochLabel, trainEvalRunName } from '../schemas/queues.ts';
 import {
-  StageConfigSchema, TrainFileSchema, TrainModelInputSchema, TrainPipelineSchema, trainWorkflowId, type EpochEval, type StageConfig, type TrainEval,
+  StageConfigSchema, TrainFileSchema, completionLengthIssue, grpoIssues, TrainModelInputSchema, TrainPipelineSchema, trainWorkflowId, type EpochEval, type StageConfig, type TrainEval,
   type TrainEvalBench, type TrainModelInput,
 } from '../schemas/train.ts';
 import type { TrainStatus, trainModel } from '../workflows/train-model.ts';
 import { emit, globals, log, positiveInt } from './context.ts';
+import { neededQueues, watchQueues } from './watch.ts';
 
 export const TrainOutput = z.object({
   name: z.string(), workflowId: z.string(), started: z.boolean(), uiUrl: z.string().nullable(), status: z.string(),
@@ -78,6 +79,10 @@ export function prepareTrain(stage: 'sft' | 'grpo', file: string, name?: string,
     if (c?.stage && c.stage !== s) throw new UsageError(`train: the ${s} config says stage ${JSON.stringify(c.stage)}`);
   }
   if (grpo && grpo.model === 'sft' && !sft) throw new UsageError('train: grpo.model "sft" needs an sft stage');
+  const grpoIssue = grpo && grpoIssues(grpo)[0];
+  if (grpoIssue) throw new UsageError(`train: ${file}: ${pipeline ? 'grpo.' : ''}${grpoIssue.path}: ${grpoIssue.message}`);
+  const lengthIssue = sft && grpo && completionLengthIssue(sft, grpo);
+  if (lengthIssue) throw new UsageError(`train: ${file}: grpo.max_completion_length: ${lengthIssue}`);
   const evalCfg = pipeline?.eval && {
     ...pipeline.eval,
     benches: pipeline.eval.benches.map((b) => ({ ...b, file: isAbsolute(b.file) ? b.file : resolve(base, b.file) })),
@@ -167,6 +172,7 @@ export function registerTrainCommands(program: Command): void {
         const { home, json } = globals(cmd);
         const input = await resolveTrainEval(prepareTrain(stage, o.config, o.name, o.epochs, o.heartbeatTimeout));
         const { client, target, close } = await connectClient(home);
+        const stopWatching = new AbortController();
         try {
           const workflowId = trainWorkflowId(input.name);
           let started = true;
@@ -182,13 +188,17 @@ export function registerTrainCommands(program: Command): void {
           }
           const uiUrl = workflowUrl(target, workflowId);
           if (!json) log(`${started ? 'started' : 'attached to'} ${workflowId}${uiUrl ? ` — ${uiUrl}` : ''}`);
+          // No silent waits: say whether the CPU and GPU queues training needs have workers (cli/watch.ts).
+          if ((await handle.describe()).status.name === 'RUNNING') await watchQueues(client, target, neededQueues([], [{ name: GPU_QUEUE, type: 'activity' }]), log, stopWatching.signal);
           let status = 'RUNNING';
           let result: unknown = null;
           if (o.wait) ({ status, result } = await waitForTraining(handle, json));
+          stopWatching.abort();
           emit(json, TrainOutput, { name: input.name, workflowId, started, uiUrl, status, result }, () =>
             `training ${input.name}: ${status}${result ? `\n${JSON.stringify(result, null, 2)}` : ''}`);
           if (o.wait && status !== 'COMPLETED') process.exitCode = 1;
         } finally {
+          stopWatching.abort();
           await close();
         }
       });

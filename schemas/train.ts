@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_NAME_RE } from '../core/home.ts';
+import { RUN_NAME_RE } from './queues.ts';
 import { BenchKindSchema, PromptStyleSchema } from './eval.ts';
 
 /**
@@ -17,6 +17,35 @@ export const LoraSchema = z.strictObject({
 });
 
 export const REWARD_NAMES = ['accuracy', 'format', 'iou'] as const;
+
+/**
+ * How GRPO generates completions (mirrors RolloutConfig in trainer/r1ov_trainer/config.py): `transformers`
+ * (model.generate) or vLLM, inside the training processes (`colocate`) or as a `trl vllm-serve` server that the GPU
+ * activity starts on the GPUs after the training ones and stops with the run (`server`).
+ */
+export const RolloutSchema = z.strictObject({
+  engine: z.enum(['transformers', 'vllm']).default('transformers'),
+  mode: z.enum(['colocate', 'server']).default('colocate'),
+  /** Fraction of each GPU vLLM may take (colocate: shared with training; server: the server's own GPUs). */
+  gpu_memory_utilization: z.number().gt(0).lt(1).optional(),
+  tensor_parallel_size: positiveInt.optional(),
+  /** Server mode: a vLLM server already running (required with several nodes); else the activity starts one. */
+  server_url: z.string().url().nullish(),
+  server_port: z.number().int().min(0).max(65535).optional(),
+  server_timeout_s: z.number().positive().optional(),
+  enable_sleep_mode: z.boolean().optional(),
+});
+export type Rollout = z.infer<typeof RolloutSchema>;
+
+// The traps a real run falls into, checked by trainer/r1ov_trainer/config.py with the same numbers.
+/** Qwen2.5-VL: one visual token per 28 × 28 pixels. */
+export const PIXELS_PER_VISUAL_TOKEN = 28 * 28;
+/** Visual tokens one device may hold per step (per_device_batch_size × max_pixels / 784). */
+export const MAX_VISUAL_TOKENS_PER_DEVICE = 65536;
+/** GRPO after SFT: max_completion_length ≥ this × the SFT max_length, or the traces SFT taught get cut. */
+export const MIN_COMPLETION_FRACTION_OF_SFT_LENGTH = 0.25;
+const DEFAULT_MAX_PIXELS = 401408;
+const HOST_PORT_RE = /^[A-Za-z0-9.\-_[\]:]+:[0-9]{1,5}$/;
 
 export const StageConfigSchema = z.strictObject({
   /** Model directory or hub id. In a pipeline, GRPO's model may be "sft": the SFT stage's final checkpoint. */
@@ -45,6 +74,12 @@ export const StageConfigSchema = z.strictObject({
   deepspeed: z.string().nullish(),
   /** GPUs (processes) on the worker's machine; > 1 launches torch.distributed.run. */
   num_processes: positiveInt.optional(),
+  /** Machines: nodes × num_processes ranks; each node's GPU worker runs one activity of the stage. */
+  nodes: positiveInt.optional(),
+  /** This machine's rank; default: the workflow's per-node activity index (or the worker's $R1OV_NODE_RANK). */
+  node_rank: z.number().int().min(0).nullish(),
+  /** host:port of the rendezvous (node 0), required with nodes > 1. */
+  rdzv_endpoint: z.string().nullish(),
   lora: LoraSchema.optional(),
   min_pixels: positiveInt.optional(),
   max_pixels: positiveInt.optional(),
@@ -54,6 +89,8 @@ export const StageConfigSchema = z.strictObject({
   dataloader_num_workers: z.number().int().min(0).optional(),
   max_length: positiveInt.nullish(),
   completion_only_loss: z.boolean().optional(),
+  /** GRPO prompt cap; default none: a cap below an image's visual tokens cuts them (TRL's own default is 512). */
+  max_prompt_length: positiveInt.nullish(),
   num_generations: z.number().int().min(2).optional(),
   max_completion_length: positiveInt.optional(),
   temperature: z.number().positive().optional(),
@@ -63,7 +100,7 @@ export const StageConfigSchema = z.strictObject({
   num_iterations: positiveInt.optional(),
   scale_rewards: z.boolean().optional(),
   mask_truncated_completions: z.boolean().optional(),
-  use_vllm: z.boolean().optional(),
+  rollout: RolloutSchema.optional(),
   /** Default: a reward service the activity starts on loopback for the stage. */
   reward_url: z.string().url().nullish(),
   reward_weights: z.partialRecord(z.enum(REWARD_NAMES), z.number()).optional(),
@@ -75,7 +112,51 @@ export const StageConfigSchema = z.strictObject({
   if (c.reward_weights && !Object.values(c.reward_weights).some((w) => w !== 0)) {
     ctx.addIssue({ code: 'custom', path: ['reward_weights'], message: 'every weight is 0' });
   }
+  const batch = c.per_device_batch_size ?? 1;
+  const visual = Math.floor((c.max_pixels ?? DEFAULT_MAX_PIXELS) / PIXELS_PER_VISUAL_TOKEN);
+  if (visual * batch > MAX_VISUAL_TOKENS_PER_DEVICE) {
+    ctx.addIssue({ code: 'custom', path: ['max_pixels'], message: `max_pixels × per_device_batch_size is ${visual * batch} visual tokens per device step, above ${MAX_VISUAL_TOKENS_PER_DEVICE}: lower max_pixels or the batch` });
+  }
+  for (const name of ['max_length', 'max_prompt_length'] as const) {
+    const limit = c[name];
+    if (limit != null && limit <= visual) ctx.addIssue({ code: 'custom', path: [name], message: `${name} (${limit}) does not hold one image at max_pixels (${visual} visual tokens)` });
+  }
+  const nodes = c.nodes ?? 1;
+  if (nodes > 1 && !(c.rdzv_endpoint && HOST_PORT_RE.test(c.rdzv_endpoint))) {
+    ctx.addIssue({ code: 'custom', path: ['rdzv_endpoint'], message: `nodes ${nodes} needs the rendezvous host:port of node 0` });
+  }
+  if (c.node_rank != null && c.node_rank >= nodes) {
+    ctx.addIssue({ code: 'custom', path: ['node_rank'], message: `node_rank ${c.node_rank} needs nodes > ${c.node_rank}` });
+  }
+  const r = c.rollout;
+  if (r?.engine === 'vllm' && r.mode === 'colocate' && (c.num_processes ?? 1) % (r.tensor_parallel_size ?? 1) !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['rollout', 'tensor_parallel_size'], message: `must divide num_processes (${c.num_processes ?? 1}) in colocate mode` });
+  }
+  if (r?.engine === 'vllm' && r.mode === 'server' && nodes > 1 && !r.server_url) {
+    ctx.addIssue({ code: 'custom', path: ['rollout', 'server_url'], message: 'with several nodes, server mode needs the URL of one vLLM server every node reaches' });
+  }
 });
+
+/** GRPO's checks (the stage is known only where the config is used): group size against the global batch. */
+export function grpoIssues(c: StageConfig): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  const gens = c.num_generations ?? 8;
+  const batch = (c.per_device_batch_size ?? 1) * (c.gradient_accumulation_steps ?? 1) * (c.num_processes ?? 1) * (c.nodes ?? 1);
+  if (batch % gens !== 0) {
+    out.push({ path: 'num_generations', message: `num_generations (${gens}) must divide per_device_batch_size × gradient_accumulation_steps × num_processes × nodes (${batch})` });
+  }
+  return out;
+}
+
+/** GRPO after SFT: the completion budget must hold the traces SFT taught. */
+export function completionLengthIssue(sft: StageConfig, grpo: StageConfig): string | null {
+  if (sft.max_length == null) return null;
+  const need = Math.ceil(sft.max_length * MIN_COMPLETION_FRACTION_OF_SFT_LENGTH);
+  const have = grpo.max_completion_length ?? 256;
+  return have < need
+    ? `max_completion_length (${have}) is below ${MIN_COMPLETION_FRACTION_OF_SFT_LENGTH} × the SFT max_length (${sft.max_length}) = ${need}: completions would be cut before the answer and the format reward collapses`
+    : null;
+}
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 
 /** One held-out benchmark file, as `r1ov eval` takes it. */
@@ -176,6 +257,10 @@ export interface TrainStageInput {
   resumeFrom?: string | null;
   /** Workflow to send progress to (memo), if any. */
   workflowId?: string;
+  /** Multi-node: which node this activity is (the workflow starts one per node). */
+  nodeRank?: number;
+  /** `config.model` is a checkpoint of this stage (GRPO after SFT): fetched from the object store when not on this host. */
+  modelFrom?: { stage: 'sft'; nodes: number };
 }
 
 /** Heartbeat details and progress signal payload: small, the last values only. */

@@ -29,7 +29,7 @@ describe('r1ov train config', () => {
   });
 
   test('a pipeline file: sft then grpo from the SFT checkpoint; YAML accepted', () => {
-    const f = file('pipe.yaml', 'name: pipe1\nsft:\n  model: ./m\n  data: data.parquet\ngrpo:\n  model: sft\n  data: data.parquet\n  num_generations: 4\n  epochs: 2\n');
+    const f = file('pipe.yaml', 'name: pipe1\nsft:\n  model: ./m\n  data: data.parquet\ngrpo:\n  model: sft\n  data: data.parquet\n  num_generations: 4\n  per_device_batch_size: 4\n  epochs: 2\n');
     const input = prepareTrain('sft', f);
     assert.equal(input.name, 'pipe1');
     assert.equal(input.sft!.model, join(dir, 'm'));
@@ -49,12 +49,19 @@ describe('r1ov train config', () => {
     assert.throws(() => prepareTrain('sft', join(dir, 'none.json')), usage(/no such config file/));
     assert.throws(() => prepareTrain('grpo', file('h.json', { ...base, reward_weights: { accuracy: 0, format: 0 } })), usage(/every weight is 0/));
     assert.throws(() => prepareTrain('grpo', file('i.json', { ...base, stage: 'sft' })), usage(/stage/));
+    // The traps of a real run (trainer/tests/test_config_agreement.py checks the trainer agrees on each).
+    assert.throws(() => prepareTrain('grpo', file('j.json', { ...base, num_generations: 8, per_device_batch_size: 2 })), usage(/num_generations .*must divide/));
+    assert.throws(() => prepareTrain('sft', file('k.json', { ...base, max_pixels: 12845056, per_device_batch_size: 8 })), usage(/max_pixels/));
+    assert.throws(() => prepareTrain('sft', file('l.json', { ...base, nodes: 2 })), usage(/rdzv_endpoint/));
+    assert.throws(() => prepareTrain('grpo', file('m.json', { ...base, use_vllm: true })), usage(/use_vllm/));
+    assert.throws(() => prepareTrain('sft', file('n.json', { name: 'p', sft: { ...base, max_length: 8192 }, grpo: { ...base, model: 'sft', num_generations: 2, per_device_batch_size: 2 } })),
+      usage(/max_completion_length .*format reward collapses/));
   });
 
   test('an eval section: bench paths resolve against the file, kinds are detected, names and run names checked', async () => {
     const fx = await writeBenchFixtures(join(dir, 'benches'));
     const pipe = (name: string, evalSection: unknown, extra: Record<string, unknown> = {}) => file(name, {
-      name: 'ev', sft: { model: 'm', data: 'data.parquet' }, grpo: { model: 'sft', data: 'data.parquet', epochs: 2 }, eval: evalSection, ...extra,
+      name: 'ev', sft: { model: 'm', data: 'data.parquet' }, grpo: { model: 'sft', data: 'data.parquet', epochs: 2, num_generations: 2, per_device_batch_size: 2 }, eval: evalSection, ...extra,
     });
     const one = prepareTrain('sft', pipe('ev1.json', { benches: [{ file: 'benches/R1-OneVision-Bench.tsv' }], max_tokens: 64, prompt_style: 'rl' }));
     assert.equal(one.eval!.benches[0]!.file, fx.r1ov.file);

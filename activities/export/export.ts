@@ -16,6 +16,9 @@ import { UsageError } from '../../core/errors.ts';
 import { paths } from '../../core/home.ts';
 import { keys as storeKeys, NotFoundError, storeFor, type ObjectStore } from '../../core/storage/index.ts';
 import { mirrorDir } from '../../core/storage/mirror.ts';
+import { writeFileAtomic } from '../../core/blobs.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { writeSplit } from './split.ts';
 import pLimit from 'p-limit';
 import {
   ExportInputSchema, SFT_PROMPT_PREFIX, TRL_PROMPT_SUFFIX, type ExportFormat, type ExportInput, type ExportOutput,
@@ -71,22 +74,26 @@ const hfMetadata = (format: ExportFormat) => JSON.stringify({ info: { features: 
 // ---- the SELECT of each layout ----
 const BOX_RE = String.raw`^\s*\[\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*\]\s*$`;
 
+/** The question as the reasoner saw it: the cleaned question, then the options as "A. …" lines. */
+const QUESTION_SQL = `r.question || CASE WHEN r.choices IS NOT NULL AND json_valid(r.choices) AND json_array_length(r.choices) > 0
+  THEN chr(10) || array_to_string(list_transform(from_json(r.choices, '["VARCHAR"]'), (c, i) -> chr((64 + i)::INTEGER) || '. ' || c), chr(10)) ELSE '' END`;
+
 function selectSql(format: ExportFormat, run: string, blobsDir: string, limit?: number): string {
   const has = 'img.content IS NOT NULL';
   const images = `CASE WHEN ${has} THEN [{'bytes': img.content, 'path': r.image_key || '.png'}] ELSE []::STRUCT(bytes BLOB, path VARCHAR)[] END`;
   const cols: Record<ExportFormat, string> = {
     'r1-onevision': `r.sample_id AS id,
       CASE WHEN ${has} THEN to_base64(img.content) END AS image,
-      [{'from': 'human', 'value': (CASE WHEN ${has} THEN '<image>\n' ELSE '' END) || ${sqlString(SFT_PROMPT_PREFIX)} || r.question},
+      [{'from': 'human', 'value': (CASE WHEN ${has} THEN '<image>\n' ELSE '' END) || ${sqlString(SFT_PROMPT_PREFIX)} || (${QUESTION_SQL})},
        {'from': 'gpt', 'value': r.trace}] AS conversations`,
     sharegpt: `r.sample_id AS id,
-      [{'role': 'user', 'content': (CASE WHEN ${has} THEN '<image>' ELSE '' END) || ${sqlString(SFT_PROMPT_PREFIX)} || r.question},
+      [{'role': 'user', 'content': (CASE WHEN ${has} THEN '<image>' ELSE '' END) || ${sqlString(SFT_PROMPT_PREFIX)} || (${QUESTION_SQL})},
        {'role': 'assistant', 'content': r.trace}] AS messages,
       ${images} AS images`,
     trl: `r.sample_id AS id,
       [{'role': 'user', 'content': list_concat(
           CASE WHEN ${has} THEN [{'type': 'image', 'text': NULL::VARCHAR}] ELSE []::STRUCT(type VARCHAR, text VARCHAR)[] END,
-          [{'type': 'text', 'text': r.question || ${sqlString(TRL_PROMPT_SUFFIX)}}])}] AS prompt,
+          [{'type': 'text', 'text': (${QUESTION_SQL}) || ${sqlString(TRL_PROMPT_SUFFIX)}}])}] AS prompt,
       [{'role': 'assistant', 'content': [{'type': 'text', 'text': r.trace}]}] AS completion,
       ${images} AS images,
       r.answer AS solution,
@@ -159,9 +166,49 @@ async function fetchBlobs(store: ObjectStore, dir: string, hashes: string[]): Pr
   })));
 }
 
+/** The SFT/RL halves of a full TRL export (split.ts), an Arrow stream of each with --arrow, and split.json. */
+async function finishSplit(conn: DuckDBConnection, input: ReturnType<typeof ExportInputSchema.parse>, allFile: string, dir: string): Promise<ExportOutput> {
+  const files = { sft: join(dir, 'sft.parquet'), rl: join(dir, 'rl.parquet') };
+  const tmp = { sft: `${files.sft}.${process.pid}.tmp`, rl: `${files.rl}.${process.pid}.tmp` };
+  try {
+    const manifest = await writeSplit(conn, allFile, tmp, input.split!, { run: input.run });
+    renameSync(tmp.rl, files.rl);
+    renameSync(tmp.sft, files.sft);
+    manifest.files = files;
+    let arrowOut: string | null = null;
+    if (input.arrow) {
+      for (const half of ['sft', 'rl'] as const) {
+        const target = files[half].replace(/\.parquet$/, '.arrow');
+        const atmp = `${target}.${process.pid}.tmp`;
+        try {
+          const res = await conn.stream(`SELECT * FROM read_parquet(${sqlString(files[half])})`);
+          await writeArrow(res.yieldRowObjectJs() as AsyncIterable<Record<string, unknown>[]>, 'trl', atmp);
+          renameSync(atmp, target);
+        } finally {
+          rmSync(atmp, { force: true });
+        }
+      }
+      arrowOut = files.rl.replace(/\.parquet$/, '.arrow');
+    }
+    writeFileAtomic(join(dir, 'split.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const withBox = Number((await (await conn.runAndReadAll(`SELECT count(box) AS n FROM read_parquet(${sqlString(allFile)})`)).getRowObjectsJS())[0]!.n);
+    const withImage = Number((await (await conn.runAndReadAll(`SELECT count(*) FILTER (len(images) > 0) AS n FROM read_parquet(${sqlString(allFile)})`)).getRowObjectsJS())[0]!.n);
+    return {
+      run: input.run, format: 'trl', rows: manifest.rows.total, withImage, withBox, parquet: files.rl, arrow: arrowOut,
+      bytes: statSync(files.sft).size + statSync(files.rl).size, split: manifest,
+    };
+  } finally {
+    rmSync(tmp.sft, { force: true });
+    rmSync(tmp.rl, { force: true });
+  }
+}
+
 export async function exportRun(home: string, rawInput: ExportInput): Promise<ExportOutput> {
   const input = ExportInputSchema.parse(rawInput);
-  const { parquet, arrow } = exportPaths(input.out);
+  if (input.split && input.format !== 'trl') throw new UsageError(`export: --split writes TRL datasets: use --format trl (not ${input.format})`);
+  // A split writes the whole export to a scratch file in the output directory, then its two halves beside it.
+  const splitDir = input.split ? resolve(input.out) : null;
+  const { parquet, arrow } = splitDir ? { parquet: join(splitDir, `.all-${process.pid}.parquet`), arrow: '' } : exportPaths(input.out);
   const { conn, close } = await openCatalog(home);
   try {
     const counts = (await (await conn.runAndReadAll(
@@ -192,6 +239,13 @@ export async function exportRun(home: string, rawInput: ExportInput): Promise<Ex
     } finally {
       rmSync(tmp, { force: true });
     }
+    if (splitDir) {
+      try {
+        return await finishSplit(conn, input, parquet, splitDir);
+      } finally {
+        rmSync(parquet, { force: true });
+      }
+    }
     let arrowOut: string | null = null;
     if (input.arrow) {
       const atmp = join(dirname(arrow), `.${Date.now()}-${process.pid}.arrow.tmp`);
@@ -210,7 +264,7 @@ export async function exportRun(home: string, rawInput: ExportInput): Promise<Ex
       FROM read_parquet(${sqlString(parquet)})`)).getRowObjectsJS())[0]!;
     return {
       run: input.run, format: input.format, rows: Number(stats.rows), withImage: Number(stats.with_image), withBox: Number(stats.with_box),
-      parquet, arrow: arrowOut, bytes: statSync(parquet).size + (arrowOut ? statSync(arrowOut).size : 0),
+      parquet, arrow: arrowOut, bytes: statSync(parquet).size + (arrowOut ? statSync(arrowOut).size : 0), split: null,
     };
   } finally {
     close();

@@ -9,13 +9,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { CheckpointServed, ServeCheckpointInput } from '../../schemas/train.ts';
 import { killGroup } from './process-group.ts';
-import { trainerDir, trainerPython } from './run-trainer.ts';
+import { fetchCheckpoint, trainerDir, trainerPython } from './run-trainer.ts';
+import { storeFor } from '../../core/storage/index.ts';
 
 /** The server's one stdout line once it answers. */
 const ServingLineSchema = z.object({ event: z.literal('serving'), url: z.string().url(), model: z.string(), pid: z.number().int() });
@@ -50,11 +51,17 @@ async function tellWorkflow(ctx: Context, workflowId: string, served: Checkpoint
   throw ApplicationFailure.retryable(`cannot signal ${workflowId}: ${(last as Error)?.message}`, 'ServeFailed');
 }
 
-export async function serveCheckpoint(_home: string, input: ServeCheckpointInput): Promise<void> {
+export async function serveCheckpoint(home: string, input: ServeCheckpointInput): Promise<void> {
   const ctx = Context.current();
   const python = trainerPython();
   if (!existsSync(python)) {
     throw ApplicationFailure.nonRetryable(`trainer not installed: ${python} is missing (run \`bash trainer/install.sh\`, or set R1OV_TRAINER_PYTHON)`, 'TrainerNotInstalled');
+  }
+  if (isAbsolute(input.checkpoint) && !existsSync(input.checkpoint)) {
+    // Written on another host: with an S3 store the trainer uploaded it (node 0's copy holds the whole model).
+    const stage = input.label.startsWith('grpo') ? 'grpo' : 'sft';
+    const local = await fetchCheckpoint(storeFor(home), input.name, stage, input.checkpoint, join(home, 'train', input.name, stage), 1);
+    if (local) input = { ...input, checkpoint: local };
   }
   if (isAbsolute(input.checkpoint) && !existsSync(input.checkpoint)) {
     throw ApplicationFailure.nonRetryable(`checkpoint ${input.checkpoint} does not exist on this worker`, 'ServeConfigError');

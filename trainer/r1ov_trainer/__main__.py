@@ -1,4 +1,5 @@
-"""`python -m r1ov_trainer sft|grpo --config FILE [--resume-from CKPT] [--stop-after-epoch K]`, `serve` and `make-tiny`.
+"""`python -m r1ov_trainer sft|grpo --config FILE [--resume-from CKPT] [--stop-after-epoch K]`, `serve`, `merge-adapter`,
+`make-tiny` and `perception serve|make-tiny` (the detection server, r1ov_trainer/perception.py).
 
 Exit codes: 0 done, 2 bad configuration or data (one line on stderr), 1 any other failure.
 """
@@ -62,6 +63,28 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import main as serve_main
 
         return serve_main(argv[1:])
+    if argv[:1] == ["vllm-serve"]:
+        # TRL's policy server for GRPO's server mode, dying with the worker like the trainer (same options as
+        # `trl vllm-serve`; vLLM comes from `bash trainer/install.sh --gpu`).
+        die_with_parent()
+        from trl.scripts.vllm_serve import main as vllm_main, make_parser
+
+        (script_args,) = make_parser().parse_args_and_config(argv[1:])
+        vllm_main(script_args)
+        return 0
+    if argv[:1] == ["perception"]:
+        from .perception import main as perception_main
+
+        return perception_main(argv[1:])
+    if argv[:1] == ["merge-adapter"]:
+        from .config import ConfigError
+        from .merge import main as merge_main
+
+        try:
+            return merge_main(argv[1:])
+        except ConfigError as e:
+            sys.stderr.write(f"r1ov-trainer: error: {e}\n")
+            return 2
     if argv[:1] == ["make-tiny"]:
         from .tiny import main as tiny_main
 

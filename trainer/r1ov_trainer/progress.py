@@ -37,11 +37,13 @@ def _finite(v: Any) -> Any:
 
 
 def _is_main_process() -> bool:
-    return os.environ.get("RANK", "0") == "0"
+    """One progress stream per machine: its local rank 0 (rank 0 on one node). Each node's activity reads its own
+    stream and uploads the checkpoint files its node wrote."""
+    return os.environ.get("LOCAL_RANK", os.environ.get("RANK", "0")) == "0"
 
 
 def emit(event: str, **fields: Any) -> None:
-    if not _is_main_process():  # multi-GPU: one progress stream, from rank 0
+    if not _is_main_process():
         return
     clean = {k: _finite(v) for k, v in fields.items()}
     _out.write(json.dumps({"event": event, "time": round(time.time(), 3), **clean}) + "\n")

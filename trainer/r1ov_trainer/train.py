@@ -22,6 +22,9 @@ def load_model_and_processor(cfg: TrainerConfig):
     import torch
     from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
 
+    from .merge import resolve_model
+
+    cfg.model = resolve_model(cfg.model, cfg.output_dir)  # a LoRA checkpoint (LoRA SFT → GRPO): merged into its base
     try:
         mcfg = AutoConfig.from_pretrained(cfg.model)
     except Exception as e:  # noqa: BLE001
@@ -56,6 +59,21 @@ def _peft_config(cfg: TrainerConfig):
                       target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
 
 
+def rollout_args(cfg: TrainerConfig) -> dict:
+    """`rollout:` as TRL's GRPOConfig options. Server mode talks to the `trl vllm-serve` the activity started
+    ($R1OV_VLLM_URL), or to `rollout.server_url`."""
+    r = cfg.rollout
+    if r.engine != "vllm":
+        return {"use_vllm": False}
+    args = {"use_vllm": True, "vllm_mode": r.mode, "vllm_enable_sleep_mode": r.enable_sleep_mode}
+    if r.mode == "colocate":
+        args.update(vllm_gpu_memory_utilization=r.gpu_memory_utilization, vllm_tensor_parallel_size=r.tensor_parallel_size)
+    else:
+        args.update(vllm_server_base_url=r.server_url or os.environ.get("R1OV_VLLM_URL") or f"http://127.0.0.1:{r.server_port}",
+                    vllm_server_timeout=r.server_timeout_s)
+    return args
+
+
 def _common_args(cfg: TrainerConfig) -> dict:
     bf16 = _bf16(cfg)
     return dict(
@@ -82,6 +100,7 @@ def _common_args(cfg: TrainerConfig) -> dict:
         disable_tqdm=True,
         dataloader_num_workers=cfg.dataloader_num_workers,
         deepspeed=cfg.deepspeed,
+        save_on_each_node=cfg.nodes > 1,  # no shared disk between nodes: each keeps (and uploads) a whole checkpoint
         remove_unused_columns=False,
         use_cpu=not __import__("torch").cuda.is_available(),
     )
@@ -134,12 +153,14 @@ def run(cfg: TrainerConfig, stage: str, resume_from: Optional[str], stop_after_e
         client = RewardClient(cfg.reward_url or "", timeout_s=cfg.reward_timeout_s)
         client.health()
         funcs, weights = make_reward_funcs(client, cfg.reward_weights)
+        rollout = rollout_args(cfg)
         args = GRPOConfig(
             **_common_args(cfg), num_generations=cfg.num_generations, max_completion_length=cfg.max_completion_length,
+            max_prompt_length=cfg.max_prompt_length,
             temperature=cfg.temperature, beta=cfg.beta, epsilon=cfg.epsilon, loss_type=cfg.loss_type,
             num_iterations=cfg.num_iterations, scale_rewards=cfg.scale_rewards,
-            mask_truncated_completions=cfg.mask_truncated_completions, use_vllm=cfg.use_vllm, reward_weights=weights,
-            generation_kwargs=None if cfg.use_vllm else {"bad_words_ids": _vision_token_ids(processor)},
+            mask_truncated_completions=cfg.mask_truncated_completions, reward_weights=weights, **rollout,
+            generation_kwargs=None if rollout["use_vllm"] else {"bad_words_ids": _vision_token_ids(processor)},
         )
         trainer = GRPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,
                               reward_funcs=funcs, peft_config=_peft_config(cfg), callbacks=[cb])

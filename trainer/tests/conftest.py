@@ -125,3 +125,17 @@ def run_trainer(stage: str, config: dict, tmp_path, *extra: str, env: dict | Non
                        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     events = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     return r.returncode, events, r.stderr
+
+
+@pytest.fixture()
+def reward_service():
+    """The r1ov reward service (`r1ov rewards serve`) on a free port: GRPO scores through it over HTTP."""
+    proc = subprocess.Popen([node(), BIN, "--json", "rewards", "serve", "--port", "0"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        yield json.loads(line)["url"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
