@@ -221,10 +221,101 @@ const multipleChoice: EqCase[] = [
   ['60', 'A', true, ['(A) 60°', '(B) 30°']],
 ];
 
+// A trailing unit after a number is dropped (no conversion: "20 mA" is 20, not 0.02); a letter that is a
+// common variable ("4x", "4 k", "2\mu g") is not a unit.
+const units: EqCase[] = [
+  ['5 Ω', '5', true],
+  ['5Ω', '5', true],
+  ['5 \u2126', '5', true],
+  ['5\\,\\Omega', '5', true],
+  ['5 \\Omega', '5', true],
+  ['5\\mathrm{\\Omega}', '5', true],
+  ['5 \\text{ ohms}', '5', true],
+  ['5 ohm', '5', true],
+  ['4.7 kΩ', '4.7', true],
+  ['10\\,\\text{k}\\Omega', '10', true],
+  ['10 k\\Omega', '10', true],
+  ['5 Ω', '5\\,\\Omega', true],
+  ['R = 5\\,\\Omega', '5', true],
+  ['12 V', '12', true],
+  ['3 mV', '3', true],
+  ['0.5 A', '0.5', true],
+  ['20 mA', '20', true],
+  ['3 μA', '3', true],
+  ['3\\,\\mu\\text{A}', '3', true],
+  ['60 W', '60', true],
+  ['2 kW', '2', true],
+  ['100 J', '100', true],
+  ['2.5 kJ', '2.5', true],
+  ['-40 kJ\\cdot mol^{-1}', '-40', true],
+  ['9.8 N', '9.8', true],
+  ['5 N\\cdot m', '5', true],
+  ['101 kPa', '101', true],
+  ['50 Hz', '50', true],
+  ['2 s', '2', true],
+  ['20 ms', '20', true],
+  ['5 min', '5', true],
+  ['3 h', '3', true],
+  ['300 K', '300', true],
+  ['25 °C', '25', true],
+  ['25^\\circ\\text{C}', '25', true],
+  ['25℃', '25', true],
+  ['0.2 mol', '0.2', true],
+  ['2 L', '2', true],
+  ['250 mL', '250', true],
+  ['5 g', '5', true],
+  ['5 kg', '5', true],
+  ['12 cm²', '12', true],
+  ['8 m³', '8', true],
+  ['8 \\text{m}^3', '8', true],
+  ['9.8 m/s^2', '9.8', true],
+  ['5 Ω', '6', false],
+  ['4.7 kΩ', '47', false],
+  ['20 mA', '0.02', false],
+  ['2 kJ', '3', false],
+  ['4x', '4', false],
+  ['4 x', '4', false],
+  ['4n', '4', false],
+  ['4 k', '4', false],
+  ['2\\mu g', '2', false],
+  ['3\\omega', '3', false],
+  ['4', '4x', false],
+  ['5\\text{ million}', '5', false],
+];
+
+// "4 birds", "There are 4 apples": one plural noun after an integer counts as that integer, only against a bare
+// integer gold, and never when the noun changes the value ("4 dozens", "2 thirds").
+const counts: EqCase[] = [
+  ['4 birds', '4', true],
+  ['4 apples', '4', true],
+  ['4 Apples', '4', true],
+  ['There are 4 apples.', '4', true],
+  ['there were 12 marbles', '12', true],
+  ['3 children', '3', true],
+  ['1,200 marbles', '1200', true],
+  ['0 solutions', '0', true],
+  ['4 apples', '5', false],
+  ['There are 4 apples.', '5', false],
+  ['4 birds', '40', false],
+  ['4 red apples', '4', false],
+  ['2.5 apples', '2.5', false],
+  ['4 dozens', '4', false],
+  ['3 hundreds', '3', false],
+  ['2 thirds', '2', false],
+  ['5 tenths', '5', false],
+  ['3 sixes', '3', false],
+  ['4 less', '4', false],
+  ['4 plus', '4', false],
+  ['4 apples', 'x + 4', false],
+  ['4 apples', 'B', false],
+];
+
 const all: Array<[string, EqCase[]]> = [
   ['numeric', numeric],
   ['percent', percent],
   ['latex', latex],
+  ['units', units],
+  ['counts', counts],
   ['expressions', expressions],
   ['structures', structures],
   ['text', text],
@@ -347,6 +438,16 @@ test('scoreCompletion combines accuracy, format, extraction and IoU', () => {
   assert.deepEqual(scoreCompletion({ completion: '<think>x</think><answer></answer>', groundTruth: '' }), { accuracy: 0, format: 0, extracted: null });
   assert.deepEqual(scoreCompletion({ completion: '<think>x</think><answer>3 cm</answer>', groundTruth: 'B', choices: choiceList }), { accuracy: 1, format: 1, extracted: 'B' });
   assert.deepEqual(scoreCompletion({ completion: '<think>x</think><answer>[0,0,5,10]</answer>', groundTruth: '[0,0,10,10]', box: gt }), { accuracy: 0, format: 1, extracted: '[0,0,5,10]', iou: 0.5 });
+});
+
+test('a unit or a counted noun in the completion still scores against a bare gold', () => {
+  const score = (completion: string, gold: string): number => scoreCompletion({ completion, groundTruth: gold }).accuracy;
+  assert.equal(score('<think>r</think><answer>There are 4 apples.</answer>', '4'), 1);
+  assert.equal(score('<think>r</think><answer>There are 4 apples.</answer>', '5'), 0);
+  assert.equal(score('<think>r</think>The answer is 4 birds.', '4'), 1);
+  assert.equal(score('<think>r</think>The resistance is $5\\,\\Omega$.', '5'), 1);
+  assert.equal(score('<think>r</think><answer>\\boxed{5\\ \\Omega}</answer>', '5'), 1);
+  assert.equal(score('<think>r</think><answer>\\boxed{5\\ \\Omega}</answer>', '50'), 0);
 });
 
 test('never throws and stays bounded on hostile input', () => {

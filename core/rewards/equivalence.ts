@@ -512,12 +512,36 @@ function structEqual(a: Ans, b: Ans, depth: number): boolean {
   return false;
 }
 
+// ---------- counted things ----------
+
+// "4 birds", "There are 4 apples": an integer and one plural noun (optionally after "there are").
+const COUNT_RE = /^(?:there\s+(?:are|were|is|was)\s+)?(\d{1,3}(?:,\d{3})+|\d+)\s+([A-Za-z][a-z]{2,})$/i;
+const BARE_INTEGER_RE = /^(?:\d{1,3}(?:,\d{3})+|\d+)$/;
+// A regular plural ("apples", not "less", "plus", "axis") or a common irregular one.
+const PLURAL_RE = /^(?:[a-z]+[^sui]s|children|people|men|women|mice|geese|teeth|sheep|fish|deer)$/i;
+// Plurals that change the value ("4 dozens", "3 hundreds", "2 thirds", "5 tenths", "3 sixes") are not counted things.
+const NOT_COUNTED_RE = /^(?:ones|twos|threes|fours|fives|sixes|sevens|eights|nines|tens|elevens|twelves|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties|dozens|scores|hundreds|thousands|millions|billions|trillions|lakhs|crores|halves|thirds|quarters|[a-z]*ths|times)$/i;
+
+/**
+ * A count of things against a bare-integer gold: "4 apples" is 4 when the gold is "4" (never against
+ * "5", and never a letter: "4x" is no count). Only the prediction may carry the noun.
+ */
+function countEqual(predicted: string, gold: string): boolean {
+  if (!BARE_INTEGER_RE.test(gold)) return false;
+  const m = COUNT_RE.exec(predicted);
+  if (!m || !PLURAL_RE.test(m[2]) || NOT_COUNTED_RE.test(m[2])) return false;
+  const digits = (n: string): string => n.replace(/,/g, '').replace(/^0+(?=\d)/, '');
+  return digits(m[1]) === digits(gold);
+}
+
 /** Value equivalence of two answers, no multiple-choice logic. */
 export function valuesEquivalent(predicted: string, gold: string): boolean {
   if (predicted.length > MAX_ANSWER_CHARS || gold.length > MAX_ANSWER_CHARS) {
     return textKey(normalizeAnswer(predicted.slice(0, 4 * MAX_ANSWER_CHARS))) === textKey(normalizeAnswer(gold.slice(0, 4 * MAX_ANSWER_CHARS)));
   }
-  return ansEqual(parseAnswer(predicted), parseAnswer(gold), 0);
+  const p = parseAnswer(predicted);
+  const g = parseAnswer(gold);
+  return ansEqual(p, g, 0) || countEqual(p.src, g.src);
 }
 
 // ---------- multiple choice ----------

@@ -44,6 +44,9 @@ const UNICODE: Record<string, string> = {
 };
 const UNICODE_RE = new RegExp(`[${Object.keys(UNICODE).join('')}]`, 'g');
 
+// Words after a number that change or join values rather than name a unit.
+const NOT_A_UNIT_RE = /^(?:or|and|dozens?|hundreds?|thousands?|millions?|billions?|trillions?)$/i;
+
 /**
  * Plain form of one answer: box/`$`/display wrappers, sizing, spacing and degree marks removed;
  * `\text{}`-like wrappers unwrapped, except that text right after a number is a unit and dropped.
@@ -69,8 +72,8 @@ export function normalizeAnswer(input: string): string {
     s = replaceCommand(s, TEXT_CMDS, (c, before) => {
       const t = c.trim();
       // "5\text{ cm}": words after a number are a unit; "\text{B}" alone is the answer itself.
-      // A unit may be compound: "kJ\cdot\text{mol}^{-1}", "m/\text{s}".
-      if (/(?:[\d)}]|\u0000(?:\s*\^\s*\{?-?\d\}?)?\s*(?:\\cdot|\\times|\/))\s*$/.test(before) && /^[a-zA-Z][a-zA-Z\s./^\d]*$/.test(t) && !/^(?:or|and)$/i.test(t)) return '\u0000';
+      // A unit may be compound: "kJ\cdot\text{mol}^{-1}", "m/\text{s}". A multiplier ("5\text{ million}") is no unit.
+      if (/(?:[\d)}]|\u0000(?:\s*\^\s*\{?-?\d\}?)?\s*(?:\\cdot|\\times|\/))\s*$/.test(before) && /^[a-zA-Z][a-zA-Z\s./^\d]*$/.test(t) && !NOT_A_UNIT_RE.test(t)) return '\u0000';
       return c;
     });
     if (s.includes('\u0000')) s = s.replace(/\u0000(?:\s*\^\s*\{?-?\d\}?)?(?:\s*(?:\\cdot|\\times|\/)\s*\u0000(?:\s*\^\s*\{?-?\d\}?)?)*/g, ' ');
@@ -87,16 +90,32 @@ export function normalizeAnswer(input: string): string {
   return s.trim();
 }
 
-// Units dropped after a number ("5 cm", "30 degrees", "12 square units").
+// Units dropped after a number ("5 cm", "30 degrees", "12 square units", "5 Ω", "2 kJ", "250 mL"). Single
+// letters that are common variable names (x, n, k, a, b, t, T, H, M …) are deliberately absent: "4x" keeps its x.
 const UNIT_WORDS =
-  'cm|mm|km|m|nm|kg|mg|g|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?|years?|degrees?|deg|rad|radians?|units?|' +
-  'inch(?:es)?|in|ft|feet|foot|yards?|yd|miles?|mi|mph|kph|meters?|metres?|centimeters?|centimetres?|millimeters?|kilometers?|grams?|kilograms?|' +
-  'liters?|litres?|l|ml|cc|dollars?|cents?|yuan|euros?|pounds?|lbs?|oz|ounces?|people|persons?|students?|pieces?|points?|times|percentage|percent|pct|' +
-  'N|J|W|V|A|Pa|kPa|Hz|K|C|F|kW|kWh|km/h|m/s|cm/s';
-// One unit at the very end, after a space, digit or closing bracket (so "xm" is not "x" + metres).
+  'cm|mm|km|dm|m|nm|kg|mg|g|s|ms|ns|sec|secs|seconds?|milliseconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?|years?|' +
+  'degrees?|deg|rad|radians?|units?|Celsius|Fahrenheit|kelvins?|' +
+  'inch(?:es)?|in|ft|feet|foot|yards?|yd|miles?|mi|mph|kph|rpm|meters?|metres?|centimeters?|centimetres?|millimeters?|millimetres?|kilometers?|kilometres?|' +
+  'grams?|kilograms?|milligrams?|tons?|tonnes?|acres?|hectares?|' +
+  'liters?|litres?|milliliters?|millilitres?|l|L|ml|mL|cc|gallons?|mol|mmol|moles?|' +
+  'dollars?|cents?|yuan|euros?|rupees?|pounds?|lbs?|oz|ounces?|people|persons?|students?|pieces?|points?|times|percentage|percent|pct|' +
+  // Physics (SI with their usual prefixes); "°C" reaches here as "C" (the degree sign is removed first).
+  'N|kN|mN|newtons?|J|kJ|MJ|mJ|joules?|kilojoules?|cal|kcal|calories?|kilocalories?|eV|keV|MeV|' +
+  'W|mW|kW|MW|GW|watts?|kilowatts?|kWh|Wh|V|mV|kV|volts?|A|mA|kA|amps?|amperes?|C|coulombs?|F|mF|nF|pF|farads?|mH|' +
+  // Ohms: Greek capital omega (U+03A9), the ohm sign (U+2126) or \Omega, with a prefix or none.
+  '[kMm]?(?:\u03a9|\u2126|\\\\Omega)|ohms?|kilohms?|kiloohms?|\u2103|\u2109|' +
+  'Pa|kPa|MPa|GPa|hPa|pascals?|atm|bar|mmHg|Hz|kHz|MHz|GHz|hertz|K|km/h|m/s|cm/s|' +
+  // micro: "µA", "μF", "\mu A", "\mu\text{A}" (unwrapped to "\muA"); not "2\mu g" (μ·g, friction), only "5 µg".
+  '(?:\u00b5|\u03bc|\\\\mu\\s*)(?:m|s|A|V|F|H|L|W|J|C|mol)|\u00b5g';
+// A unit's power: "cm^2", "m^{3}", "s^{-1}", "m2".
+const UNIT_POWER = '(?:\\s*\\^\\s*\\{?-?[1-3]\\}?|[23])?';
+// One unit (possibly compound: "m/s^2", "N\cdot m", "kJ\cdot mol^{-1}") at the very end, after a space, digit or
+// closing bracket (so "xm" is not "x" + metres).
 const UNIT_RE = new RegExp(
-  `(?<=^|[\\s\\d)}.])(?:(?:sq\\.?|square|cubic)\\s*)?(?:${UNIT_WORDS})(?:\\s*\\^\\s*\\{?[23]\\}?|[23])?(?:\\s*/\\s*(?:${UNIT_WORDS})(?:\\s*\\^\\s*\\{?[23]\\}?)?)?\\s*$`,
+  `(?<=^|[\\s\\d)}.])(?:(?:sq\\.?|square|cubic)\\s*)?(?:${UNIT_WORDS})${UNIT_POWER}(?:\\s*(?:/|\\\\cdot(?![a-zA-Z])|\\\\times(?![a-zA-Z])|\\*)\\s*(?:${UNIT_WORDS})${UNIT_POWER}){0,2}\\s*$`,
 );
+
+const UNIT_LAST_CHAR_RE = /^[a-zA-Z\u03a9\u2126\u2103\u2109}123]$/;
 
 /** The answer with trailing units removed, or null when there is none to remove. */
 export function stripUnit(s: string): string | null {
@@ -105,6 +124,8 @@ export function stripUnit(s: string): string | null {
   let pct = '';
   // Only the tail is scanned, a few units at most: bounded time whatever the input.
   for (let k = 0; k < 3; k++) {
+    // Cheap pre-check: every unit ends in a letter, an ohm/degree sign, a power ("m2", "s^{-1}") or "}".
+    if (!UNIT_LAST_CHAR_RE.test(cur.trimEnd().slice(-1))) break;
     const off = Math.max(0, cur.length - 48);
     const m = UNIT_RE.exec(cur.slice(off));
     if (!m) break;
