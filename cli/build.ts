@@ -27,7 +27,7 @@ export interface BuildRequest {
   limit?: number;
   subset?: string[];
   config?: string;
-  /** Synthetic sources: also score the model formalizer against the exact specs (issue 5). */
+  /** Synthetic sources: also score the model formalizer against the exact specs. */
   fidelity?: boolean;
   /** Rows with a released <think> trace: QA that trace instead of generating one (config `importTraces`). */
   importTraces?: boolean;

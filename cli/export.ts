@@ -1,4 +1,4 @@
-// `r1ov export RUN --format r1-onevision|sharegpt|trl --out PATH [--arrow] [--limit N] [--split sft=rest,rl=N …]` (DESIGN.md CLI contract).
+// `r1ov export RUN --format r1-onevision|sharegpt|trl --out PATH [--arrow] [--limit N] [--split sft=rest,rl=N …]` (docs/ARCHITECTURE.md, the command line contract).
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { exportRun } from '../activities/export/export.ts';

@@ -1,4 +1,4 @@
-// `r1ov rewards score|serve` (DESIGN.md CLI contract). Bad input → UsageError (exit 2, one line).
+// `r1ov rewards score|serve` (docs/ARCHITECTURE.md, the command line contract). Bad input → UsageError (exit 2, one line).
 import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';

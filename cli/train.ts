@@ -1,4 +1,4 @@
-// `r1ov train sft|grpo --config FILE [--name NAME] [--wait]` (DESIGN.md CLI contract): start a TrainModel workflow.
+// `r1ov train sft|grpo --config FILE [--name NAME] [--wait]` (docs/ARCHITECTURE.md, the command line contract): start a TrainModel workflow.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';

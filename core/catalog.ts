@@ -42,7 +42,7 @@ export function localCatalogFiles(runs: string): CatalogFiles {
 
 const fileList = (files: string[]) => `[${files.map(sqlString).join(', ')}]`;
 
-/** The views every reader sees (DESIGN.md CLI contract): one row per (run, sample id) whatever the retries. */
+/** The views every reader sees (docs/DATA.md): one row per (run, sample id) whatever the retries. */
 export function catalogViewsSql(home: string, files: CatalogFiles = localCatalogFiles(paths.runs(home))): string[] {
   const cols = Object.keys(RECORD_COLUMNS).map((c) => `"${c}"`).join(', ');
   return [
@@ -71,7 +71,7 @@ export function catalogViewsSql(home: string, files: CatalogFiles = localCatalog
   ];
 }
 
-/** `fidelity` (issue 5): one row per run, sample and metric (the latest), from runs/<run>/fidelity/*.parquet. */
+/** `fidelity` (`r1ov build --fidelity`): one row per run, sample and metric (the latest), from runs/<run>/fidelity/*.parquet. */
 function fidelityViewSql(files: string[]): string {
   return `CREATE OR REPLACE VIEW fidelity AS ${files.length
     ? `SELECT ${Object.keys(FIDELITY_COLUMNS).map((c) => `"${c}"`).join(', ')} FROM read_parquet(${fileList(files)}, union_by_name = true)

@@ -1,5 +1,5 @@
 /**
- * Optional payload encryption (issue 8): an AES-GCM PayloadCodec used by the client (core/temporal.ts), the workers
+ * Optional payload encryption: an AES-GCM PayloadCodec used by the client (core/temporal.ts), the workers
  * (infra/worker.ts) and `r1ov codec-server` (for the Web UI). Off unless configured.
  *
  *   R1OV_CODEC_KEYS    = id1:<base64 key>,id2:<base64 key>   every key that may still decrypt history (16/24/32 bytes)

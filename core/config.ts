@@ -26,7 +26,7 @@ export function loadRunConfig(file?: string): RunConfig {
 
 /**
  * Resolve the endpoints a build needs. Required roles without an endpoint are a usage error naming the role
- * (DESIGN.md); optional roles are simply left out.
+ * (exit 2); optional roles are simply left out.
  */
 export function resolveEndpoints(config: RunConfig, required: Role[], optional: Role[]): Endpoints {
   const out: Endpoints = {};

@@ -3,7 +3,7 @@ import { ResolvedEndpointSchema, type ResolvedEndpoint, type Role, type RunConfi
 type Env = Record<string, string | undefined>;
 
 /**
- * Resolve a role's endpoint (DESIGN.md): the run's config, then R1OV_<ROLE>_*, then OPENAI_BASE_URL / R1OV_MODEL.
+ * Resolve a role's endpoint: the run's config, then R1OV_<ROLE>_*, then OPENAI_BASE_URL / R1OV_MODEL.
  * Returns undefined when the role has no base URL or model anywhere.
  * The key itself is never resolved here; only the name of the variable that holds it.
  */

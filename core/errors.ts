@@ -1,4 +1,4 @@
-/** Bad usage or input: the CLI prints the one-line message and exits 2 (DESIGN.md CLI contract). */
+/** Bad usage or input: the CLI prints the one-line message and exits 2 (docs/ARCHITECTURE.md, the command line contract). */
 export class UsageError extends Error {
   override name = 'UsageError';
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Prompt templates are files: `prompts/<stage>/<name>.md`, versioned by the sha256 of their bytes (DESIGN.md rule 6).
+ * Prompt templates are files: `prompts/<stage>/<name>.md`, versioned by the sha256 of their bytes (docs/ARCHITECTURE.md hard rule 6).
  * Placeholders are `{{var}}` (identifier names, optional inner spaces); `\{{` writes a literal `{{`.
  * See prompts/README.md.
  */

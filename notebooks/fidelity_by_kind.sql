@@ -1,6 +1,6 @@
 -- title: Formalization fidelity by kind
 -- needs: a fidelity run: `r1ov build --source synthetic:200 --run fid --fidelity --config r1ov.yaml` (a formalizer endpoint scored against the exact specs).
--- How close the model path's formal descriptions come to the synthetic generator's exact ones (issue 5 part 3):
+-- How close the model path's formal descriptions come to the synthetic generator's exact ones:
 -- mean score per kind and metric (cell accuracy, element/connection F1, node/edge F1, answer accuracy), for each
 -- model and prompt version, so prompt versions and models can be compared. Empty until a fidelity run exists.
 -- requires-view: fidelity(run VARCHAR, sample_id VARCHAR, kind VARCHAR, metric VARCHAR, value DOUBLE, prompt_hash VARCHAR, model VARCHAR)

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Language-model roles (DESIGN.md: endpoint resolution). `model` is the model under evaluation. */
+/** Language-model roles (core/endpoints.ts resolves each to an endpoint). `model` is the model under evaluation. */
 export const RoleSchema = z.enum(['router', 'formalizer', 'reasoner', 'judge', 'model']);
 export type Role = z.infer<typeof RoleSchema>;
 export const ROLES: readonly Role[] = RoleSchema.options;

@@ -6,7 +6,7 @@ export const EXPORT_FORMATS = ['r1-onevision', 'sharegpt', 'trl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
- * Prompt of the SFT model as the paper describes it (FACTS.md, "Prompts and training"): used by the
+ * Prompt of the SFT model as the R1-Onevision paper describes it (its training prompts): used by the
  * r1-onevision and sharegpt layouts, whose assistant turn is the `<think>…</think>\n<answer>…</answer>` trace.
  */
 export const SFT_PROMPT_PREFIX = 'Hint: Please answer the question and provide the final answer at the end.\nQuestion: ';

@@ -1,4 +1,4 @@
-// Formal outputs per kind: the structured output asked of the formalizer model (DESIGN.md "Formalization").
+// Formal outputs per kind: the structured output asked of the formalizer model (activities/formalize/kinds.ts).
 // Each `…FormalSchema` is what the model returns for that kind; `FormalOutputSchema` is the same
 // object tagged with its `kind`, as stored. Validators in activities/formalize/validators check the
 // content (netlist/graph/HTML/CSV parse, boxes inside the image).

@@ -3,7 +3,7 @@ import { RoleSchema } from './config.ts';
 
 /**
  * One row of the `llm_calls` table: every language-model call the gateway makes or serves from its cache
- * (DESIGN.md hard rule 6). Staged as one JSON file per call under `keys.llmStaging(run)` of the home's store.
+ * (docs/ARCHITECTURE.md hard rule 6). Staged as one JSON file per call under `keys.llmStaging(run)` of the home's store.
  * Never holds keys, headers, full URLs or message bodies.
  */
 export const LlmCallStatusSchema = z.enum(['ok', 'error']);

@@ -21,7 +21,7 @@ function fnv(s: string, seed: number): string {
 const MAX_ID_IN_WORKFLOW_ID = 200;
 
 /**
- * Deterministic child workflow id (DESIGN.md rule 3): `r1ov/<run>/<sampleId>`; a longer sample id keeps a readable
+ * Deterministic child workflow id (docs/ARCHITECTURE.md hard rule 3): `r1ov/<run>/<sampleId>`; a longer sample id keeps a readable
  * prefix and gets a hash of the whole id, so any input id yields a valid, unique-in-practice workflow id.
  */
 export const sampleWorkflowId = (run: string, sampleId: string): string =>

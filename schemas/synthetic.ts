@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Kinds of generated visual problems (issue 5). */
+/** Kinds of generated visual problems (the `synthetic:N` source). */
 export const SyntheticKindSchema = z.enum(['bar', 'line', 'pie', 'table', 'flowchart', 'circuit', 'geometry']);
 export type SyntheticKind = z.infer<typeof SyntheticKindSchema>;
 export const SYNTHETIC_KINDS: readonly SyntheticKind[] = SyntheticKindSchema.options;

@@ -1,5 +1,5 @@
 /**
- * Payload encryption end to end (issue 8, part 3): with R1OV_CODEC_KEYS set on the worker and the CLI, a parquet
+ * Payload encryption end to end: with R1OV_CODEC_KEYS set on the worker and the CLI, a parquet
  * build with LLM roles leaves no plaintext payload in history (every payload outside search attributes is
  * `binary/encrypted`, failures included; `temporal workflow show` shows no sample JSON), the CLI still reads its
  * progress, `r1ov codec-server` decodes the payloads the Web UI would send it, and a key rotation keeps old runs

@@ -1,5 +1,5 @@
 /**
- * Issue 5 part 3, formalization fidelity. Pure: the scorers on the synthetic source's exact descriptions (perfect = 1,
+ * Formalization fidelity. Pure: the scorers on the synthetic source's exact descriptions (perfect = 1,
  * partly wrong strictly between, garbage ≈ 0). End to end: `r1ov build --source synthetic:N --fidelity` against the
  * local protocol server returning a perfect, a partly wrong and a garbage formalization (one formalizer model name
  * each, so the response cache keeps them apart); the `fidelity` view holds 1.0, strictly between, and ≈ 0 per kind.

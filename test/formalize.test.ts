@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance, formalizers through the lifecycle on a real Temporal dev server against the local protocol
+ * Formalizers through the lifecycle on a real Temporal dev server against the local protocol
  * server: for every formal kind, a valid output (attempts 1), an invalid-then-valid output (repair used, attempts 2),
  * and an always-invalid output (quarantined with the validator's error). Records carry kind, sub-kind, format,
  * formal text, boxes, OCR lines, validator result and attempts. A second identical build makes no calls (cache),

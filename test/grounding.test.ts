@@ -1,5 +1,5 @@
 /**
- * Grounding (issue 3 part 5): VLM grounding through the gateway (Qwen2.5-VL-style JSON boxes, pixel or 0–1000 grid)
+ * Grounding: VLM grounding through the gateway (Qwen2.5-VL-style JSON boxes, pixel or 0–1000 grid)
  * and the Grounding DINO HTTP adapter (Roboflow Inference style); boxes in pixels of the stored image, clipped and
  * validated; a detector refining the formalizer's objects before the formal text is written.
  */

@@ -1,5 +1,5 @@
 /**
- * Role-play reasoning and QA through the lifecycle (issue 4): a sound trace is accepted; a wrong final answer is
+ * Role-play reasoning and QA through the lifecycle: a sound trace is accepted; a wrong final answer is
  * rejected with its reason; caption-talk is revised away by the judge's revision pass; the QA judge's edited trace
  * is what gets stored. And `r1ov rewards serve` (the real binary) scores a batch of 1,000 in one request.
  */

@@ -1,5 +1,5 @@
 /**
- * Modality routing (issue 3 part 2): every data_source in the table maps to a kind with a formalizer (schema, prompt
+ * Modality routing: every data_source in the table maps to a kind with a formalizer (schema, prompt
  * file, validator); cheap image features route text-heavy documents; the vision-LLM classifier is exercised against
  * the local protocol server (kinds, diagram sub-kinds, no-reasoning rejections, fallback without an endpoint).
  */
@@ -17,7 +17,7 @@ import { KindSchema, SubkindSchema, type Sample } from '../schemas/sample.ts';
 import type { RouteResult } from '../schemas/workflow.ts';
 import { classifyModality, routeSample } from '../activities/route/route.ts';
 import { imageFeatures, routeByFeatures } from '../activities/route/features.ts';
-import { SOURCE_TABLE, routeBySource, normalizeSourceName } from '../activities/route/source-table.ts';
+import { SOURCE_TABLE, routeBySource, normalizeSourceName } from '../core/routing/source-table.ts';
 import { formalKindOf } from '../activities/formalize/kinds.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 

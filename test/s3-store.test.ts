@@ -1,5 +1,5 @@
 /**
- * Object stores (core/storage, issue 8 part 2) against a local S3-compatible server (moto, test/support/s3-server.ts):
+ * Object stores (core/storage) against a local S3-compatible server (moto, test/support/s3-server.ts):
  * the local and S3 stores keep one contract (whole-object puts, NotFound, listings without temporary objects, a
  * publish interrupted between upload and copy leaves nothing visible); S3 listings page past 1,000 keys; blobs and
  * shard commits on S3 write nothing under the home; `r1ov sql` over S3 uses httpfs or says in one line that it

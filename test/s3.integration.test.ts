@@ -1,5 +1,5 @@
 /**
- * S3-compatible storage end to end (issue 8 part 2) on a real Temporal dev server and a local S3 server (moto):
+ * S3-compatible storage end to end on a real Temporal dev server and a local S3 server (moto):
  * a LLaVA-format build whose workers keep blobs, staged rows, shards and manifests in the bucket has the same
  * counts, reason codes and LLM-call rows as the same build on local storage, and writes no blob or shard under its
  * home; a worker killed between a shard's upload and its copy into place (R1OV_TEST_CRASH_COMMIT) leaves no partial

@@ -1,5 +1,5 @@
 /**
- * Many workers on one engine (issue 8, part 1): three `r1ov worker` processes — one serving the CPU queue (workflows,
+ * Many workers on one engine: three `r1ov worker` processes — one serving the CPU queue (workflows,
  * local activities), two serving every LLM queue — finish a LLaVA-format build with exact counts, and the router
  * role's `rpm: R` (the task queue's server-side rate, not a per-process one) holds across both LLM workers: the fake
  * endpoint never sees more than R router calls in any 60 s window.

@@ -1,5 +1,5 @@
 /**
- * Security checks (issue 8, part 6) on a real dev server:
+ * Security checks on a real dev server:
  *  - a distinctive API key given only to the LLM worker's environment reaches the endpoint, and never appears in any
  *    history payload / failure, any worker or server log line, or any file under $R1OV_HOME (shards, llm_calls,
  *    blobs, caches, catalog, even the server's SQLite);

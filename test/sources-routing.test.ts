@@ -5,9 +5,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { questionFeatures, reasoningSignals } from '../activities/route/question-features.ts';
-import { routeByQuestion } from '../activities/route/per-sample.ts';
-import { routeBySource } from '../activities/route/source-table.ts';
+import { questionFeatures, reasoningSignals } from '../core/routing/question-features.ts';
+import { routeByQuestion } from '../core/routing/per-sample.ts';
+import { routeBySource } from '../core/routing/source-table.ts';
 
 const route = (q: string, source: string, choices?: string[]) => routeByQuestion(q, choices, source, routeBySource(source));
 

@@ -16,7 +16,7 @@ import {
   type SyntheticKind,
 } from '../activities/synthetic/index.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- specs are `unknown` by contract; tests read them loosely */
+// Specs are `unknown` by contract; tests read them loosely.
 type Any = any;
 
 const EPS = 1e-6;

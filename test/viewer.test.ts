@@ -1,4 +1,4 @@
-// Viewer (issue 9): renderers, the catalog snapshot (filters, facets, search, paging) and the HTTP surface,
+// Viewer: renderers, the catalog snapshot (filters, facets, search, paging) and the HTTP surface,
 // over records generated straight into Parquet shards (bench/viewer/gen.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The Temporal Web UI in a real browser (issue 8, part 5): Debian's chromium driven by playwright-core opens the dev
+ * The Temporal Web UI in a real browser: Debian's chromium driven by playwright-core opens the dev
  * server's UI, filters workflows by `R1ovRun`, sees that run's workflows (and not another run's), opens one sample's
  * workflow and sees its activities (a parquet build with LLM roles, so sample workflows have real activities:
  * formalize, reason, qaJudge). Screenshots: test-output/webui/. Skips with a message only when /usr/bin/chromium is

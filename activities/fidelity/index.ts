@@ -1,4 +1,4 @@
-// Fidelity scoring activity (issue 5 part 3): with --fidelity, a synthetic sample also goes through the model
+// Fidelity scoring activity: with --fidelity, a synthetic sample also goes through the model
 // formalizer (and the reasoner on the model's formalization); this compares the result with the exact description and
 // the known answer and stages one row per metric. commitShard turns staged rows into runs/<run>/fidelity/*.parquet,
 // read by the catalog's `fidelity` view.

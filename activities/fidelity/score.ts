@@ -1,4 +1,4 @@
-// Formalization fidelity (issue 5 part 3), pure: how close the model's formal description of a synthetic image is to
+// Formalization fidelity, pure: how close the model's formal description of a synthetic image is to
 // the exact one the image was drawn from. Tables and charts: cell accuracy; circuits: element and connection F1;
 // flowcharts: node and edge F1. Both sides are parsed with the formal validators, so a description the validators
 // reject scores 0.

@@ -1,9 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { z } from 'zod';
 import { choiceLines } from '../../core/answers/index.ts';
-import { putJsonBlob, writeFileAtomic } from '../../core/blobs.ts';
-import { ensureDir, paths } from '../../core/home.ts';
+import { putJsonBlob } from '../../core/blobs.ts';
 import { loadPrompt } from '../../core/prompts.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import type { Sample, SampleRef } from '../../schemas/sample.ts';
@@ -11,7 +8,8 @@ import type { FormalResult, RouteResult } from '../../schemas/workflow.ts';
 import { detectorFromEnv, refineObjects } from '../grounding/index.ts';
 import { detectFirst, PERCEIVED_KINDS } from '../grounding/perceive.ts';
 import { chat, StructuredOutputError } from '../llm/gateway.ts';
-import { readingOrder, recognizeText, type OcrLine } from '../ocr/index.ts';
+import { ocrLinesFor } from '../ocr/cache.ts';
+import type { OcrLine } from '../ocr/index.ts';
 import { loadSample, sampleImage } from '../sample-io.ts';
 import { ANY_QUESTION, formalShareKey, shareFormalization, sharesFormalization } from './formal-share.ts';
 import { formalSpecFor, type FormalDoc, type ValidateContext } from './kinds.ts';
@@ -26,25 +24,6 @@ export async function formalizeExact(home: string, input: { run: string; ref: Sa
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec`);
   const doc: FormalDoc = { kind: sample.exact.kind, subkind: sample.exact.subkind ?? null, format: sample.exact.formalFormat, text: sample.exact.formalText, data: null };
   return { formalKey: await putJsonBlob(home, doc), format: doc.format, valid: true, error: null, attempts: 0 };
-}
-
-/**
- * The embedded OCR's lines for a stored image, cached by image key under $R1OV_HOME/cache/ocr (OCR costs seconds
- * per megapixel and a retried activity, a repair or a second build must not pay it again, nor see other lines).
- */
-export async function ocrLinesFor(home: string, imageKey: string, png: Buffer): Promise<OcrLine[]> {
-  const file = join(paths.cache(home), 'ocr', `${imageKey}.json`);
-  if (existsSync(file)) {
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as OcrLine[];
-    } catch {
-      /* torn: recompute */
-    }
-  }
-  const lines = readingOrder(await recognizeText(png));
-  ensureDir(join(paths.cache(home), 'ocr'));
-  writeFileAtomic(file, JSON.stringify(lines));
-  return lines;
 }
 
 export function ocrHint(lines: OcrLine[]): string {

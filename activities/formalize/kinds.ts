@@ -1,4 +1,4 @@
-// Per-kind cross-modal formalization (DESIGN.md "Formalization"): for every formal kind, the model's structured
+// Per-kind cross-modal formalization: for every formal kind, the model's structured
 // output (schemas/formal.ts), its prompt file (prompts/formalize/<kind>.md), its validator (validators/) and how the
 // validated output becomes the stored FormalDoc: `text` is what the reasoner reads, `data` the structured extras.
 //

@@ -1,4 +1,4 @@
-// Grounding (issue 3 part 5): a detector finds labelled objects in an image and returns pixel boxes of the stored
+// Grounding: a detector finds labelled objects in an image and returns pixel boxes of the stored
 // image, clipped and validated. Two detectors: VLM grounding through the gateway (Qwen2.5-VL-style JSON boxes, see
 // vlm.ts) and a Grounding DINO HTTP server (Roboflow Inference's grounding_dino endpoint, see dino.ts).
 //

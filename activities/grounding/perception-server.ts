@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { trainerDir, trainerPython } from '../train/run-trainer.ts';
+import { trainerDir, trainerPython } from '../../core/trainer.ts';
 
 const ListeningSchema = z.object({ listening: z.string().url(), model: z.string() });
 

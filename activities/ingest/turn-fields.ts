@@ -1,5 +1,5 @@
 import { normalizeGoldAnswer, parseQuestion } from '../../core/answers/index.ts';
-import { normalizeTrace } from '../reason/trace-format.ts';
+import { normalizeTrace } from '../../core/trace-format.ts';
 import type { TurnPair } from './turns.ts';
 
 /** What one exchange of a source row becomes, before images: the fields of a Sample that come from its text. */

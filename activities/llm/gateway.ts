@@ -1,7 +1,7 @@
 /**
  * The language-model gateway: one client over the `openai` package for every role (router, formalizer, reasoner,
  * judge, model). It owns structured output, reasoning extraction, the response cache, per-role concurrency,
- * heartbeats, error classification into Temporal failures, and llm_calls accounting (DESIGN.md rules 4–6).
+ * heartbeats, error classification into Temporal failures, and llm_calls accounting (docs/ARCHITECTURE.md hard rules 4–6).
  * See activities/llm/README.md.
  */
 import { createHash, randomBytes } from 'node:crypto';

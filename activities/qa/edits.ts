@@ -2,7 +2,7 @@
 // steps (a subsequence of the original's steps after whitespace normalisation), and every step it says it removed
 // must exist in the original. A step is a non-empty line of the <think> or <answer> block (traces put one step per
 // line: activities/synthetic/util.ts makeTrace, prompts/reason/roleplay.md).
-import { splitTrace } from '../reason/trace-format.ts';
+import { splitTrace } from '../../core/trace-format.ts';
 
 export type EditProblemCode = 'edit_unparsable' | 'edit_inserted_step' | 'edit_reworded_step' | 'edit_reordered' | 'edit_missing_removed_step' | 'edit_not_removed';
 

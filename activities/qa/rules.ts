@@ -1,4 +1,5 @@
 import { scoreCompletion } from '../../core/rewards/index.ts';
+import { CAPTION_TALK } from '../../core/trace-format.ts';
 
 export interface RuleVerdict {
   accepted: boolean;
@@ -9,9 +10,6 @@ export interface RuleVerdict {
 }
 
 export interface RuleLimits { minTraceChars: number; maxTraceChars: number }
-
-/** Talk about the text source instead of the image, or steps that "picture" the image: what role-play must not show. */
-export const CAPTION_TALK = /\b(the|this|given|provided)\s+(caption|description|netlist|textual description|formal description|image description)\b|\bbased on the (caption|description|text provided)\b|\b(let me|i('ll| will)|we can) (picture|imagine|visuali[sz]e) (the|this) image\b/i;
 
 /** The share of letters from the dominant script; a trace mixing e.g. Latin and CJK prose is suspicious. */
 function scriptMix(text: string): number {

@@ -8,8 +8,7 @@ import type { TraceResult } from '../../schemas/workflow.ts';
 import type { FormalDoc } from '../formalize/kinds.ts';
 import { chat } from '../llm/gateway.ts';
 import { loadSample } from '../sample-io.ts';
-import { normalizeTrace } from './trace-format.ts';
-import { CAPTION_TALK } from '../qa/rules.ts';
+import { CAPTION_TALK, normalizeTrace } from '../../core/trace-format.ts';
 
 /** A synthetic sample's trace is the derivation computed from its spec; an imported sample's is the released one. */
 export async function reasonExact(home: string, input: { run: string; ref: SampleRef }): Promise<TraceResult> {

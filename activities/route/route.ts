@@ -5,10 +5,10 @@ import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import { KindSchema, SubkindSchema, type SampleRef } from '../../schemas/sample.ts';
 import type { RouteResult } from '../../schemas/workflow.ts';
 import { loadSample, sampleImage } from '../sample-io.ts';
-import { ocrLinesFor } from '../formalize/formalize.ts';
+import { ocrLinesFor } from '../ocr/cache.ts';
 import { imageFeatures, routeByFeatures } from './features.ts';
-import { routeBySource } from './source-table.ts';
-import { routeByQuestion } from './per-sample.ts';
+import { routeBySource } from '../../core/routing/source-table.ts';
+import { routeByQuestion } from '../../core/routing/per-sample.ts';
 
 /**
  * Route a sample to a modality kind, cheapest signal first, and say why (records' route_reason): ingest errors →

@@ -1,6 +1,6 @@
 /**
  * Synthetic source (`synthetic:N[:kinds][:seed]`): visual reasoning problems generated from formal specs,
- * so the formal description, the answer and the trace are exact by construction (DESIGN.md: demo without an LLM).
+ * so the formal description, the answer and the trace are exact by construction: the demo runs without a language model.
  */
 import sharp from 'sharp';
 import { UsageError } from '../../core/errors.ts';

@@ -11,9 +11,9 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { writeFileAtomic } from '../../core/blobs.ts';
+import { trainerDir, trainerPython } from '../../core/trainer.ts';
 import { startRewardServer, type RewardServer } from '../../core/rewards/server.ts';
 import { storeFor, type ObjectStore } from '../../core/storage/index.ts';
 import type { StageConfig, TrainProgress, TrainStageInput, TrainStageResult } from '../../schemas/train.ts';
@@ -22,12 +22,7 @@ import { LaunchPlanError, planLaunch, visibleGpus } from './launch-plan.ts';
 import { killGroup } from './process-group.ts';
 import { freeLocalPort, startVllmServer, VllmStartError, type RunningVllm } from './vllm-server.ts';
 
-export const trainerDir = fileURLToPath(new URL('../../trainer/', import.meta.url));
-
-/** The trainer's Python: $R1OV_TRAINER_PYTHON, else trainer/.venv (made by `bash trainer/install.sh`). */
-export function trainerPython(): string {
-  return process.env.R1OV_TRAINER_PYTHON ?? join(trainerDir, '.venv', 'bin', 'python');
-}
+export { trainerDir, trainerPython };
 
 export const stageOutputDir = (home: string, name: string, stage: string, cfg: StageConfig) =>
   resolve(cfg.output_dir ?? join(home, 'train', name, stage));

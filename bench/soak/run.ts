@@ -1,5 +1,5 @@
 /**
- * Soak bench (issue 8): a long build under worker churn.
+ * Soak bench: a long build under worker churn.
  *
  *   node --import tsx bench/soak/run.ts [--samples 10000] [--latency-ms 2000] [--workers 3] [--kill-every-s 30]
  *                                       [--window 200] [--out bench/soak/out]

@@ -1,4 +1,4 @@
-// The one reward verifier shared by QA, evaluation and GRPO (DESIGN.md "Rewards").
+// The one reward verifier shared by QA, evaluation and GRPO (core/rewards/README.md).
 // Pure functions: no I/O, never throw, bounded time per call.
 import { answersEquivalentImpl } from './equivalence.ts';
 import { extractAnswerImpl, extractDetailed, joinedBoxes, withChoices } from './extract.ts';

@@ -1,5 +1,5 @@
 /**
- * The object store behind blobs, staged rows, shards and run manifests (issue 8 part 2). Keys are relative,
+ * The object store behind blobs, staged rows, shards and run manifests (core/README.md). Keys are relative,
  * '/'-separated paths (`blobs/ab/ab…`, `runs/<run>/shards/x.parquet`): the local store maps them onto
  * `$R1OV_HOME` exactly as before; the S3 store onto `<bucket>/<prefix>/`. Every write is whole-object and atomic
  * (readers never see a torn object), so activities stay idempotent whichever store is behind them.

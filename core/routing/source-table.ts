@@ -9,7 +9,7 @@ export interface SourceRoute {
 
 /**
  * LLaVA-OneVision-Data subsets (and their data_source names) → modality. Grouping follows the LLaVA-OneVision
- * paper's families (FACTS.md); keys are normalised by `normalizeSourceName`.
+ * paper's families; keys are normalised by `normalizeSourceName`.
  */
 const TABLE: Record<string, SourceRoute> = {
   // Math / reasoning

@@ -34,3 +34,9 @@ export function splitTrace(trace: string): { think: string; answer: string } | n
   const m = trace.match(/^\s*<think>([\s\S]*?)<\/think>\s*<answer>([\s\S]*?)<\/answer>\s*$/);
   return m ? { think: m[1]!.trim(), answer: m[2]!.trim() } : null;
 }
+
+/**
+ * Talk about the text source instead of the image, or steps that "picture" the image: what role-play must not show
+ * (the QA rules reject it; reasoning rewrites a trace that shows it).
+ */
+export const CAPTION_TALK = /\b(the|this|given|provided)\s+(caption|description|netlist|textual description|formal description|image description)\b|\bbased on the (caption|description|text provided)\b|\b(let me|i('ll| will)|we can) (picture|imagine|visuali[sz]e) (the|this) image\b/i;
