@@ -15,8 +15,10 @@ for arg in "$@"; do
   esac
 done
 stamp="$venv/.r1ov-installed"
-want="$(cat "$here/requirements.txt" "$here/requirements-test.txt" "$here/constraints.txt" "$here/pyproject.toml" \
-  $( ((gpu)) && echo "$here/requirements-gpu.txt") | sha256sum | cut -c1-16)$( ((gpu)) && echo "-gpu")"
+inputs=("$here/requirements.txt" "$here/requirements-test.txt" "$here/constraints.txt" "$here/pyproject.toml")
+suffix=""
+if ((gpu)); then inputs+=("$here/requirements-gpu.txt"); suffix="-gpu"; fi
+want="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)$suffix"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   echo "trainer: $venv is up to date" >&2
   exit 0
