@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
@@ -14,27 +13,14 @@ import { connectionSecurityFromEnv, temporalTarget } from '../core/temporal.ts';
 import type { RunConfig } from '../schemas/config.ts';
 import { ALL_QUEUES, CPU_QUEUE, ROLE_NAMES, llmQueue } from '../schemas/queues.ts';
 import { attemptLimitInterceptor, workerLogger } from './worker-log.ts';
+import { workflowSourceHash } from './workflow-source-hash.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-function sourceHash(): string {
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const f of readdirSync(dir).sort()) {
-      const p = join(dir, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) h.update(p).update(readFileSync(p));
-    }
-  };
-  walk(join(repoRoot, 'workflows'));
-  walk(join(repoRoot, 'schemas'));
-  h.update(readFileSync(join(repoRoot, 'package-lock.json')));
-  return h.digest('hex').slice(0, 16);
-}
 
 /** Bundle the workflow code once per process, cached on disk by source hash (webpack takes seconds). */
 export async function workflowBundle(home: string, opts: { encodedFailures?: boolean } = {}): Promise<{ code: string }> {
-  const file = join(ensureDir(join(paths.cache(home), 'workflow-bundles')), `${sourceHash()}${opts.encodedFailures ? '-enc' : ''}.js`);
+  const file = join(ensureDir(join(paths.cache(home), 'workflow-bundles')), `${workflowSourceHash()}${opts.encodedFailures ? '-enc' : ''}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),

@@ -6,28 +6,18 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findTemporalCli } from '../../infra/temporal-cli.ts';
 import { resolveHome } from '../../core/home.ts';
 import { startServer, stopServer, type ServerState } from '../../infra/server.ts';
-import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.ts';
+import { freePort, startTemporalCluster, type TemporalCluster } from './temporal-cluster.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const bin = join(repoRoot, 'bin', 'r1ov.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-    s.on('error', rej);
-  });
-}
+export { freePort };
 
 /** The Temporal CLI for tests: found or installed once into the default home, shared by every test home. */
 export function temporalCliForTests(): string {
@@ -159,7 +149,7 @@ export function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Poll a condition with a deadline: for state owned by another process (no event exists to await). */
-export async function eventually<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000, everyMs = 200): Promise<T> {
+export async function eventually<T>(what: string, f: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 120_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

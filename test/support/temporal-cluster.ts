@@ -20,7 +20,8 @@ import { TEMPORAL_SERVER_VERSION } from '../../infra/cluster/version.ts';
 
 const log = (m: string) => process.stderr.write(`temporal-cluster: ${m}\n`);
 
-async function freePort(): Promise<number> {
+/** A free TCP port on the loopback address. */
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

@@ -5,8 +5,7 @@
  * starting workflows; every call is recorded in `env.calls`. An activity a test did not mock fails for good with
  * `NoMock`, so an unexpected call shows up in the outcome instead of retrying.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,8 @@ import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import type { Endpoints, FormalResult, QaResult, RouteResult, TraceResult } from '../../schemas/workflow.ts';
 import { resolveHome } from '../../core/home.ts';
 import { findTemporalCli } from '../../infra/temporal-cli.ts';
+import { workflowSourceHash } from '../../infra/workflow-source-hash.ts';
+import { eventually } from './cluster.ts';
 import { ALL_QUEUES, CPU_QUEUE } from '../../schemas/queues.ts';
 import { SA } from '../../schemas/search-attributes.ts';
 
@@ -37,25 +38,11 @@ export type ActivityName = (typeof ACTIVITY_NAMES)[number];
 export type Mocks = { [K in ActivityName]?: (input: Parameters<Activities[K]>[0]) => Awaited<ReturnType<Activities[K]>> | Promise<Awaited<ReturnType<Activities[K]>>> };
 export interface Call { name: ActivityName; input: unknown }
 
-function sourceHash(): string {
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const f of readdirSync(dir).sort()) {
-      const p = join(dir, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) h.update(p).update(readFileSync(p));
-    }
-  };
-  walk(join(repoRoot, 'workflows'));
-  walk(join(repoRoot, 'schemas'));
-  h.update(readFileSync(workflowsPath)).update(readFileSync(join(repoRoot, 'package-lock.json')));
-  return h.digest('hex').slice(0, 16);
-}
 
 /** Bundling takes seconds: the bundle is kept in the temp dir by source hash and shared by every test file. */
 async function workflowBundle(): Promise<{ code: string }> {
   const dir = join(tmpdir(), 'r1ov-workflow-test-bundles');
-  const file = join(dir, `${sourceHash()}.js`);
+  const file = join(dir, `${workflowSourceHash([workflowsPath])}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
   const { code } = await bundleWorkflowCode({
     workflowsPath,
@@ -128,19 +115,8 @@ export async function startWorkflowEnv(): Promise<WorkflowEnv> {
 }
 
 /** Poll a condition with a deadline (workflow state lives in the server: there is no event to await). */
-export async function until<T>(what: string, f: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+export function until<T>(what: string, f: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 20_000): Promise<T> {
+  return eventually(what, f, timeoutMs, 50);
 }
 
 /** A promise the test resolves by hand: a mocked activity waits on it to hold a stage open. */
