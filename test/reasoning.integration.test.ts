@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { freePort, repoRoot, startCluster, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI, type FakeRequest, type FakeReply } from './support/fake-openai.ts';
+import { writeLlavaRows } from './support/llava-fixture.ts';
 
 let cluster: Cluster;
 let fake: FakeOpenAI;
@@ -53,15 +53,7 @@ before(async () => {
   const sub = join(dir, 'src', 'geo3k');
   mkdirSync(sub, { recursive: true });
   const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#eef' } }).png().toBuffer();
-  writeFileSync(join(sub, 'rows.jsonl'), Object.entries(QUESTIONS).map(([k, v]) => JSON.stringify({
-    id: k, img: png.toString('base64'), conversations: [{ from: 'human', value: `<image>\n${v.q}` }, { from: 'gpt', value: v.a }], data_source: 'geo3k',
-  })).join('\n'));
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source FROM read_json('${join(sub, 'rows.jsonl')}',
-    columns={id: 'VARCHAR', img: 'VARCHAR', conversations: 'STRUCT("from" VARCHAR, value VARCHAR)[]', data_source: 'VARCHAR'})) TO '${join(sub, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
-  conn.closeSync();
-  db.closeSync();
+  await writeLlavaRows(sub, Object.entries(QUESTIONS).map(([k, v]) => ({ id: k, png, conversations: [{ from: 'human', value: `<image>\n${v.q}` }, { from: 'gpt', value: v.a }], data_source: 'geo3k' })));
   fake = await startFakeOpenAI({ respond });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ roles: Object.fromEntries(['formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `m-${r}` }])) }));
   cluster = await startCluster();

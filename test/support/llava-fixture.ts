@@ -177,3 +177,19 @@ export async function writeArithmeticSource(dir: string, n: number, opts: { subs
   conn.closeSync();
   db.closeSync();
 }
+
+/** One LLaVA-OneVision row as the dataset writes it: the image as PNG bytes, the turns as {from, value}. */
+export interface LlavaRow { id: string; png: Buffer; conversations: Array<{ from: string; value: string }>; data_source: string }
+
+/** Writes rows into `<dir>/train-00000-of-00001.parquet` in the LLaVA-OneVision layout (image struct {bytes, path}). */
+export async function writeLlavaRows(dir: string, rows: LlavaRow[]): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const jsonl = join(dir, 'rows.jsonl');
+  writeFileSync(jsonl, rows.map((r) => JSON.stringify({ id: r.id, img: r.png.toString('base64'), conversations: r.conversations, data_source: r.data_source })).join('\n'));
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source FROM read_json('${jsonl}',
+    columns={id: 'VARCHAR', img: 'VARCHAR', conversations: 'STRUCT("from" VARCHAR, value VARCHAR)[]', data_source: 'VARCHAR'})) TO '${join(dir, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
+  conn.closeSync();
+  db.closeSync();
+}
