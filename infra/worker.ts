@@ -11,7 +11,7 @@ import { storeFor } from '../core/storage/index.ts';
 import { dataConverterFromEnv, FAILURE_CONVERTER_PATH } from '../core/codec.ts';
 import { connectionSecurityFromEnv, temporalTarget } from '../core/temporal.ts';
 import type { RunConfig } from '../schemas/config.ts';
-import { ALL_QUEUES, CPU_QUEUE, ROLE_NAMES, llmQueue } from '../schemas/queues.ts';
+import { ALL_QUEUES, CPU_QUEUE, GPU_QUEUE, ROLE_NAMES, llmQueue } from '../schemas/queues.ts';
 import { attemptLimitInterceptor, workerLogger } from './worker-log.ts';
 import { workflowSourceHash } from './workflow-source-hash.ts';
 
@@ -80,6 +80,9 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
       ...(dataConverter ? { dataConverter } : {}),
       ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, maxCachedWorkflows: 2000, maxConcurrentWorkflowTaskExecutions: 100 } : {}),
       ...(taskQueue === CPU_QUEUE ? { maxConcurrentActivityTaskExecutions: 8 } : {}),
+      // The SDK sends a heartbeat at most every 80 % of the timeout: a 10-s timeout left 2 s of slack, and a busy host
+      // lost training attempts to it. A trainer's beat every few seconds costs nothing beside a GPU step.
+      ...(taskQueue === GPU_QUEUE ? { maxHeartbeatThrottleInterval: '3 seconds' } : {}),
       ...(role ? {
         maxConcurrentActivityTaskExecutions: endpoint?.concurrency ?? 64,
         // The endpoint's RPM as the queue's server-side rate: holds across every worker of this role. The server's

@@ -93,7 +93,7 @@ describe('training checkpoints in the object store', { skip }, () => {
     // It resumed on host B from a checkpoint it downloaded: the newest committed one, at least the first.
     assert.ok(sft.resumedFrom?.startsWith(join(homeB, 'train', 's3kill', 'sft')), `resumed from ${sft.resumedFrom}`);
     const resumedStep = Number(sft.resumedFrom!.split('-').at(-1));
-    assert.ok(resumedStep >= first && committedAtKill.includes(resumedStep), `resumed at ${resumedStep}; committed at the kill: ${committedAtKill}`);
+    assert.ok(resumedStep >= first && committedAtKill.includes(resumedStep), `attempt ${sft.attempt} resumed at ${resumedStep}; committed at the kill: ${committedAtKill}`);
     const state = JSON.parse(readFileSync(join(sft.checkpoint, 'trainer_state.json'), 'utf8')) as { log_history: Array<{ loss?: number; step: number }> };
     const steps = state.log_history.filter((h) => h.loss !== undefined).map((h) => h.step);
     assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b));

@@ -92,18 +92,30 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   const envRank = process.env.R1OV_NODE_RANK;
   const nodeRank = input.config.node_rank ?? input.nodeRank ?? (envRank && /^\d+$/.test(envRank) ? Number(envRank) : 0);
   const busyKey = `${input.name}/${input.stage}`;
+  // Downloads and merges before the trainer starts can outlast the heartbeat timeout: beat through them too, keeping
+  // the last attempt's details so a retry still finds its checkpoint.
+  const beatEvery = Math.min(5_000, Math.max(500, (info.heartbeatTimeoutMs ?? 60_000) / 4));
+  const beating = async <T>(work: Promise<T>): Promise<T> => {
+    ctx.heartbeat(previous);
+    const timer = setInterval(() => ctx.heartbeat(previous), beatEvery);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  };
   if (nodes > 1 && nodesHere.has(busyKey)) {
     throw ApplicationFailure.retryable(`another node of ${busyKey} runs on this worker: each node needs its own machine`, 'NodeBusy');
   }
   // Checkpoints named by the workflow (the previous epoch's, the SFT model) may have been written on another host.
   let inputResume = input.resumeFrom ?? null;
   if (inputResume) {
-    inputResume = await fetchCheckpoint(store, input.name, input.stage, inputResume, outputDir, nodes);
+    inputResume = await beating(fetchCheckpoint(store, input.name, input.stage, inputResume, outputDir, nodes));
     if (!inputResume) throw ApplicationFailure.retryable(`checkpoint ${input.resumeFrom} is not on this worker nor in ${store.location}`, 'CheckpointMissing');
   }
   const modelFrom = input.modelFrom;
   if (modelFrom && !existsSync(input.config.model)) {
-    const local = await fetchCheckpoint(store, input.name, modelFrom.stage, input.config.model, join(home, 'train', input.name, modelFrom.stage), modelFrom.nodes);
+    const local = await beating(fetchCheckpoint(store, input.name, modelFrom.stage, input.config.model, join(home, 'train', input.name, modelFrom.stage), modelFrom.nodes));
     if (!local) throw ApplicationFailure.retryable(`model ${input.config.model} is not on this worker nor in ${store.location}`, 'CheckpointMissing');
     input = { ...input, config: { ...input.config, model: local } };
   }
@@ -116,12 +128,12 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
     // coincidence (or be a stale copy), and with an S3 store the bucket is the shared truth.
     const mine = previous?.checkpoint && resolve(previous.checkpoint).startsWith(`${outputDir}/`) ? previous.checkpoint : null;
     const local = newestCheckpoint([mine, latestCheckpoint(outputDir)]);
-    const stored = store.kind === 's3' ? (await storedCheckpointSteps(store, input.name, input.stage, nodes))[0] ?? -1 : -1;
+    const stored = store.kind === 's3' ? (await beating(storedCheckpointSteps(store, input.name, input.stage, nodes)))[0] ?? -1 : -1;
     const best = Math.max(local ? checkpointStep(local) : -1, stored, inputResume ? checkpointStep(inputResume) : -1);
     resumeFrom = best < 0 ? null
       : local && checkpointStep(local) === best ? local
       : inputResume && checkpointStep(inputResume) === best ? inputResume
-      : await downloadCheckpoint(store, input.name, input.stage, best, outputDir, nodes);
+      : await beating(downloadCheckpoint(store, input.name, input.stage, best, outputDir, nodes));
   }
 
   const python = trainerPython();
@@ -145,7 +157,7 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   if (serverMode && existsSync(join(config.model, 'adapter_config.json'))) {
     // vLLM serves full models: a LoRA SFT checkpoint is merged first (the trainer then finds the merge done).
     const merged = join(outputDir, `merged-${config.model.replace(/[\\/]+$/, '').split(/[\\/]/).at(-1)}`);
-    await runTrainerTool(python, ['merge-adapter', '--adapter', config.model, '--out', merged]);
+    await beating(runTrainerTool(python, ['merge-adapter', '--adapter', config.model, '--out', merged]));
     config.model = merged;
     writeFileAtomic(configFile, JSON.stringify(config, null, 2));
   }
@@ -160,7 +172,7 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
     if (err instanceof LaunchPlanError) throw ApplicationFailure.nonRetryable(err.message, 'TrainerConfigError');
     throw err;
   }
-  if (plan.checkFirst) await runTrainerTool(python, [...trainerArgs, '--check']); // torchrun hides the trainer's exit 2
+  if (plan.checkFirst) await beating(runTrainerTool(python, [...trainerArgs, '--check'])); // torchrun hides the trainer's exit 2
   if (nodes > 1) nodesHere.add(busyKey);
   let vllm: RunningVllm | null = null;
   if (plan.vllm) {
@@ -217,7 +229,7 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   };
 
   // Model loading can be silent for minutes: beat on a timer too, well inside the heartbeat timeout.
-  const beat = setInterval(() => ctx.heartbeat(progress), Math.min(5_000, Math.max(500, (info.heartbeatTimeoutMs ?? 60_000) / 4)));
+  const beat = setInterval(() => ctx.heartbeat(progress), beatEvery);
   try {
     const lines = createInterface({ input: child.stdout! });
     const stderrLines = createInterface({ input: child.stderr! });
