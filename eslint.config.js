@@ -13,12 +13,16 @@ const builtins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const root = dirname(fileURLToPath(import.meta.url));
 
 // Shared modules of activities/ that any stage may import; everything else in activities/<stage>/ is that stage's
-// own. The libraries have no activity of their own (or are the gateway every LLM role goes through); the two
-// formalize/ paths are the formal-kind registry and the executable checks, which fidelity, QA, reasoning,
-// recording and grounding read too; shards/commit.ts writes every Parquet shard (the build's and evaluation's).
+// own. sample-io.ts and stage-io.ts read and write what stages hand each other through the blob store. The
+// libraries have no activity of their own (or are the gateway every LLM role goes through); the
+// formalize/ paths are the formal-kind registry, its kinds (one file each) and the executable checks, which
+// fidelity, QA, reasoning, recording and grounding read too; fidelity/score.ts holds the fidelity metrics the kinds
+// name; shards/commit.ts writes every Parquet shard (the build's and evaluation's); heartbeat.ts is how any
+// activity heartbeats.
 const SHARED_ACTIVITY_MODULES = [
-  'activities/sample-io.ts', 'activities/llm/', 'activities/images/', 'activities/ocr/', 'activities/synthetic/',
-  'activities/grounding/', 'activities/formalize/kinds.ts', 'activities/formalize/validators/', 'activities/shards/commit.ts',
+  'activities/sample-io.ts', 'activities/stage-io.ts', 'activities/heartbeat.ts', 'activities/llm/', 'activities/images/', 'activities/ocr/', 'activities/synthetic/',
+  'activities/grounding/', 'activities/formalize/kinds.ts', 'activities/formalize/kinds/', 'activities/formalize/validators/',
+  'activities/fidelity/score.ts', 'activities/shards/commit.ts',
 ];
 
 /** Per top folder: project folders it may import (`*` = any but those in `not`), npm packages it may import. */

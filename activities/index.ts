@@ -8,6 +8,7 @@ import { checkFormal } from './formalize/validators/formal-checks.ts';
 import { qaJudge, qaRules } from './qa/qa.ts';
 import { stageRecord } from './record/stage-record.ts';
 import { writeRunManifest } from './record/run-manifest.ts';
+import { awaitSamples } from './record/await-samples.ts';
 import { commitShard } from './shards/commit.ts';
 import { scoreFidelity } from './fidelity/index.ts';
 import { createEvalActivities } from './eval/index.ts';
@@ -39,6 +40,7 @@ export function createActivities(home: string) {
     qaJudge: bind(home, qaJudge),
     stageRecord: bind(home, stageRecord),
     writeRunManifest: bind(home, writeRunManifest),
+    awaitSamples: (input: Parameters<typeof awaitSamples>[0]) => awaitSamples(input),
     commitShard: bind(home, commitShard),
     scoreFidelity: bind(home, scoreFidelity),
     ...createEvalActivities(home),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openCatalog } from '../core/catalog.ts';
+import { sqlString } from '../core/sql.ts';
 import { writeFileAtomic } from '../core/blobs.ts';
 import { ensureDir, paths } from '../core/home.ts';
 import { keys, storeFor } from '../core/storage/index.ts';
@@ -51,11 +52,11 @@ export function registerDemoCommand(program: Command): void {
       let summary: Array<Record<string, unknown>>;
       let sheetRows: Array<Record<string, unknown>>;
       try {
-        const run = o.run.replaceAll("'", "''");
+        const run = sqlString(o.run);
         summary = (await conn.runAndReadAll(`SELECT coalesce(kind, '-') AS kind, count(*) FILTER (status = 'done')::INT AS done,
             count(*) FILTER (status = 'rejected')::INT AS rejected, count(*) FILTER (status = 'quarantined')::INT AS quarantined, count(*)::INT AS total
-          FROM samples WHERE run = '${run}' GROUP BY ALL ORDER BY kind`)).getRowObjectsJson() as Array<Record<string, unknown>>;
-        sheetRows = (await conn.runAndReadAll(`SELECT image_key, subset, question, answer FROM records WHERE run = '${run}'
+          FROM samples WHERE run = ${run} GROUP BY ALL ORDER BY kind`)).getRowObjectsJson() as Array<Record<string, unknown>>;
+        sheetRows = (await conn.runAndReadAll(`SELECT image_key, subset, question, answer FROM records WHERE run = ${run}
           QUALIFY row_number() OVER (PARTITION BY subset ORDER BY sample_id) <= 2 ORDER BY subset, sample_id LIMIT 16`)).getRowObjectsJson() as Array<Record<string, unknown>>;
       } finally {
         closeCatalog();

@@ -47,8 +47,8 @@ export async function scoreJsonlFile(inPath: string, outPath?: string, stdout: W
       }
       const parsed = RewardInputLineSchema.safeParse(obj);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(`${inPath}:${lineNo}: ${issue.path.join('.') || 'line'}: ${issue.message}`);
+        const [issue] = parsed.error.issues;
+        throw new UsageError(`${inPath}:${lineNo}: ${issue ? `${issue.path.join('.') || 'line'}: ${issue.message}` : 'not a reward input line'}`);
       }
       const it = parsed.data;
       const r = scoreCompletion({ completion: it.completion, groundTruth: it.ground_truth, choices: it.choices, box: it.box });

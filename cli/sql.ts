@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import { openCatalog, queryReadOnly } from '../core/catalog.ts';
+import { csvField } from '../core/csv.ts';
 import { UsageError } from '../core/errors.ts';
 import { SqlOutput } from '../schemas/cli.ts';
 import { globals } from './context.ts';
@@ -9,8 +10,7 @@ import { renderTable } from './table.ts';
 import { parseNotebook, provideStandIns, writeChart } from '../activities/report/chart.ts';
 
 function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return csvField(v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 }
 
 /** DuckDB's JSON conversion writes 64-bit integers as strings; counts are numbers to every reader of --json. */

@@ -13,7 +13,7 @@ export function registerWorkerCommands(program: Command): void {
     .action(async (o: { queues?: string[]; config?: string; verbose?: boolean }, cmd: Command) => {
       const { home } = globals(cmd);
       const queues = o.queues?.flatMap((q) => q.split(',')).filter(Boolean);
-      await runWorkers({ home, queues, config: loadRunConfig(o.config), verbose: o.verbose, onReady: (q) => log(`worker ready: ${q.join(', ')}`) });
+      await runWorkers({ home, queues, config: loadRunConfig(o.config), verbose: o.verbose, onReady: (q, sizing) => log(`worker ready: ${q.join(', ')} (${sizing})`) });
     });
   program.command('up')
     .description('the embedded server and all workers, in the foreground (Ctrl-C stops the workers)')
@@ -23,6 +23,6 @@ export function registerWorkerCommands(program: Command): void {
       const { home } = globals(cmd);
       const s = await startServer({ home, log });
       log(`Temporal at ${s.address}; Web UI ${s.uiUrl}`);
-      await runWorkers({ home, config: loadRunConfig(o.config), verbose: o.verbose, onReady: (q) => log(`worker ready: ${q.join(', ')}`) });
+      await runWorkers({ home, config: loadRunConfig(o.config), verbose: o.verbose, onReady: (q, sizing) => log(`worker ready: ${q.join(', ')} (${sizing})`) });
     });
 }

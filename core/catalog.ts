@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from './errors.ts';
+import { sqlString } from './sql.ts';
 import { paths } from './home.ts';
 import { S3Store, storeFor } from './storage/index.ts';
 import { s3CatalogFiles } from './storage/s3-catalog.ts';
@@ -10,7 +11,6 @@ import { LLM_CALL_COLUMNS } from '../schemas/llm-columns.ts';
 import { EVAL_ITEM_COLUMNS } from '../schemas/eval.ts';
 import { FIDELITY_COLUMNS } from '../schemas/fidelity.ts';
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const emptyTable = (cols: Record<string, string>) =>
   `SELECT ${Object.entries(cols).map(([c, t]) => `NULL::${t} AS "${c}"`).join(', ')} WHERE false`;
 

@@ -1,3 +1,4 @@
+import { UsageError } from './errors.ts';
 import { ResolvedEndpointSchema, type ResolvedEndpoint, type Role, type RunConfig } from '../schemas/config.ts';
 
 type Env = Record<string, string | undefined>;
@@ -15,12 +16,15 @@ export function resolveEndpoint(role: Role, config: RunConfig, env: Env = proces
   if (!baseUrl || !model) return undefined;
   const apiKeyEnv = c.apiKeyEnv ?? (env[`R1OV_${R}_API_KEY`] !== undefined ? `R1OV_${R}_API_KEY` : env.OPENAI_API_KEY !== undefined ? 'OPENAI_API_KEY' : undefined);
   const rpmEnv = env[`R1OV_${R}_RPM`];
+  const rpm = c.rpm ?? (rpmEnv ? Number(rpmEnv) : undefined);
+  if (c.local && rpm !== undefined) throw new UsageError(`roles.${role}: local and rpm exclude each other (the rate limit is enforced on the role's task queue)`);
   return ResolvedEndpointSchema.parse({
     role,
     baseUrl,
     model,
     apiKeyEnv,
-    rpm: c.rpm ?? (rpmEnv ? Number(rpmEnv) : undefined),
+    rpm,
+    ...(c.local ? { local: true } : {}),
     concurrency: c.concurrency,
     timeoutMs: c.timeoutMs,
     temperature: c.temperature,

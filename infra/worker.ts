@@ -10,7 +10,7 @@ import { ensureDir, paths } from '../core/home.ts';
 import { storeFor } from '../core/storage/index.ts';
 import { dataConverterFromEnv, FAILURE_CONVERTER_PATH } from '../core/codec.ts';
 import { connectionSecurityFromEnv, temporalTarget } from '../core/temporal.ts';
-import type { RunConfig } from '../schemas/config.ts';
+import { RunConfigSchema, type RunConfig } from '../schemas/config.ts';
 import { ALL_QUEUES, CPU_QUEUE, GPU_QUEUE, ROLE_NAMES, llmQueue } from '../schemas/queues.ts';
 import { attemptLimitInterceptor, workerLogger } from './worker-log.ts';
 import { workflowSourceHash } from './workflow-source-hash.ts';
@@ -36,13 +36,28 @@ export interface WorkerOptions {
   home: string;
   queues?: string[];
   config?: RunConfig;
-  /** Called once every worker is polling. */
-  onReady?: (queues: string[]) => void;
+  /** Called once every worker is polling, with the workflow worker's sizing in words (for the start line). */
+  onReady?: (queues: string[], sizing: string) => void;
   /** Full log entries with stack traces (default: one line per failed attempt). */
   verbose?: boolean;
 }
 
 let runtimeInstalled = false;
+
+/**
+ * The workflow worker's memory and concurrency follow the window (samples in flight per build): the sticky cache
+ * holds every running sample of one build plus room for the build itself, evaluations and trainings, so no running
+ * workflow is evicted and replayed; a larger cache only keeps finished histories' sandboxes alive. Workflow tasks
+ * (CPU-bound, one thread) need fewer slots than samples in flight; local activities get one per sample, since a
+ * role marked `local` (schemas/config.ts) waits on its endpoint in one.
+ */
+export function workflowWorkerSizing(window: number): { maxCachedWorkflows: number; maxConcurrentWorkflowTaskExecutions: number; maxConcurrentLocalActivityExecutions: number } {
+  return {
+    maxCachedWorkflows: window + 50,
+    maxConcurrentWorkflowTaskExecutions: Math.min(100, Math.max(10, Math.ceil(window / 2))),
+    maxConcurrentLocalActivityExecutions: window,
+  };
+}
 
 /** Run workers for the chosen task queues in this process until a signal (SIGINT/SIGTERM) or `signal` aborts. */
 export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Promise<void> {
@@ -68,6 +83,8 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
   // Payload encryption when R1OV_CODEC_KEYS is set (core/codec.ts): every payload and failure this worker writes.
   const dataConverter = dataConverterFromEnv();
   const bundle = queues.includes(CPU_QUEUE) ? await workflowBundle(opts.home, { encodedFailures: Boolean(dataConverter) }) : undefined;
+  const window = (config ?? RunConfigSchema.parse({})).window;
+  const sizing = workflowWorkerSizing(window);
   const workers = await Promise.all(queues.map((taskQueue) => {
     const role = ROLE_NAMES.find((r) => llmQueue(r) === taskQueue);
     const endpoint = role && config ? resolveEndpoint(role, config) : role ? resolveEndpoint(role, { roles: {} } as RunConfig) : undefined;
@@ -78,7 +95,7 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
       activities,
       interceptors: { activity: [attemptLimitInterceptor] },
       ...(dataConverter ? { dataConverter } : {}),
-      ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, maxCachedWorkflows: 2000, maxConcurrentWorkflowTaskExecutions: 100 } : {}),
+      ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, ...sizing } : {}),
       ...(taskQueue === CPU_QUEUE ? { maxConcurrentActivityTaskExecutions: 8 } : {}),
       // The SDK sends a heartbeat at most every 80 % of the timeout: a 10-s timeout left 2 s of slack, and a busy host
       // lost training attempts to it. A trainer's beat every few seconds costs nothing beside a GPU step.
@@ -96,7 +113,9 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
   }));
   const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
   signal?.addEventListener('abort', stop, { once: true });
-  opts.onReady?.(queues);
+  opts.onReady?.(queues, queues.includes(CPU_QUEUE)
+    ? `window ${window}: workflow cache ${sizing.maxCachedWorkflows}, ${sizing.maxConcurrentWorkflowTaskExecutions} workflow tasks and ${sizing.maxConcurrentLocalActivityExecutions} local activities at once`
+    : 'no workflows');
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {

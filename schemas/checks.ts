@@ -33,11 +33,25 @@ export const FlowCheckSchema = z.object({
 });
 export type FlowCheck = z.infer<typeof FlowCheckSchema>;
 
-/** Executable checks of a sample's formal text; null where the check does not apply to its format. */
+/**
+ * The check of a formal kind that has no column of its own (its `check` in activities/formalize/kinds/<kind>.ts):
+ * whether it passed (null: could not tell) and what it computed, shown by the viewer from `formal_checks`.
+ */
+export const KindCheckSchema = z.object({
+  kind: z.string(),
+  status: z.string(),
+  ok: z.boolean().nullable(),
+  message: z.string().nullable(),
+  values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+export type KindCheck = z.infer<typeof KindCheckSchema>;
+
+/** Executable checks of a sample's formal text; null (or, for `kindCheck`, absent) where none applies to its format. */
 export const FormalChecksSchema = z.object({
   sim: SimCheckSchema.nullable(),
   table: TableCheckSchema.nullable(),
   flow: FlowCheckSchema.nullable(),
+  kindCheck: KindCheckSchema.optional(),
 });
 export type FormalChecks = z.infer<typeof FormalChecksSchema>;
 

@@ -16,6 +16,12 @@ export const RoleConfigSchema = z
     apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable').optional(),
     /** Requests per minute for the whole role (server-side task-queue limit). */
     rpm: z.number().positive().optional(),
+    /**
+     * Run the role's calls as local activities beside the sample workflow on the r1ov-cpu workers instead of
+     * dispatching them through the role's task queue: no server round trip per call. The CPU workers then need the
+     * endpoint's key and network. Not with `rpm`: the rate limit lives on the role's queue.
+     */
+    local: z.boolean().optional(),
     /** In-flight calls per worker process. */
     concurrency: z.number().int().positive().optional(),
     timeoutMs: z.number().int().positive().optional(),
@@ -58,6 +64,11 @@ export const RunConfigSchema = z
     fidelity: z.boolean().default(false),
     /** Rows whose answer turn holds a <think> trace (R1-Onevision layout): QA that trace instead of generating one. */
     importTraces: z.boolean().default(false),
+    /**
+     * Seconds without a heartbeat before the server gives up on an LLM call whose worker died and retries it on
+     * another (the gateway beats every third of it, at most every 10 s, while the call is in flight).
+     */
+    llmHeartbeatTimeoutSec: z.number().int().min(3).max(3600).default(120),
   })
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
@@ -69,6 +80,8 @@ export const ResolvedEndpointSchema = z.object({
   model: z.string(),
   apiKeyEnv: z.string().optional(),
   rpm: z.number().optional(),
+  /** Calls run as local activities on the r1ov-cpu workers (RoleConfigSchema.local). */
+  local: z.boolean().optional(),
   concurrency: z.number().int().positive().default(16),
   timeoutMs: z.number().int().positive().default(120_000),
   temperature: z.number().optional(),

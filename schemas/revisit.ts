@@ -28,3 +28,15 @@ export const RevisitRoundInputSchema = z.object({
   logKey: z.string().nullable(),
 });
 export type RevisitRoundInput = z.infer<typeof RevisitRoundInputSchema>;
+
+/** The reasoner's structured output (prompts/reason/revisit-ask.md): the visual facts it is unsure of. */
+export const RevisitAskSchema = z.object({
+  facts: z.array(z.object({ target: z.string().min(1), question: z.string().min(1) })),
+});
+export type RevisitAsk = z.infer<typeof RevisitAskSchema>;
+
+/** The vision model's structured output (prompts/reason/revisit-look.md): an answer per numbered question. */
+export const RevisitLookSchema = z.object({
+  answers: z.array(z.object({ index: z.number().int(), answer: z.string() })),
+});
+export type RevisitLook = z.infer<typeof RevisitLookSchema>;

@@ -82,7 +82,7 @@ test('normalizeGoldAnswer is fast: 10,000 turns, long reasoning included, well u
   const long = `<think>${'We compare the two bars carefully and note the values. '.repeat(400)}\n\nThe answer is 12.</think>`;
   const turns = [...cases.map((c) => c.turn), long, 'x'.repeat(200_000)];
   const start = performance.now();
-  for (let i = 0; i < 10_000; i++) normalizeGoldAnswer(turns[i % turns.length], { choices: i % 2 ? ['3', '5', '8', '13'] : null });
+  for (let i = 0; i < 10_000; i++) normalizeGoldAnswer(turns[i % turns.length] ?? '', { choices: i % 2 ? ['3', '5', '8', '13'] : null });
   const ms = performance.now() - start;
   assert.ok(ms < 5000, `10,000 normalisations took ${ms.toFixed(0)} ms`);
 });

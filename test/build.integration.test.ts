@@ -1,7 +1,8 @@
 /**
  * Platform core, end to end on a real Temporal dev server: a LLaVA-OneVision-format source builds to exact counts;
  * bad rows are quarantined with reasons; no bulk data in history; the Web UI lists the run's workflows. Durability
- * and control (kills, restarts, pause / resume / cancel) run on both engines in cluster-engines.integration.test.ts.
+ * and control (kills, restarts, pause / resume / cancel) run on both engines in test/support/engine-suite.ts
+ * (cluster-engines-dev / cluster-engines-cluster.integration.test.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,8 +111,8 @@ describe('build of a LLaVA-OneVision source', () => {
   });
 });
 
-// Worker SIGKILL, server restart, pause / resume / cancel: test/cluster-engines.integration.test.ts, on the dev server
-// and on a Temporal cluster on PostgreSQL.
+// Worker SIGKILL, server restart, pause / resume / cancel: test/support/engine-suite.ts (cluster-engines-*.integration
+// .test.ts), on the dev server and on a Temporal cluster on PostgreSQL.
 
 describe('bad usage', () => {
   test('a missing source exits 2 with one line naming it', async () => {

@@ -39,7 +39,7 @@ test('rotation: new payloads use the current id, old ids still decode; a dropped
 test('tampered ciphertext or a forged key id is refused (GCM tag, id as associated data)', async () => {
   const codec = new AesGcmCodec(parseCodecKeys(`${k1},k2:${k1.split(':')[1]}`, 'k1'));
   const [e] = await codec.encode([defaultPayloadConverter.toPayload(sample)]);
-  const flipped = Buffer.from(e!.data!); flipped[20] ^= 1;
+  const flipped = Buffer.from(e!.data!); flipped[20] = (flipped[20] ?? 0) ^ 1;
   await assert.rejects(codec.decode([{ ...e!, data: flipped }]));
   // Same key bytes under another id: the id is authenticated, so relabelling fails.
   await assert.rejects(codec.decode([{ ...e!, metadata: { ...e!.metadata, 'encryption-key-id': Buffer.from('k2') } }]));

@@ -13,10 +13,10 @@ import { exportRun } from '../activities/export/export.ts';
 import { answerType, parseSplitSpec } from '../activities/export/split.ts';
 import { ensureDir, paths } from '../core/home.ts';
 import { UsageError } from '../core/errors.ts';
+import { sqlString } from '../core/sql.ts';
 import { RECORD_COLUMNS } from '../schemas/sample.ts';
 import { ExportSplitSchema, SplitManifestSchema } from '../schemas/export.ts';
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 let home: string;
 
 // (kind, question, answer, choices): answers as R1-Onevision's records carry them.

@@ -15,10 +15,10 @@ import { exportPaths, exportRun } from '../activities/export/export.ts';
 import { putBlob } from '../core/blobs.ts';
 import { ensureDir, paths } from '../core/home.ts';
 import { UsageError } from '../core/errors.ts';
+import { sqlString } from '../core/sql.ts';
 import { RECORD_COLUMNS } from '../schemas/sample.ts';
 import { EXPORT_FORMATS, SFT_PROMPT_PREFIX } from '../schemas/export.ts';
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 let home: string;
 let out: string;
 

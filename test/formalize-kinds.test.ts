@@ -1,25 +1,24 @@
 /**
  * The per-kind formalization table (activities/formalize/kinds.ts), without a server: every formal kind has its
- * prompt file (rendering with the formalizer's variables), the schema from schemas/formal.ts, and turns a validated
+ * prompt file (rendering with the formalizer's variables), its schema in the registry, and turns a validated
  * output into the reasoner's text plus structured data; routed kinds map to formal kinds.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPrompt } from '../core/prompts.ts';
-import { FORMAL_SCHEMAS, FormalKindSchema } from '../schemas/formal.ts';
-import { formalKindOf, formalSpecFor, csvRows } from '../activities/formalize/kinds.ts';
+import { FORMAL_SCHEMAS, FormalKindSchema, formalKindDef, formalKindOf, formalSpecFor, csvRows } from '../activities/formalize/kinds.ts';
 
 const vars = { question: 'Q?', width: 640, height: 480, ocr: '[1, 2, 3, 4] (0.99) hello' };
 
 describe('formal kinds', () => {
-  test('every formal kind has a prompt file that renders, and the schema of schemas/formal.ts', () => {
+  test('every formal kind has a prompt file that renders, and its schema in the registry', () => {
     for (const fk of FormalKindSchema.options) {
       const p = loadPrompt('formalize', fk);
       const text = p.render(vars);
       assert.ok(text.includes('Q?') && text.includes('640'), fk);
       if (fk === 'text_only' || fk === 'mixed') assert.ok(text.includes('(0.99) hello'), `${fk} shows the OCR lines`);
-      const kind = ['circuit', 'flowchart', 'ui', 'table'].includes(fk) ? 'diagram' : fk;
-      const spec = formalSpecFor(kind, kind === 'diagram' ? fk : null);
+      const route = formalKindDef(fk).routes[0]!; // how a routed sample reaches the kind (diagram sub-kinds: diagram/<kind>)
+      const spec = formalSpecFor(route.kind, route.subkind ?? null);
       assert.equal(spec.formalKind, fk);
       assert.equal(spec.schema, FORMAL_SCHEMAS[fk]);
       assert.equal(spec.prompt, fk);

@@ -38,11 +38,16 @@ test('an activities stage may not import another stage, only the shared modules'
     "import { chat } from '../llm/gateway.ts';",
     "import { ocrLinesFor } from '../ocr/cache.ts';",
     "import { loadSample } from '../sample-io.ts';",
+    "import { readFormalDoc } from '../stage-io.ts';",
     "import { formalSpecFor } from '../formalize/kinds.ts';",
+    "import { circuit } from '../formalize/kinds/circuit.ts';",
+    "import { cellAccuracy } from '../fidelity/score.ts';",
     "import { routeBySource } from './route.ts';",
     "import { routeByQuestion } from '../../core/routing/per-sample.ts';",
-    'export const all = [chat, ocrLinesFor, loadSample, formalSpecFor, routeBySource, routeByQuestion];',
+    'export const all = [chat, ocrLinesFor, loadSample, readFormalDoc, formalSpecFor, circuit, cellAccuracy, routeBySource, routeByQuestion];',
   ].join('\n')), []);
+  // Only fidelity's metrics are shared (the formal kinds name them), not its activity.
+  assert.match((await lint('activities/route/probe.ts', "export { scoreFidelity } from '../fidelity/index.ts';\n"))[0]!, /another stage's module \(activities\/fidelity\/index\.ts\)/);
 });
 
 test('schemas/ imports only zod, @temporalio/common and schemas/', async () => {

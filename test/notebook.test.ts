@@ -12,9 +12,10 @@ import { listNotebooks, registerNotebookCommand, runNotebooks } from '../cli/not
 import { registerSqlCommand } from '../cli/sql.ts';
 import { markdownTable, parseNotebook, vegaLiteSpec } from '../activities/report/chart.ts';
 import { UsageError } from '../core/errors.ts';
+import { sqlString } from '../core/sql.ts';
 
 const lit = (v: unknown, type: string) => (v === null || v === undefined ? `NULL::${type}`
-  : typeof v === 'string' ? `'${v.replaceAll("'", "''")}'::${type}` : `${String(v)}::${type}`);
+  : typeof v === 'string' ? `${sqlString(v)}::${type}` : `${String(v)}::${type}`);
 
 /** Write `rows` as one Parquet file with exactly the DuckDB column types of `cols` (missing fields are NULL). */
 async function writeParquet(file: string, cols: Record<string, string>, rows: Array<Record<string, unknown>>): Promise<void> {

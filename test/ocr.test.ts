@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { recognizeText, readingOrder, type OcrLine } from '../activities/ocr/index.ts';
+import { at } from '../core/must.ts';
 
 type Rect = [number, number, number, number];
 
@@ -38,7 +39,7 @@ async function inkRect(svg: Buffer): Promise<Rect> {
   let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1;
   for (let y = 0; y < info.height; y++)
     for (let x = 0; x < info.width; x++)
-      if (data[(y * info.width + x) * info.channels + 3] > 40) {
+      if ((data[(y * info.width + x) * info.channels + 3] ?? 0) > 40) {
         if (x < x1) x1 = x;
         if (x > x2) x2 = x;
         if (y < y1) y1 = y;
@@ -54,21 +55,21 @@ async function renderPage(font: string, size: number, texts: string[]) {
   const height = 20 + size + (texts.length - 1) * lineGap + Math.round(size * 0.8) + 20;
   const png = await sharp(svgOf(width, height, placed, font, size, true)).png().toBuffer();
   const rects = await Promise.all(placed.map((p) => inkRect(svgOf(width, height, [p], font, size, false))));
-  return { png, width, height, lines: placed.map((p, i) => ({ text: p.text, rect: rects[i] })) };
+  return { png, width, height, lines: placed.map((p, i) => ({ text: p.text, rect: at(rects, i) })) };
 }
 
 function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
+    let diag = at(prev, 0);
     prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const up = at(prev, j);
+      prev[j] = Math.min(up + 1, at(prev, j - 1) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
       diag = up;
     }
   }
-  return prev[b.length];
+  return at(prev, b.length);
 }
 
 const intersection = (a: Rect, b: Rect) => Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) * Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
@@ -82,7 +83,7 @@ test('recognizes clean rendered text in several fonts and sizes with >= 95% char
   let k = 0;
   for (const font of FONTS) {
     for (const size of SIZES) {
-      const texts = [0, 1, 2].map(() => SENTENCES[k++ % SENTENCES.length]);
+      const texts = [0, 1, 2].map(() => at(SENTENCES, k++ % SENTENCES.length));
       const page = await renderPage(font, size, texts);
       const got = await recognizeText(page.png);
       assert.ok(got.length > 0, `${font} ${size}px: nothing recognised`);
@@ -114,7 +115,7 @@ test('recognizes clean rendered text in several fonts and sizes with >= 95% char
 });
 
 test('concurrent calls are serialised and give the same answers as sequential ones', { timeout: 120_000 }, async () => {
-  const pages = await Promise.all([renderPage('DejaVu Sans', 24, [SENTENCES[0]]), renderPage('DejaVu Serif', 32, [SENTENCES[1], SENTENCES[2]])]);
+  const pages = await Promise.all([renderPage('DejaVu Sans', 24, SENTENCES.slice(0, 1)), renderPage('DejaVu Serif', 32, SENTENCES.slice(1, 3))]);
   const sequential: OcrLine[][] = [];
   for (const p of pages) sequential.push(await recognizeText(p.png));
   const concurrent = await Promise.all(pages.map((p) => recognizeText(p.png)));
@@ -128,9 +129,11 @@ test('boxes are in input pixels for images that are not multiples of 32, with al
   const rect = await inkRect(svgOf(width, height, placed, 'DejaVu Sans', 30, false));
   const got = await recognizeText(transparent);
   assert.equal(got.length, 1);
-  assert.equal(norm(got[0].text), 'Offset line 42');
-  assert.ok(intersection(got[0].box, rect) / area(rect) > 0.8, `box ${got[0].box} vs ink ${rect}`);
-  for (let i = 0; i < 4; i++) assert.ok(Math.abs(got[0].box[i] - rect[i]) <= 12, `box ${got[0].box} vs ink ${rect}`);
+  const [line] = got;
+  assert.ok(line);
+  assert.equal(norm(line.text), 'Offset line 42');
+  assert.ok(intersection(line.box, rect) / area(rect) > 0.8, `box ${line.box} vs ink ${rect}`);
+  for (const [i, v] of line.box.entries()) assert.ok(Math.abs(v - at(rect, i)) <= 12, `box ${line.box} vs ink ${rect}`);
 });
 
 test('a blank image has no lines; a non-image is an error', { timeout: 60_000 }, async () => {

@@ -53,35 +53,49 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Wall time of `r1ov <command> --help`: Node's and the command's start-up, which a loaded machine stretches (the suite
+ * runs files side by side). The time budgets below are for what a command does after it.
+ */
+async function startupMs(command: string): Promise<number> {
+  const t0 = Date.now();
+  const r = await cluster.cli([command, '--help']);
+  assert.equal(r.status, 0, r.stderr);
+  return Date.now() - t0;
+}
+
 test('no worker: build says which queue has none within 10 s; status answers fast from the memo', async () => {
+  const buildStartup = await startupMs('build');
   const t0 = Date.now();
   const r = await cluster.cli(['build', '--source', 'synthetic:6', '--run', 'noworker']);
   const took = Date.now() - t0;
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /no worker polls r1ov-cpu \(workflows\)/);
   assert.match(r.stderr, /r1ov worker --queues r1ov-cpu/);
-  assert.ok(took < 10_000, `warning after ${took} ms`);
+  assert.ok(took - buildStartup < 10_000, `warning after ${took} ms (start-up ${buildStartup} ms)`);
+  const statusStartup = await startupMs('status');
   const t1 = Date.now();
   const s = await cluster.cli(['status', 'noworker']);
   const statusMs = Date.now() - t1;
   assert.equal(s.status, 0, s.stderr);
   assert.match(s.stdout, /run noworker: RUNNING/);
   assert.match(s.stderr, /no worker polls r1ov-cpu/);
-  // Node's start-up (~1 s here) is part of it; the query that used to wait ~30 s for a worker is gone.
-  assert.ok(statusMs < 4_000, `status took ${statusMs} ms`);
-  process.stderr.write(`ops: no-worker warning after ${took} ms; status in ${statusMs} ms\n`);
+  // Beyond start-up, 3 s: the query that used to wait ~30 s for a worker is gone.
+  assert.ok(statusMs - statusStartup < 3_000, `status took ${statusMs} ms (start-up ${statusStartup} ms)`);
+  process.stderr.write(`ops: no-worker warning after ${took} ms; status in ${statusMs} ms; start-up ${buildStartup} / ${statusStartup} ms\n`);
 });
 
 test('an endpoint on a closed port: exit 2 within 10 s naming the role and host', async () => {
   const port = await freePort();
   const config = join(dir, 'closed.json');
   writeFileSync(config, JSON.stringify({ roles: { formalizer: { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm' } } }));
+  const startup = await startupMs('build');
   const t0 = Date.now();
   const r = await cluster.cli(['build', '--source', 'synthetic:4', '--fidelity', '--run', 'closed', '--config', config]);
   const took = Date.now() - t0;
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, new RegExp(`formalizer endpoint at 127\\.0\\.0\\.1:${port} is not usable: ECONNREFUSED`));
-  assert.ok(took < 10_000, `took ${took} ms`);
+  assert.ok(took - startup < 10_000, `took ${took} ms (start-up ${startup} ms)`);
   await assert.rejects(client.workflow.getHandle('r1ov/closed').describe(), 'no build was started');
 });
 

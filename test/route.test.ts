@@ -11,14 +11,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { putBlob, putJsonBlob } from '../core/blobs.ts';
 import { promptsDir } from '../core/prompts.ts';
-import { FORMAL_SCHEMAS } from '../schemas/formal.ts';
 import { ResolvedEndpointSchema } from '../schemas/config.ts';
 import { KindSchema, SubkindSchema, type Sample } from '../schemas/sample.ts';
 import type { RouteResult } from '../schemas/workflow.ts';
 import { classifyModality, routeSample } from '../activities/route/route.ts';
 import { imageFeatures, routeByFeatures } from '../activities/route/features.ts';
 import { SOURCE_TABLE, routeBySource, normalizeSourceName } from '../core/routing/source-table.ts';
-import { formalKindOf } from '../activities/formalize/kinds.ts';
+import { FORMAL_SCHEMAS, formalKindOf } from '../activities/formalize/kinds.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 
 let home: string;

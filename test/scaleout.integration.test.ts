@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { sqlString } from '../core/sql.ts';
 import { startCluster, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { fixtureResponder, writeLlavaFixture, type FixtureExpectation } from './support/llava-fixture.ts';
@@ -35,13 +36,13 @@ async function replicate(from: string, to: string, k: number): Promise<void> {
   const conn = await db.connect();
   for (const subset of readdirSync(from)) {
     mkdirSync(join(to, subset), { recursive: true });
-    const glob = join(from, subset, '*.parquet').replaceAll("'", "''");
+    const glob = sqlString(join(from, subset, '*.parquet'));
     await conn.run(`COPY (
         SELECT id || '-r' || k AS id, image,
           list_transform(conversations, c -> {'from': c."from", 'value': CASE WHEN c."from" = 'human' THEN c.value || ' (copy ' || k || ')' ELSE c.value END}) AS conversations,
           data_source
-        FROM read_parquet('${glob}'), range(${k}) t(k) ORDER BY k, id)
-      TO '${join(to, subset, 'train-00000-of-00001.parquet').replaceAll("'", "''")}' (FORMAT parquet)`);
+        FROM read_parquet(${glob}), range(${k}) t(k) ORDER BY k, id)
+      TO ${sqlString(join(to, subset, 'train-00000-of-00001.parquet'))} (FORMAT parquet)`);
   }
   conn.closeSync();
   db.closeSync();

@@ -7,7 +7,7 @@ import { SYNTHETIC_KINDS, generateSyntheticItem, renderSyntheticPng } from '../a
 /** Title of every drawing, as the generator put it on the image. */
 function titleOf(svg: string): string {
   const m = /<text [^>]*font-size="24"[^>]*>([^<]+)<\/text>/.exec(svg);
-  assert.ok(m, 'svg has a title element');
+  assert.ok(m?.[1], 'svg has a title element');
   return m[1].replace(/&amp;/g, '&');
 }
 
@@ -24,6 +24,6 @@ test('OCR finds the title words of one image per kind', async () => {
     assert.deepEqual(missing, [], `${kind}: title "${title}" not read; OCR saw ${JSON.stringify(lines.map((l) => l.text))}`);
     // The title is the top-most line.
     const top = [...lines].sort((a, b) => a.box[1] - b.box[1])[0];
-    assert.ok(top.box[1] < 60, `${kind}: title at the top (y ${top.box[1]})`);
+    assert.ok(top && top.box[1] < 60, `${kind}: title at the top (y ${top?.box[1]})`);
   }
 });

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { UsageError } from '../core/errors.ts';
+import { at } from '../core/must.ts';
 import { scoreCompletion } from '../core/rewards/index.ts';
 import { SyntheticItemSchema, SyntheticRecordSchema } from '../schemas/synthetic.ts';
 import {
@@ -33,7 +34,7 @@ function chosen(it: SyntheticItem): string {
   assert.equal(new Set(it.choices).size, 4, `${it.id}: distinct options ${JSON.stringify(it.choices)}`);
   assert.match(it.answer, /^[A-D]$/);
   for (const [i, c] of it.choices.entries()) assert.ok(it.question.includes(`${'ABCD'[i]}. ${c}`), `${it.id}: question lists option ${'ABCD'[i]}`);
-  return it.choices['ABCD'.indexOf(it.answer)];
+  return at(it.choices, 'ABCD'.indexOf(it.answer));
 }
 
 function assertNum(it: SyntheticItem, expected: number): void {
@@ -84,31 +85,33 @@ function solveCircuit(spec: Any): { v: Map<string, number>; itotal: number } {
   const nodes = [...new Set(spec.resistors.flatMap((r: Any) => [r.a, r.b]))].filter((n) => n !== '0' && n !== src.plus) as string[];
   const idx = new Map(nodes.map((n, i) => [n, i]));
   const n = nodes.length;
-  const A = Array.from({ length: n }, () => new Array(n + 1).fill(0));
+  const A = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0));
+  const cell = (r: number, c: number): number => at(at(A, r), c);
+  const add = (r: number, c: number, d: number): void => { at(A, r)[c] = cell(r, c) + d; };
   const known = (node: string) => (node === '0' ? 0 : node === src.plus ? src.volts : undefined);
   for (const r of spec.resistors) {
     const g = 1 / r.ohms;
     for (const [p, q] of [[r.a, r.b], [r.b, r.a]]) {
       const i = idx.get(p);
       if (i === undefined) continue;
-      A[i][i] += g;
+      add(i, i, g);
       const j = idx.get(q);
-      if (j !== undefined) A[i][j] -= g;
-      else A[i][n] += g * known(q)!;
+      if (j !== undefined) add(i, j, -g);
+      else add(i, n, g * known(q)!);
     }
   }
   for (let c = 0; c < n; c++) {
     let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(A[r][c]) > Math.abs(A[p][c])) p = r;
-    [A[c], A[p]] = [A[p], A[c]];
+    for (let r = c + 1; r < n; r++) if (Math.abs(cell(r, c)) > Math.abs(cell(p, c))) p = r;
+    [A[c], A[p]] = [at(A, p), at(A, c)];
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
-      const f = A[r][c] / A[c][c];
-      for (let k = c; k <= n; k++) A[r][k] -= f * A[c][k];
+      const f = cell(r, c) / cell(c, c);
+      for (let k = c; k <= n; k++) add(r, k, -f * cell(c, k));
     }
   }
   const v = new Map<string, number>([['0', 0], [src.plus, src.volts]]);
-  nodes.forEach((node, i) => v.set(node, A[i][n] / A[i][i]));
+  nodes.forEach((node, i) => v.set(node, cell(i, n) / cell(i, i)));
   let itotal = 0;
   for (const r of spec.resistors) {
     if (r.a === src.plus) itotal += (src.volts - v.get(r.b)!) / r.ohms;
@@ -122,7 +125,7 @@ function solveCircuit(spec: Any): { v: Map<string, number>; itotal: number } {
 function checkBar(it: SyntheticItem, s: Any): void {
   const q = s.q;
   const vals = (k: number): number[] => s.series[k].values;
-  const at = (k: number, cat: string) => vals(k)[s.categories.indexOf(cat)];
+  const valueOf = (k: number, cat: string) => at(vals(k), s.categories.indexOf(cat));
   switch (q.template) {
     case 'bar-argmax':
       assertUniqueExtreme(vals(q.series), true);
@@ -131,11 +134,11 @@ function checkBar(it: SyntheticItem, s: Any): void {
       assertUniqueExtreme(vals(q.series), false);
       return assertMcText(it, s.categories[argmin(vals(q.series))]);
     case 'bar-diff':
-      return assertNum(it, at(q.series, q.a) - at(q.series, q.b));
+      return assertNum(it, valueOf(q.series, q.a) - valueOf(q.series, q.b));
     case 'bar-sum':
       return assertNum(it, sum(vals(q.series)));
     case 'bar-exceed-count':
-      return assertNum(it, vals(0).filter((v, i) => v > vals(1)[i]).length);
+      return assertNum(it, vals(0).filter((v, i) => v > at(vals(1), i)).length);
   }
   assert.fail(`unknown template ${q.template}`);
 }
@@ -145,7 +148,7 @@ function checkLine(it: SyntheticItem, s: Any): void {
   const v = (k: number): number[] => s.series[k].values;
   switch (q.template) {
     case 'line-trend': {
-      const ups: boolean[] = v(q.series).slice(1).map((x: number, i: number) => x > v(q.series)[i]);
+      const ups: boolean[] = v(q.series).slice(1).map((x: number, i: number) => x > at(v(q.series), i));
       const flips = ups.slice(1).filter((u, i) => u !== ups[i]).length;
       const want = flips === 0 ? (ups[0] ? /increases at every step/ : /decreases at every step/) : flips === 1 ? (ups[0] ? /rises to a peak/ : /falls to a low point/) : null;
       assert.ok(want, `line shape has ≤ 1 turn: ${v(q.series)}`);
@@ -157,10 +160,10 @@ function checkLine(it: SyntheticItem, s: Any): void {
       assertUniqueExtreme(v(q.series), true);
       return assertMcText(it, s.xs[argmax(v(q.series))]);
     case 'line-change':
-      return assertNum(it, v(q.series)[s.xs.indexOf(q.to)] - v(q.series)[s.xs.indexOf(q.from)]);
+      return assertNum(it, at(v(q.series), s.xs.indexOf(q.to)) - at(v(q.series), s.xs.indexOf(q.from)));
     case 'line-gap': {
       const i = s.xs.indexOf(q.at);
-      return assertNum(it, Math.abs(v(0)[i] - v(1)[i]));
+      return assertNum(it, Math.abs(at(v(0), i) - at(v(1), i)));
     }
   }
   assert.fail(`unknown template ${q.template}`);
@@ -175,7 +178,7 @@ function checkPie(it: SyntheticItem, s: Any): void {
       return assertNum(it, (100 * val(q.cat)) / total);
     case 'pie-fraction': {
       assertNum(it, val(q.cat) / total);
-      const [a, b] = it.answer.split('/').map(Number);
+      const [a = NaN, b = NaN] = it.answer.split('/').map(Number);
       let [x, y] = [a, b];
       while (y) [x, y] = [y, x % y];
       assert.equal(x, 1, `${it.answer} in lowest terms`);
@@ -368,7 +371,7 @@ test('determinism: same seed gives identical items, another seed different ones'
   // Order independence: one item alone equals the same item generated in sequence.
   assert.deepEqual(generateSyntheticItem(17, a), first[17]);
   const other = gen({ ...a, seed: 4 });
-  const differing = other.filter((it, i) => it.formalText !== first[i].formalText || it.question !== first[i].question).length;
+  const differing = other.filter((it, i) => it.formalText !== at(first, i).formalText || it.question !== at(first, i).question).length;
   assert.ok(differing >= 30, `seed changes items (${differing}/40 differ)`);
   // Items within one run vary too.
   assert.ok(new Set(first.map((it) => it.formalText)).size >= 38);
@@ -387,7 +390,8 @@ test('each kind renders a PNG of the declared size that is not blank', async () 
     const stdev = Math.max(...stats.channels.slice(0, 3).map((c) => c.stdev));
     assert.ok(stdev > 15, `${kind}: image has content (stdev ${stdev.toFixed(1)})`);
     // Mostly white background with dark ink somewhere.
-    assert.ok(stats.channels[0].min < 60 && stats.channels[0].max > 240, `${kind}: has contrast`);
+    const [red] = stats.channels;
+    assert.ok(red && red.min < 60 && red.max > 240, `${kind}: has contrast`);
   }
 });
 

@@ -5,7 +5,7 @@ import { validateCsv, validateJsonTable } from '../activities/formalize/validato
 import { validateBoxes } from '../activities/formalize/validators/boxes.ts';
 import { validateChart, validateMath, validateObjects, validateOcrLines } from '../activities/formalize/validators/structured.ts';
 import { validateFormal } from '../activities/formalize/validators/index.ts';
-import { FORMAL_SCHEMAS, FormalOutputSchema, formalFormatOf } from '../schemas/formal.ts';
+import { FORMAL_SCHEMAS, FormalOutputSchema, formalFormatOf } from '../activities/formalize/kinds.ts';
 
 type R = { ok: true; summary: any } | { ok: false; error: string };
 function expect(r: R, ok: boolean, error?: RegExp) {
@@ -147,7 +147,7 @@ test('formalFormatOf maps routed kinds to formal kinds', () => {
 });
 
 test('schemas: each kind parses its example and the union is keyed by kind', () => {
-  const examples: Record<keyof typeof FORMAL_SCHEMAS, unknown> = {
+  const examples: Partial<Record<keyof typeof FORMAL_SCHEMAS, unknown>> = {
     circuit: { format: 'spice', netlist: 'V1 a 0 1\nR1 a 0 1k\n.end' },
     flowchart: { format: 'mermaid', source: 'flowchart TD\nA-->B' },
     ui: { format: 'html', html: '<div></div>' },
@@ -170,7 +170,7 @@ test('schemas: each kind parses its example and the union is keyed by kind', () 
 test('validateFormal dispatches per kind and returns clipped boxes', async () => {
   const nat = await validateFormal({ kind: 'natural', caption: 'A dog on grass.', objects: [{ label: 'dog', box: [-5, 10, 900, 200] }] }, size);
   assert.ok(nat.ok);
-  if (nat.ok && nat.summary.output.kind === 'natural') assert.deepEqual(nat.summary.output.objects[0].box, [0, 10, 640, 200]);
+  if (nat.ok && nat.summary.output.kind === 'natural') assert.deepEqual(nat.summary.output.objects[0]?.box, [0, 10, 640, 200]);
   const bad = await validateFormal({ kind: 'circuit', format: 'spice', netlist: 'R1 a b 1k\n' });
   assert.equal(bad.ok, false);
   const schemaBad = await validateFormal({ kind: 'math', figure: 'x', givens: [] });

@@ -3,6 +3,7 @@
  * typing, flowchart reachability), the revisit loop (facts asked, what the vision model saw, what changed), the
  * judge's edit outcome, and where boxes and OCR lines came from. Rows are `samples` rows (schemas/sample.ts).
  */
+import { KindCheckSchema } from '../schemas/checks.ts';
 import { html, type Raw } from './html.ts';
 import { parseJson } from './render.ts';
 import type { Row } from './store.ts';
@@ -20,8 +21,14 @@ export function checksHtml(s: Row): Raw {
   }
   if (s.table_check) rows.push(html`<tr><th>table (DuckDB)</th><td>${badge(s.table_check === 'typed', String(s.table_check))}</td></tr>`);
   if (s.flow_check) rows.push(html`<tr><th>flowchart</th><td>${badge(s.flow_check === 'reachable', String(s.flow_check))}</td></tr>`);
-  if (rows.length === 0) return html``;
   const detail = parseJson(s.formal_checks as string | null) as Record<string, { message?: string | null; types?: string[]; columns?: string[] } | null> | null;
+  // A formal kind's own check (schemas/checks.ts KindCheckSchema) has no column: it is read from formal_checks.
+  const own = KindCheckSchema.safeParse(detail?.kindCheck);
+  if (own.success) {
+    const values = Object.entries(own.data.values).map(([k, v]) => `${k} ${String(v)}`).join(' · ');
+    rows.push(html`<tr><th>${own.data.kind}</th><td>${badge(own.data.ok, own.data.status)}${values ? html` ${values}` : ''}</td></tr>`);
+  }
+  if (rows.length === 0) return html``;
   const messages = detail ? Object.entries(detail).flatMap(([k, v]) => (v?.message ? [`${k}: ${v.message}`] : [])) : [];
   const types = detail?.table?.columns?.length ? detail.table.columns.map((c, i) => `${c} ${detail.table!.types?.[i] ?? ''}`).join(', ') : '';
   return html`<h2>Checks</h2><table class="kv" data-testid="checks">${rows}

@@ -1,4 +1,5 @@
 /** Pure renderers for a sample's parts: formal text per kind, image overlays, trace, QA verdict diff. */
+import { formalKindOfFormat } from '../activities/formalize/kinds.ts';
 import { esc, html, raw, type Raw } from './html.ts';
 import { mermaidSvg, parseMermaid } from './mermaid.ts';
 
@@ -204,5 +205,8 @@ export function formalHtml(format: string | null, text: string | null, htmlSrc: 
     const v = parseJson(text);
     return html`<pre class="formal-text">${v === null ? text : JSON.stringify(v, null, 2)}</pre>`;
   }
+  // A formal kind that draws itself (`view` in activities/formalize/kinds/<kind>.ts): its SVG, then the source.
+  const drawing = formalKindOfFormat(f)?.view?.(text) ?? null;
+  if (drawing) return html`<div class="formal-drawing" data-testid="formal-drawing">${raw(drawing)}</div>${source}`;
   return html`<pre class="formal-text">${text}</pre>`;
 }

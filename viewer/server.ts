@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { formalKindOfFormat } from '../activities/formalize/kinds.ts';
 import { getBlob } from '../core/blobs.ts';
 import { temporalTarget, workflowUrl, type TemporalTarget } from '../core/temporal.ts';
 import { html } from './html.ts';
@@ -83,6 +84,7 @@ export function createViewer(opts: ViewerOptions) {
       let original: string | null = null;
       const key = verdict?.rules?.traceKey;
       if (typeof key === 'string' && /^[0-9a-f]{64}$/.test(key)) { try { original = (await getBlob(opts.home, key)).toString('utf8'); } catch { /* blob gone */ } }
+      await formalKindOfFormat(String(s.formal_format ?? ''))?.load?.(); // a kind's drawing may need its library
       return page(res, id, samplePage(s, calls, workflowUrl(temporal(), String(s.workflow_id)), original));
     }
     if (p === '/formal-html') {

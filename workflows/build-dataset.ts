@@ -5,7 +5,8 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { CPU_QUEUE, llmQueue, sampleWorkflowId, type RoleName } from '../schemas/queues.ts';
 import { SA } from '../schemas/search-attributes.ts';
-import { BuildInputSchema, inputProblem, type BuildInputRaw, type BuildProgress, type BuildState, type EndpointDown, type Endpoints, type SampleOutcome } from '../schemas/workflow.ts';
+import type { BuildInputRaw, BuildProgress, BuildState, EndpointDown, Endpoints, SampleOutcome } from '../schemas/workflow.ts';
+import { buildInput } from './input-schemas.ts';
 import { detailsMarkdown, memoOf } from './progress-view.ts';
 import { sampleLifecycle } from './sample-lifecycle.ts';
 import { endpointDownSignal, pauseBuild, progressQuery, resumeBuild, resumeSamples, sampleFinished } from './signals.ts';
@@ -14,6 +15,13 @@ import { endpointDownSignal, pauseBuild, progressQuery, resumeBuild, resumeSampl
 const PUBLISH_EVERY_MS = 3_000;
 /** While the circuit breaker holds the build, the failing endpoint is probed this often. */
 const PROBE_EVERY_MS = 15_000;
+/** Samples carried over a continue-as-new are looked at this often (workflows/build-dataset.ts followCarried). */
+const FOLLOW_EVERY_MS = 5_000;
+/**
+ * Child starts on their way at once. Each start is a server task that records the child's start on this workflow:
+ * many at once contend for it and are retried (measured, bench/build/README.md); a few at once still share a task.
+ */
+const MAX_STARTING = 8;
 /** Reason codes kept in the state (the top ones are shown; the rest would only grow history). */
 const MAX_REASON_CODES = 20;
 
@@ -31,6 +39,14 @@ const committer = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '20 seconds',
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['UsageError'] },
+});
+
+// Waits on samples an earlier run of the build started; heartbeats while it waits, so a lost worker is noticed.
+const watcher = proxyActivities<Activities>({
+  taskQueue: CPU_QUEUE,
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
 // The breaker's probe runs on the role's own queue: that worker's network and key decide whether the endpoint is up.
@@ -64,6 +80,7 @@ function initialState(): BuildState {
  * of that endpoint succeeds or the user resumes.
  */
 export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
+  const { BuildInputSchema, inputProblem } = await buildInput();
   const parsed = BuildInputSchema.safeParse(raw);
   // A bad input fails the workflow at once, naming the field (a plain throw would retry the task forever).
   if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('buildDataset', parsed.error), 'InvalidInput');
@@ -135,9 +152,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
       publish(true);
     } else publish();
   });
-  setHandler(sampleFinished, (o: SampleOutcome) => {
-    const id = sampleWorkflowId(run, o.sampleId);
-    if (!inFlight.delete(id)) return; // a duplicate report (retried signal): already counted
+  /** A sample's end, however it reaches this run (its completion, its signal, a look-up): counted once. */
+  const finished = (o: SampleOutcome, id = sampleWorkflowId(run, o.sampleId)) => {
+    if (!inFlight.delete(id)) return; // a duplicate report (a signal after the completion was read): already counted
     waiting.delete(id);
     s.counts[o.status]++;
     const key = `${o.status}:${o.stage}`;
@@ -149,7 +166,29 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     }
     s.uncommitted++;
     publish();
-  });
+  };
+  setHandler(sampleFinished, (o: SampleOutcome) => finished(o));
+  /** A sample workflow that closed without an outcome (terminated, failed, timed out) still gives up its place. */
+  const endedWithout = (workflowId: string, how: string) => finished({
+    sampleId: workflowId.slice(`r1ov/${run}/`.length), status: 'quarantined', stage: 'record', kind: null,
+    reason: `workflow_ended: sample workflow ${workflowId} ${how} without an outcome`,
+  }, workflowId);
+
+  /**
+   * The samples an earlier run of this build started (carried over a continue-as-new): this run hears no completion
+   * of theirs, so an activity waits on their results, a few seconds at a time, and hands back those that ended.
+   */
+  const followCarried = async (ids: string[]): Promise<void> => {
+    let left = ids;
+    while (left.length) {
+      for (const e of await watcher.awaitSamples({ workflowIds: left, maxWaitMs: FOLLOW_EVERY_MS })) {
+        if (e.outcome) finished(e.outcome, e.workflowId);
+        else if (e.how !== 'cancelled') endedWithout(e.workflowId, e.how);
+      }
+      left = left.filter((id) => inFlight.has(id));
+    }
+  };
+  if (input.state && inFlight.size > 0) inBackground(() => followCarried([...inFlight]));
 
   /** The circuit breaker: while halted, probe the failing role's endpoint; the first success resumes the build. */
   const probeWhileHalted = async (): Promise<void> => {
@@ -176,8 +215,10 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   };
 
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || s.pages >= config.pagesPerRun;
+  /** Child starts issued and not yet confirmed: a run that continued as new before would never hear of them. */
+  let starting = 0;
   const carryOn = async (): Promise<never> => {
-    await condition(allHandlersFinished);
+    await condition(() => starting === 0 && allHandlersFinished());
     await Promise.all(resumeWaiting);
     s.inFlight = [...inFlight];
     s.waiting = [...waiting];
@@ -207,7 +248,11 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
         const workflowId = sampleWorkflowId(run, ref.sampleId);
         inFlight.add(workflowId);
         s.ingested++;
-        await startChild(sampleLifecycle, {
+        // Not awaited: up to MAX_STARTING samples start in one workflow task; each child's start and end reach this
+        // run as events of their own (continue-as-new and cancel wait until every start is confirmed).
+        await condition(() => starting < MAX_STARTING);
+        starting++;
+        void startChild(sampleLifecycle, {
           workflowId,
           args: [{ run, ref, parentId: workflowInfo().workflowId, config, endpoints }],
           taskQueue: CPU_QUEUE,
@@ -219,6 +264,15 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
             { key: SA.source, value: ref.source },
             { key: SA.stage, value: 'route' },
           ],
+        }).then((child) => {
+          starting--;
+          // This run hears the child's completion (no signal needed); a cancelled child belongs to a cancelled build.
+          void child.result().then((o) => finished(o, workflowId), (err: unknown) => {
+            if (!isCancellation(err)) endedWithout(workflowId, 'ended');
+          });
+        }, (err: unknown) => {
+          starting--;
+          if (!isCancellation(err)) endedWithout(workflowId, `could not start (${err instanceof Error ? err.message.split('\n')[0] : String(err)}) and ended`);
         });
       }
       s.cursor = page.next;
@@ -246,6 +300,7 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     await CancellationScope.nonCancellable(async () => {
       phase = 'cancelled';
       publish(true);
+      await condition(() => starting === 0); // a child whose start is still on its way could not be cancelled yet
       await Promise.all([...inFlight].map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined)));
       s.uncommitted = Math.max(s.uncommitted, 1);
       await commit();

@@ -2,8 +2,8 @@ import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyA
 import type { Activities } from '../activities/index.ts';
 import { CPU_QUEUE, llmQueue } from '../schemas/queues.ts';
 import { SA } from '../schemas/search-attributes.ts';
-import { inputProblem } from '../schemas/workflow.ts';
-import { EvalInputSchema, type EvalBatchResult, type EvalCounts, type EvalInput as EvalInputRaw, type EvalProgress } from '../schemas/eval.ts';
+import type { EvalBatchResult, EvalCounts, EvalInput as EvalInputRaw, EvalProgress } from '../schemas/eval.ts';
+import { evalInput } from './input-schemas.ts';
 
 export const evalProgressQuery = defineQuery<EvalProgress>('progress');
 
@@ -31,6 +31,7 @@ function llm(role: 'model' | 'judge', attempts: number) {
  */
 export async function evaluate(raw: EvalInputRaw): Promise<EvalProgress> {
   // Validated here (defaults applied): a script's malformed input fails the workflow at once, naming the field.
+  const { EvalInputSchema, inputProblem } = await evalInput();
   const parsed = EvalInputSchema.safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('evaluate', parsed.error), 'InvalidInput');
   const input = parsed.data;

@@ -2,6 +2,7 @@ import {
   ActivityFailure, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation,
   proxyActivities, proxyLocalActivities, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
+import type { LocalActivityOptions, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import { SA } from '../schemas/search-attributes.ts';
 import { llmQueue } from '../schemas/queues.ts';
@@ -24,15 +25,20 @@ const recorder = proxyLocalActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-/** LLM stages run on their role's queue, where the server enforces the endpoint's rate limit. */
-function llmOf(role: 'router' | 'formalizer' | 'reasoner' | 'judge') {
-  return proxyActivities<Activities>({
-    taskQueue: llmQueue(role),
+/**
+ * LLM stages run on their role's queue, where the server enforces the endpoint's rate limit. The heartbeat timeout
+ * (config `llmHeartbeatTimeoutSec`) is how long a call on a worker that died waits before it is retried elsewhere.
+ * A role marked `local` (no rate limit; schemas/config.ts) runs its calls beside the workflow instead, as local
+ * activities: no dispatch, start, completion or heartbeats on the server per call.
+ */
+function llmOf(role: 'router' | 'formalizer' | 'reasoner' | 'judge', heartbeatTimeoutSec = 120, local = false) {
+  const options: LocalActivityOptions = {
     startToCloseTimeout: '10 minutes',
     scheduleToCloseTimeout: '2 hours', // a queue nobody serves must fail visibly, not hang forever
-    heartbeatTimeout: '2 minutes',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['LlmRejected', ENDPOINT_DOWN] },
-  });
+  };
+  if (local) return proxyLocalActivities<Activities>(options);
+  return proxyActivities<Activities>({ ...options, taskQueue: llmQueue(role), heartbeatTimeout: `${heartbeatTimeoutSec} seconds` });
 }
 
 /** The stage's own words when an activity fails for good: its ApplicationFailure message, one line. */
@@ -86,13 +92,13 @@ async function revisitLoop(
 async function measureFidelity(input: LifecycleInput, route: RouteResult): Promise<void> {
   const { run, ref, endpoints } = input;
   try {
-    const model = await llmOf('formalizer').formalize({ run, ref, route: { ...route, exact: false }, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
+    const model = await llmOf('formalizer', input.config.llmHeartbeatTimeoutSec, endpoints.formalizer?.local).formalize({ run, ref, route: { ...route, exact: false }, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
     let finalAnswer: string | null = null;
     if (model.valid && endpoints.reasoner) {
-      const first = await llmOf('reasoner').reason({ run, ref, formalKey: model.formalKey!, endpoint: endpoints.reasoner, judge: null, candidates: 1 });
+      const first = await llmOf('reasoner', input.config.llmHeartbeatTimeoutSec, endpoints.reasoner?.local).reason({ run, ref, formalKey: model.formalKey!, endpoint: endpoints.reasoner, judge: null, candidates: 1 });
       finalAnswer = first.finalAnswer;
       if (input.config.revisitRounds > 0) {
-        const { trace } = await revisitLoop(llmOf, input, model.formalKey!, first);
+        const { trace } = await revisitLoop((role) => llmOf(role, input.config.llmHeartbeatTimeoutSec, endpoints[role]?.local), input, model.formalKey!, first);
         await cpu.scoreRevisitFidelity({ run, ref, firstAnswer: first.finalAnswer, finalAnswer: trace.finalAnswer, revisitKey: trace.revisitKey ?? null, modelName: endpoints.formalizer!.model });
       }
     }
@@ -110,7 +116,10 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
   const { run, ref, endpoints } = input;
   // LLM stages wait out an endpoint outage with the build's circuit breaker (workflows/endpoint-gate.ts).
   const gate = endpointGate(input.parentId, ref.sampleId);
-  const llm = (role: Parameters<typeof llmOf>[0]) => gate(llmOf(role));
+  // The build reads its children's completions (workflows/build-dataset.ts); a sample whose parent id names another
+  // workflow than the one that started it (a stand-in parent, a script) reports its end by signal.
+  const signalEnd = workflowInfo().parent?.workflowId !== input.parentId;
+  const llm = (role: Parameters<typeof llmOf>[0]) => gate(llmOf(role, input.config.llmHeartbeatTimeoutSec, endpoints[role]?.local));
   let stage: Stage = 'route';
   let status: Status = 'done';
   let reason: { code: string; message: string } | null = null;
@@ -119,13 +128,14 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
   let trace: TraceResult | null = null;
   let qa: QaResult | null = null;
   let checksKey: string | null = null;
-  const enter = (s: Stage) => {
+  // The stage a sample is in is a search attribute (R1ovStage) from the build's start (route) to its end (record);
+  // each change rides on the workflow task that schedules the stage, the modality with the first one.
+  const enter = (s: Stage, more: SearchAttributeUpdatePair[] = []) => {
     stage = s;
-    upsertSearchAttributes([{ key: SA.stage, value: s }]);
+    upsertSearchAttributes([{ key: SA.stage, value: s }, ...more]);
   };
 
   try {
-    enter('route');
     route = await cpu.routeSample({ run, ref });
     if (route.quarantine) {
       status = 'quarantined';
@@ -133,12 +143,11 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
       stage = 'ingest';
     } else {
       if (route.needsClassifier) route = await llm('router').classifyModality({ run, ref, endpoint: endpoints.router ?? null, route });
-      if (route.kind) upsertSearchAttributes([{ key: SA.modality, value: route.kind }]);
       if (route.reject) {
         status = 'rejected';
         reason = route.reject;
       } else {
-        enter('formalize');
+        enter('formalize', route.kind ? [{ key: SA.modality, value: route.kind }] : []);
         formal = route.exact
           ? await cpu.formalizeExact({ run, ref })
           : await llm('formalizer').formalize({ run, ref, route, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
@@ -182,7 +191,11 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
       run, ref, workflowId: workflowInfo().workflowId, status, stage: finalStage,
       reasonCode: reason?.code ?? null, reason: reason?.message ?? null, route, formal, trace, qa, checksKey,
     });
-    upsertSearchAttributes([{ key: SA.stage, value: 'record' }, { key: SA.status, value: status }]);
+    upsertSearchAttributes([
+      { key: SA.stage, value: 'record' }, { key: SA.status, value: status },
+      ...(route?.kind ? [{ key: SA.modality, value: route.kind }] : []),
+    ]);
+    if (!signalEnd) return;
     try {
       await getExternalWorkflowHandle(input.parentId).signal(sampleFinished, outcome);
     } catch {

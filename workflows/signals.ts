@@ -1,7 +1,11 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { BuildProgress, EndpointDown, SampleOutcome } from '../schemas/workflow.ts';
 
-/** A child tells its build it finished (by workflow id, so it reaches the newest run after continue-as-new). */
+/**
+ * A sample tells the workflow that started it, when that is not its build (a stand-in parent), that it finished. A
+ * build reads its children's completions instead (workflows/build-dataset.ts); it still takes this signal, by
+ * workflow id, from samples that send it.
+ */
 export const sampleFinished = defineSignal<[SampleOutcome]>('sampleFinished');
 export const pauseBuild = defineSignal('pause');
 export const resumeBuild = defineSignal('resume');

@@ -1,7 +1,6 @@
 import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SA } from '../schemas/search-attributes.ts';
-import { TrainModelInputSchema } from '../schemas/train.ts';
-import { inputProblem } from '../schemas/workflow.ts';
+import { trainInput } from './input-schemas.ts';
 import type { Activities } from '../activities/index.ts';
 import { GPU_QUEUE, epochLabel } from '../schemas/queues.ts';
 import type { EpochEval, TrainModelInput, TrainModelResult, TrainProgress, TrainStageInput, TrainStageResult } from '../schemas/train.ts';
@@ -42,6 +41,7 @@ const gpuActivities = (heartbeatTimeoutSec: number) => proxyActivities<Activitie
  */
 export async function trainModel(raw: TrainModelInput): Promise<TrainModelResult> {
   // Validated here: a script's malformed input fails the workflow at once, naming the field.
+  const { TrainModelInputSchema, inputProblem } = await trainInput();
   const parsed = TrainModelInputSchema.safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('trainModel', parsed.error), 'InvalidInput');
   const input = parsed.data;

@@ -10,7 +10,6 @@ import sharp from 'sharp';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sha256 } from '../../core/blobs.ts';
-import { loadPrompt } from '../../core/prompts.ts';
 import { keys, NotFoundError, storeFor } from '../../core/storage/index.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import {
@@ -19,6 +18,7 @@ import {
 } from '../../schemas/eval.ts';
 import { commitShard, compact } from '../shards/commit.ts';
 import { chat, type ChatMessage } from '../llm/gateway.ts';
+import { llmTask } from '../llm/task.ts';
 import { loadBench } from './loaders.ts';
 import { itemPrompt } from './prompt.ts';
 import { itemVerdict, parseJudgeExtraction, parseYesNo } from './score.ts';
@@ -146,13 +146,21 @@ export async function evalBatch(
   return res;
 }
 
+/** The judge's two questions (the R1-OneVision-Bench protocol): the response's final answer, then does it match the gold. */
+const judgeExtractTask = llmTask({
+  name: 'judge_extract', template: 'eval/judge-extract', params: { temperature: 0 },
+  vars: (i: { question: string; response: string }) => i,
+});
+const judgeCompareTask = llmTask({
+  name: 'judge_compare', template: 'eval/judge-compare', params: { temperature: 0 },
+  vars: (i: { question: string; gold: string; extracted: string }) => i,
+});
+
 /**
  * The judge, only for items the verifier could not decide: extract the final answer (or NONE), then YES/NO
  * against the ground truth (the R1-OneVision-Bench protocol). Rewrites their staged rows.
  */
 export async function judgeBatch(home: string, input: { run: string; rows: number[]; judge: ResolvedEndpoint }): Promise<JudgeBatchResult> {
-  const extractP = loadPrompt('eval', 'judge-extract');
-  const compareP = loadPrompt('eval', 'judge-compare');
   const store = storeFor(home);
   const out: JudgeBatchResult = { judged: 0, correct: 0 };
   await Promise.all(input.rows.map(async (rowIndex) => {
@@ -166,20 +174,18 @@ export async function judgeBatch(home: string, input: { run: string; rows: numbe
     const row = EvalItemRowSchema.parse(JSON.parse(staged.toString('utf8')));
     if (row.status !== 'scored' || row.decided_by === 'judge') { if (row.decided_by === 'judge') { out.judged++; if (row.correct) out.correct++; } return; }
     const q = row.question ?? '';
-    const ex = await chat({
-      endpoint: input.judge, home, run: input.run, sampleId: `${row.item_id}#judge-extract`, prompt: extractP,
-      messages: [{ role: 'user', content: extractP.render({ question: q, response: row.response ?? '' }) }], params: { temperature: 0 },
+    const { value: said } = await judgeExtractTask.run({ question: q, response: row.response ?? '' }, {
+      endpoint: input.judge, home, run: input.run, sampleId: `${row.item_id}#judge-extract`,
     });
-    const extracted = parseJudgeExtraction(ex.text);
+    const extracted = parseJudgeExtraction(said);
     let verdict = 'NONE';
     let correct = false;
     if (extracted !== null) {
-      const cmp = await chat({
-        endpoint: input.judge, home, run: input.run, sampleId: `${row.item_id}#judge-compare`, prompt: compareP,
-        messages: [{ role: 'user', content: compareP.render({ question: q, gold: row.gold ?? '', extracted }) }], params: { temperature: 0 },
+      const { value: cmp } = await judgeCompareTask.run({ question: q, gold: row.gold ?? '', extracted }, {
+        endpoint: input.judge, home, run: input.run, sampleId: `${row.item_id}#judge-compare`,
       });
-      const yn = parseYesNo(cmp.text);
-      verdict = yn === null ? `UNPARSABLE: ${cmp.text.slice(0, 80)}` : yn ? 'YES' : 'NO';
+      const yn = parseYesNo(cmp);
+      verdict = yn === null ? `UNPARSABLE: ${cmp.slice(0, 80)}` : yn ? 'YES' : 'NO';
       correct = yn === true;
     }
     await stageRow(home, { ...row, judge_extracted: extracted, judge_verdict: verdict, correct, decided_by: 'judge', finished_at: new Date().toISOString() });

@@ -6,47 +6,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { UsageError } from '../../core/errors.ts';
+import { scanCsv } from '../../core/csv.ts';
+import { sqlString } from '../../core/sql.ts';
 import type { MalformedRow } from '../../schemas/eval.ts';
 
 export type Raw = Record<string, unknown>;
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
-/** RFC-4180-style delimited text (pandas `to_csv(sep='\t')` quotes fields with tabs, quotes or newlines). */
+/** RFC-4180-style delimited text (pandas `to_csv(sep='\t')` quotes fields with tabs, quotes or newlines), read leniently. */
 export function parseDelimited(text: string, delim = '\t'): { header: string[]; rows: Array<{ line: number; cells: string[] }> } {
-  const out: Array<{ line: number; cells: string[] }> = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let line = 1;
-  let rowStart = 1;
-  let i = 0;
-  const s = text.replace(/^\uFEFF/, '');
-  const endRow = () => {
-    cells.push(cell);
-    if (!(cells.length === 1 && cells[0] === '')) out.push({ line: rowStart, cells });
-    cells = [];
-    cell = '';
-  };
-  while (i < s.length) {
-    const c = s[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (s[i + 1] === '"') { cell += '"'; i += 2; continue; }
-        quoted = false; i++; continue;
-      }
-      if (c === '\n') line++;
-      cell += c; i++; continue;
-    }
-    if (c === '"' && cell === '') { quoted = true; i++; continue; }
-    if (c === delim) { cells.push(cell); cell = ''; i++; continue; }
-    if (c === '\r' && s[i + 1] === '\n') { i++; continue; }
-    if (c === '\n') { endRow(); line++; rowStart = line; i++; continue; }
-    cell += c; i++;
-  }
-  if (cell !== '' || cells.length > 0) endRow();
-  const header = out.shift()?.cells ?? [];
-  return { header, rows: out };
+  const [head, ...rows] = scanCsv(text.replace(/^\uFEFF/, ''), delim).records;
+  return { header: head?.fields ?? [], rows: rows.map((r) => ({ line: r.line, cells: r.fields })) };
 }
 
 async function readParquetRows(file: string): Promise<Raw[]> {

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { csvField } from '../../core/csv.ts';
 import { ensureDir } from '../../core/home.ts';
 import { BenchKindSchema } from '../../schemas/eval.ts';
 import { benchModule } from './benches/index.ts';
@@ -183,7 +184,7 @@ export function renderMarkdown(reports: RunReport[], fl?: Flips): string {
   return out.join('\n');
 }
 
-const csvCell = (v: unknown) => { const s = v === null || v === undefined ? '' : String(v); return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s; };
+const csvCell = (v: unknown) => csvField(v === null || v === undefined ? '' : String(v));
 
 export function renderCsv(reports: RunReport[]): string {
   const lines = ['run,bench,model,dimension,key,n,correct,accuracy'];

@@ -13,6 +13,7 @@ import {
 } from 'apache-arrow';
 import { openCatalog } from '../../core/catalog.ts';
 import { UsageError } from '../../core/errors.ts';
+import { sqlString } from '../../core/sql.ts';
 import { paths } from '../../core/home.ts';
 import { keys as storeKeys, NotFoundError, storeFor, type ObjectStore } from '../../core/storage/index.ts';
 import { mirrorDir } from '../../core/storage/mirror.ts';
@@ -23,8 +24,6 @@ import pLimit from 'p-limit';
 import {
   ExportInputSchema, SFT_PROMPT_PREFIX, TRL_PROMPT_SUFFIX, type ExportFormat, type ExportInput, type ExportOutput,
 } from '../../schemas/export.ts';
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 // ---- Arrow types of each layout (mirroring the DuckDB SELECTs below) ----
 const f = (name: string, type: DataType) => new Field(name, type, true);

@@ -12,9 +12,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { collectVars } from '../../core/rewards/expr.ts';
 import { letterForm, parseAnswer } from '../../core/rewards/equivalence.ts';
 import { UsageError } from '../../core/errors.ts';
+import { sqlString } from '../../core/sql.ts';
 import { type ExportSplit, type RlAnswerType, type SplitManifest } from '../../schemas/export.ts';
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** `sft=rest,rl=2000` | `rl=10%` | `sft=all,rl=0.05` → the split's sizes (the rules come from their own options). */
 export function parseSplitSpec(text: string): Pick<ExportSplit, 'sft' | 'rl'> {

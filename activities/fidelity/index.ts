@@ -2,7 +2,6 @@
 // formalizer (and the reasoner on the model's formalization); this compares the result with the exact description and
 // the known answer and stages one row per metric. commitShard turns staged rows into runs/<run>/fidelity/*.parquet,
 // read by the catalog's `fidelity` view.
-import { getJsonBlob } from '../../core/blobs.ts';
 import { safeName } from '../../core/home.ts';
 import { keys, storeFor } from '../../core/storage/index.ts';
 import { loadPrompt } from '../../core/prompts.ts';
@@ -10,11 +9,27 @@ import { answersEquivalent } from '../../core/rewards/index.ts';
 import { FidelityRowSchema, type FidelityRow } from '../../schemas/fidelity.ts';
 import type { SampleRef } from '../../schemas/sample.ts';
 import type { FormalResult } from '../../schemas/workflow.ts';
-import { formalKindOf, formalSpecFor, type FormalDoc } from '../formalize/kinds.ts';
+import type { FormalDoc } from '../../schemas/stage-blobs.ts';
+import { FORMAL_KINDS, formalKindDef, formalKindOf, formalSpecFor, type FormalKind } from '../formalize/kinds.ts';
 import { loadSample } from '../sample-io.ts';
-import { structuralFidelity, type Metric } from './score.ts';
+import { readFormalDoc } from '../stage-io.ts';
+import type { Metric } from './score.ts';
 
-export { cellAccuracy, netlistF1, flowchartF1, structuralFidelity, FIDELITY_METRICS } from './score.ts';
+export { cellAccuracy, netlistF1, flowchartF1 } from './score.ts';
+
+/** The structural metrics each formal kind is scored on (every kind also gets formal_valid and answer_accuracy). */
+export const FIDELITY_METRICS: Partial<Record<FormalKind, readonly string[]>> = Object.fromEntries(
+  FORMAL_KINDS.flatMap((d) => (d.fidelity ? [[d.name, d.fidelity.metrics]] : [])),
+);
+
+/** Structural fidelity of a model formal text against the exact one (the kind's metrics); a missing (invalid) model text scores 0. */
+export function structuralFidelity(kind: FormalKind, exactText: string, modelText: string | null): Metric[] {
+  const fidelity = formalKindDef(kind).fidelity;
+  if (!fidelity) return [];
+  if (modelText === null) return fidelity.metrics.map((metric) => ({ metric, value: 0 }));
+  const values = fidelity.score(exactText, modelText);
+  return fidelity.metrics.map((metric) => ({ metric, value: values[metric] ?? 0 }));
+}
 
 
 export interface ScoreFidelityInput {
@@ -43,8 +58,9 @@ export async function scoreFidelity(home: string, input: ScoreFidelityInput): Pr
   const sample = await loadSample(home, input.ref.sampleKey);
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec to measure fidelity against`);
   const exact = sample.exact;
-  const model = input.model.valid && input.model.formalKey ? (await getJsonBlob(home, input.model.formalKey) as FormalDoc) : null;
+  const model = input.model.valid && input.model.formalKey ? await readFormalDoc(home, input.model.formalKey) : null;
   const spec = formalSpecFor(exact.kind, exact.subkind ?? null);
+  await formalKindDef(spec.formalKind).load?.();
   const metrics = fidelityMetrics(exact.kind, exact.formalText, model ? { ...model, subkind: exact.subkind ?? null } : null, {
     answered: input.answered, finalAnswer: input.finalAnswer ?? null, gold: sample.answer, choices: sample.choices,
   });

@@ -1,8 +1,7 @@
-// Formalization fidelity, pure: how close the model's formal description of a synthetic image is to
+// Formalization fidelity metrics, pure: how close the model's formal description of a synthetic image is to
 // the exact one the image was drawn from. Tables and charts: cell accuracy; circuits: element and connection F1;
 // flowcharts: node and edge F1. Both sides are parsed with the formal validators, so a description the validators
-// reject scores 0.
-import type { FormalKind } from '../../schemas/formal.ts';
+// reject scores 0. A shared module: each formal kind names its metrics from here (activities/formalize/kinds/).
 import { splitCsv } from '../formalize/validators/csv.ts';
 import { validateMermaid, type GraphEdge, type GraphNode } from '../formalize/validators/mermaid.ts';
 import { validatePlantUml } from '../formalize/validators/plantuml.ts';
@@ -12,14 +11,6 @@ export interface Metric {
   metric: string;
   value: number;
 }
-
-/** The structural metrics each formal kind is scored on (every kind also gets formal_valid and answer_accuracy). */
-export const FIDELITY_METRICS: Partial<Record<FormalKind, readonly string[]>> = {
-  chart: ['cell_accuracy'],
-  table: ['cell_accuracy'],
-  circuit: ['element_f1', 'connection_f1'],
-  flowchart: ['node_f1', 'edge_f1'],
-};
 
 const norm = (s: string) => s.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ').replace(/^["']|["']$/g, '');
 
@@ -186,24 +177,4 @@ export function flowchartF1(exactText: string, modelText: string): { node_f1: nu
       m.edges.map((x) => `${ml(x.from)}→${ml(x.to)}|${norm(x.label ?? '')}`),
     ),
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Structural fidelity of a model formal text against the exact one; a missing (invalid) model text scores 0. */
-export function structuralFidelity(kind: FormalKind, exactText: string, modelText: string | null): Metric[] {
-  const names = FIDELITY_METRICS[kind] ?? [];
-  if (modelText === null) return names.map((metric) => ({ metric, value: 0 }));
-  switch (kind) {
-    case 'chart':
-      return [{ metric: 'cell_accuracy', value: cellAccuracy(exactText, modelText, 0.05) }];
-    case 'table':
-      return [{ metric: 'cell_accuracy', value: cellAccuracy(exactText, modelText) }];
-    case 'circuit':
-      return Object.entries(netlistF1(exactText, modelText)).map(([metric, value]) => ({ metric, value }));
-    case 'flowchart':
-      return Object.entries(flowchartF1(exactText, modelText)).map(([metric, value]) => ({ metric, value }));
-    default:
-      return [];
-  }
 }

@@ -1,27 +1,27 @@
 // One formalization per image where the formal text does not depend on the question: the rows of a multi-turn
 // conversation about one chart, and the same image in several rows, share it. Content-addressed by image hash, kind,
-// prompt versions and model, so a different prompt or model formalizes again; math strategies, written for one
-// question, are never shared.
+// prompt versions and model, so a different prompt or model formalizes again; a kind whose text answers one
+// question (`perQuestion`, math strategies) is never shared.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Context } from '@temporalio/activity';
+import { heartbeatWhile } from '../heartbeat.ts';
 import { z } from 'zod';
 import { sha256, writeFileAtomic } from '../../core/blobs.ts';
 import { ensureDir, paths } from '../../core/home.ts';
-import type { FormalKind } from '../../schemas/formal.ts';
 import type { Sample } from '../../schemas/sample.ts';
 import { FormalResultSchema, type FormalResult } from '../../schemas/workflow.ts';
+import { formalKindDef, type FormalKind } from './kinds.ts';
 
 /** What a shared formalization's prompt says in place of one question. */
 export const ANY_QUESTION = '(several questions may be asked about this image: describe all of it, not only what one question needs)';
 
 /**
- * Whether a sample's formalization is shared by image. Not for math (the strategies answer one question), not for
+ * Whether a sample's formalization is shared by image. Not for a per-question kind (math: the strategies answer one question), not for
  * synthetic samples (one question per generated image, and fidelity scores the formalization written for it), and
  * not without an image.
  */
 export function sharesFormalization(sample: Pick<Sample, 'imageKey' | 'exact'>, formalKind: FormalKind): boolean {
-  return formalKind !== 'math' && !!sample.imageKey && !sample.exact;
+  return !formalKindDef(formalKind).perQuestion && !!sample.imageKey && !sample.exact;
 }
 
 export interface ShareKeyParts {
@@ -60,18 +60,6 @@ function readShared(home: string, key: string): z.infer<typeof SharedEntrySchema
 /** Formalizations in progress in this process, by share key: concurrent samples of one image wait for the first. */
 const inFlight = new Map<string, { owner: string; result: Promise<FormalResult> }>();
 
-function heartbeatWhile<T>(p: Promise<T>): Promise<T> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    return p; // not inside an activity
-  }
-  const t = setInterval(() => { try { ctx!.heartbeat(); } catch { /* best effort */ } }, 10_000);
-  t.unref?.();
-  return p.finally(() => clearInterval(t));
-}
-
 /**
  * The shared result for `key`: from the home's cache ($R1OV_HOME/cache/formal), from a call already in flight in
  * this process, or by running `make` for `sampleId` (a valid result is then cached). A result made for another
@@ -83,7 +71,7 @@ export async function shareFormalization(home: string, key: string, sampleId: st
   const cached = readShared(home, key);
   if (cached) return mark(cached.owner, cached.result);
   const running = inFlight.get(key);
-  if (running) return mark(running.owner, await heartbeatWhile(running.result));
+  if (running) return mark(running.owner, await heartbeatWhile(running.result, { everyMs: 10_000 }));
   const result = make().then((r) => {
     if (r.valid && r.formalKey) {
       ensureDir(join(paths.cache(home), 'formal', key.slice(0, 2)));

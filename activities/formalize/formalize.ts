@@ -1,18 +1,19 @@
 import type { z } from 'zod';
 import { choiceLines } from '../../core/answers/index.ts';
-import { putJsonBlob } from '../../core/blobs.ts';
-import { loadPrompt } from '../../core/prompts.ts';
+import { loadPrompt, type Prompt } from '../../core/prompts.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import type { Sample, SampleRef } from '../../schemas/sample.ts';
+import type { FormalDoc } from '../../schemas/stage-blobs.ts';
 import type { FormalResult, RouteResult } from '../../schemas/workflow.ts';
 import { detectorFromEnv, refineObjects } from '../grounding/index.ts';
 import { detectFirst, PERCEIVED_KINDS } from '../grounding/perceive.ts';
-import { chat, StructuredOutputError } from '../llm/gateway.ts';
+import { llmTask, TaskOutputError } from '../llm/task.ts';
 import { ocrLinesFor } from '../ocr/cache.ts';
 import type { OcrLine } from '../ocr/index.ts';
 import { loadSample, sampleImage } from '../sample-io.ts';
+import { writeFormalDoc } from '../stage-io.ts';
 import { ANY_QUESTION, formalShareKey, shareFormalization, sharesFormalization } from './formal-share.ts';
-import { formalSpecFor, type FormalDoc, type ValidateContext } from './kinds.ts';
+import { formalSpecFor, type FormalSpec, type ValidateContext } from './kinds.ts';
 
 /**
  * The formal description of a synthetic sample is its generating spec: exact by construction. A sample with an
@@ -23,8 +24,22 @@ export async function formalizeExact(home: string, input: { run: string; ref: Sa
   if (sample.imported && !sample.exact) return { formalKey: null, format: null, valid: true, error: null, attempts: 0 };
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec`);
   const doc: FormalDoc = { kind: sample.exact.kind, subkind: sample.exact.subkind ?? null, format: sample.exact.formalFormat, text: sample.exact.formalText, data: null };
-  return { formalKey: await putJsonBlob(home, doc), format: doc.format, valid: true, error: null, attempts: 0 };
+  return { formalKey: await writeFormalDoc(home, doc), format: doc.format, valid: true, error: null, attempts: 0 };
 }
+
+/**
+ * The formalizer's task for one kind: its prompt (with the perception hint appended) and schema, its validator as
+ * the check, and re-asking with prompts/formalize/repair.md and the validator's error.
+ */
+const formalTask = (spec: FormalSpec, prompt: Prompt, repair: Prompt, ctx: ValidateContext) => llmTask({
+  name: `formal_${spec.formalKind}`, template: prompt, schema: spec.schema as z.ZodType<unknown>, params: { temperature: 0 },
+  messages: (i: { vars: Record<string, string | number>; hint: string }, p) => [{ role: 'user', content: p.render(i.vars) + i.hint }],
+  check: async (parsed) => {
+    const checked = await spec.validate(parsed, ctx);
+    return checked.ok ? { ok: true, value: checked.doc } : checked;
+  },
+  repair: { turns: 0, template: repair },
+});
 
 export function ocrHint(lines: OcrLine[]): string {
   if (lines.length === 0) return '(the OCR engine found no text)';
@@ -68,8 +83,8 @@ export async function formalize(
 }
 
 /**
- * Ask for the kind's formal output (prompts/formalize/<kind>.md, schema from schemas/formal.ts), validate it
- * (validators/), and re-ask with the validator's error at most `maxRepairs` times; an output that never validates is
+ * Ask for the kind's formal output (its prompt and schema from kinds/<kind>.ts), validate it (the kind's
+ * validator), and re-ask with the validator's error at most `maxRepairs` times; an output that never validates is
  * reported invalid with the last error (→ quarantine).
  */
 async function formalizeOnce(
@@ -84,39 +99,18 @@ async function formalizeOnce(
   const ocr = spec.needsOcr ? await engineOcr(home, sample, png) : null;
   // Natural and mixed images: the detector boxes common objects first and the captioner is told them.
   const seen = detector && png && width && height && PERCEIVED_KINDS.has(spec.formalKind) ? await detectFirst(detector, png, { width, height }) : null;
-  const messages: Parameters<typeof chat>[0]['messages'] = [
-    { role: 'user', content: prompt.render({ question, width, height, ocr: ocr?.hint ?? '' }) + (seen?.hint ?? '') },
-  ];
   const perception = { ...(ocr?.lines ? { ocrEngine: ocr.lines } : {}), ...(seen ? { detector: seen.record } : {}) };
   const ctx: ValidateContext = { width, height };
   if (detector && png && width && height) ctx.ground = (objects) => refineObjects(objects, png, { width, height }, detector);
-  let lastError = 'no output';
-  for (let attempt = 1; attempt <= input.maxRepairs + 1; attempt++) {
-    let parsed: unknown;
-    let raw = '';
-    try {
-      const r = await chat({
-        endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt, messages, images,
-        schema: spec.schema as z.ZodType<unknown>, schemaName: `formal_${spec.formalKind}`, params: { temperature: 0 }, callIndex: attempt,
-      });
-      parsed = r.parsed;
-      raw = r.text;
-    } catch (err) {
-      if (!(err instanceof StructuredOutputError)) throw err;
-      lastError = `output does not match the schema: ${err.message}`;
-      raw = (err as StructuredOutputError & { raw?: string }).raw ?? '';
-    }
-    if (parsed !== undefined) {
-      const checked = await spec.validate(parsed, ctx);
-      if (checked.ok) {
-        const doc = Object.keys(perception).length ? { ...checked.doc, data: { ...(checked.doc.data as object | null), perception } } : checked.doc;
-        return { formalKey: await putJsonBlob(home, doc), format: doc.format, valid: true, error: null, attempts: attempt };
-      }
-      lastError = checked.error;
-    }
-    // Repair: show the model its previous answer and what is wrong with it.
-    messages.push({ role: 'assistant', content: raw || '(unparsable output)' });
-    messages.push({ role: 'user', content: repair.render({ error: lastError }) });
+  let out;
+  try {
+    out = await formalTask(spec, prompt, repair, ctx).run({ vars: { question, width, height, ocr: ocr?.hint ?? '' }, hint: seen?.hint ?? '' }, {
+      endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, images, callIndex: 1, repairs: input.maxRepairs,
+    });
+  } catch (err) {
+    if (!(err instanceof TaskOutputError)) throw err;
+    return { formalKey: null, format: spec.format, valid: false, error: err.error, attempts: err.attempts };
   }
-  return { formalKey: null, format: spec.format, valid: false, error: lastError, attempts: input.maxRepairs + 1 };
+  const doc: FormalDoc = Object.keys(perception).length ? { ...out.value, data: { ...(out.value.data as object | null), perception } } : out.value;
+  return { formalKey: await writeFormalDoc(home, doc), format: doc.format, valid: true, error: null, attempts: out.attempts };
 }

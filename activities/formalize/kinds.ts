@@ -1,30 +1,121 @@
-// Per-kind cross-modal formalization: for every formal kind, the model's structured
-// output (schemas/formal.ts), its prompt file (prompts/formalize/<kind>.md), its validator (validators/) and how the
-// validated output becomes the stored FormalDoc: `text` is what the reasoner reads, `data` the structured extras.
+// The formal-kind registry: the one list of formal kinds (one file each under kinds/, shaped as kinds/kind.ts says),
+// and everything derived from it that other code uses: the kind enum, the structured-output schemas, the stored
+// output union, the formats, which routed sample gets which kind, the validator entry point, and the formalizer's
+// per-kind spec (prompt file, schema, validator, and how the validated output becomes the stored FormalDoc:
+// `text` is what the reasoner reads, `data` the structured extras).
 //
-// Adding a formal kind: a schema in FORMAL_SCHEMAS, a prompt file, a validator case, a router entry, and one entry
-// in KINDS below (how its output reads as text).
-import type { z } from 'zod';
-import {
-  FORMAL_FORMATS, FORMAL_SCHEMAS, formalFormatOf, type DetectedObject, type FormalKind, type FormalOutputOf, type TextLine,
-} from '../../schemas/formal.ts';
-import { KindSchema, SubkindSchema } from '../../schemas/sample.ts';
-import { splitCsv } from './validators/csv.ts';
-import { validateFormal } from './validators/index.ts';
+// Adding a formal kind: a file under kinds/ (activities/formalize/README.md says what it holds), its prompt
+// prompts/formalize/<prompt>.md, one line in FORMAL_KINDS below, and where the router must send samples to it, a
+// route (schemas/sample.ts SubkindSchema, prompts/route/classify.md).
+import { z } from 'zod';
+import type { DetectedObject } from '../../schemas/formal.ts';
+import type { FormalDoc } from '../../schemas/stage-blobs.ts';
+import { KindSchema, SubkindSchema, type Kind, type Subkind } from '../../schemas/sample.ts';
+import { chart } from './kinds/chart.ts';
+import { circuit } from './kinds/circuit.ts';
+import { flowchart } from './kinds/flowchart.ts';
+import type { FormalContext, FormalKindDef } from './kinds/kind.ts';
+import { math } from './kinds/math.ts';
+import { mixed } from './kinds/mixed.ts';
+import { natural } from './kinds/natural.ts';
+import { textOnly } from './kinds/text-only.ts';
+import { table } from './kinds/table.ts';
+import { ui } from './kinds/ui.ts';
+import { fail, type ValidationResult } from './validators/result.ts';
 
-/** What the formal blob holds: the text a reasoner reads, plus structured extras (boxes, OCR lines, tables). */
-export interface FormalDoc {
-  kind: string;
-  subkind: string | null;
+export { csvRows } from './kinds/table.ts';
+export type { CheckInput, FormalContext, FormalKindDef } from './kinds/kind.ts';
+
+/** Every formal kind, once. */
+export const FORMAL_KINDS = [circuit, flowchart, ui, table, chart, natural, textOnly, mixed, math] as const;
+
+type Def = (typeof FORMAL_KINDS)[number];
+export type FormalKind = Def['name'];
+type DefOf<K extends FormalKind> = Extract<Def, { name: K }>;
+
+const byName = new Map<string, FormalKindDef>(FORMAL_KINDS.map((d) => [d.name, d as unknown as FormalKindDef]));
+
+/** The kind's descriptor (kinds/<kind>.ts). */
+export function formalKindDef(kind: FormalKind): FormalKindDef {
+  const def = byName.get(kind);
+  if (!def) throw new Error(`unknown formal kind ${JSON.stringify(kind)}: expected one of ${[...byName.keys()].join(', ')}`);
+  return def;
+}
+
+export const FormalKindSchema = z.enum(FORMAL_KINDS.map((d) => d.name) as [FormalKind, ...FormalKind[]]);
+
+/** The model's structured output, per formal kind. */
+export const FORMAL_SCHEMAS = Object.fromEntries(FORMAL_KINDS.map((d) => [d.name, d.schema])) as { [K in FormalKind]: DefOf<K>['schema'] };
+
+/** Format names per formal kind; the first is the default asked of the model. */
+export const FORMAL_FORMATS = Object.fromEntries(FORMAL_KINDS.map((d) => [d.name, d.formats])) as { [K in FormalKind]: DefOf<K>['formats'] };
+
+/** A kind's output as stored: the model's output tagged with its `kind`. */
+export type FormalOutputOf<K extends FormalKind> = z.infer<DefOf<K>['schema']> & { kind: K };
+export type FormalOutput = { [K in FormalKind]: FormalOutputOf<K> }[FormalKind];
+
+export const FormalOutputSchema = z.discriminatedUnion(
+  'kind',
+  FORMAL_KINDS.map((d) => (d.schema as z.ZodObject).extend({ kind: z.literal(d.name) })) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<FormalOutput>;
+
+export interface FormalFormat {
+  /** The formal kind: discriminator of FormalOutputSchema, key of FORMAL_SCHEMAS. */
+  formalKind: FormalKind;
+  /** Default format name. */
   format: string;
-  text: string;
-  /** Structured extras; `objects` (or `boxes`) and `lines` are copied into the records' boxes / ocr_lines columns. */
-  data: unknown;
+  formats: readonly string[];
+}
+
+/** Which formal output a routed sample gets: the kind whose routes name its sub-kind, else the one naming its kind. */
+export function formalFormatOf(kind: Kind, subkind?: Subkind): FormalFormat {
+  const def = (subkind !== undefined ? FORMAL_KINDS.find((d) => d.routes.some((r) => r.kind === kind && r.subkind === subkind)) : undefined)
+    ?? FORMAL_KINDS.find((d) => d.routes.some((r) => r.kind === kind && r.subkind === undefined));
+  if (!def) throw new Error(`no formal kind for routed kind ${kind}${subkind ? `/${subkind}` : ''}: add a route to a kind under activities/formalize/kinds/`);
+  return { formalKind: def.name, format: def.formats[0], formats: def.formats };
+}
+
+/** The formal kind a routed sample gets (diagram sub-kinds have their own; unknown kinds fall back to mixed). */
+export function formalKindOf(kind: string | null, subkind: string | null): FormalKind {
+  const k = KindSchema.safeParse(kind);
+  const s = SubkindSchema.safeParse(subkind);
+  return formalFormatOf(k.success ? k.data : 'mixed', s.success ? s.data : undefined).formalKind;
+}
+
+/** The kind whose stored texts come in this format (what the executable checks and the viewer dispatch on). */
+export function formalKindOfFormat(format: string): FormalKindDef | null {
+  const f = format.toLowerCase();
+  return FORMAL_KINDS.find((d) => d.formats.includes(f) || d.check?.formats.includes(f)) as FormalKindDef | undefined ?? null;
+}
+
+/** What the formal blob holds (schemas/stage-blobs.ts; written and read through activities/stage-io.ts). */
+export type { FormalDoc } from '../../schemas/stage-blobs.ts';
+
+export interface FormalValidation {
+  /** The output with boxes clipped to the image. */
+  output: FormalOutput;
+  summary: unknown;
+}
+
+/**
+ * The one entry point for validating a formal output: the schema of its `kind`, then the kind's own checks. Returns
+ * it normalised (boxes clipped to the image) with a per-format summary, or an error to send back for repair.
+ */
+export async function validateFormal(value: unknown, ctx: FormalContext = {}): Promise<ValidationResult<FormalValidation>> {
+  const parsed = FormalOutputSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 6).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return fail(issues);
+  }
+  const { kind, ...out } = parsed.data;
+  const r = await formalKindDef(kind).validate(out, ctx);
+  return r.ok ? { ok: true, summary: { output: { ...(r.summary.output as object), kind } as FormalOutput, summary: r.summary.summary } } : r;
 }
 
 export interface FormalSpec {
-  /** The formal kind (key of FORMAL_SCHEMAS), also the prompt file name under prompts/formalize/. */
+  /** The formal kind (key of FORMAL_SCHEMAS). */
   formalKind: FormalKind;
+  /** The prompt file under prompts/formalize/. */
   prompt: string;
   /** Default format name (flowcharts may answer in another of `formats`). */
   format: string;
@@ -41,86 +132,26 @@ export interface ValidateContext {
   ground?: (objects: DetectedObject[]) => Promise<DetectedObject[]>;
 }
 
-interface KindEntry<K extends FormalKind> {
-  needsOcr?: boolean;
-  /** The validated (boxes clipped) output as the reasoner's text plus structured data. */
-  render(out: FormalOutputOf<K>): { text: string; data: unknown; format?: string };
-}
-
-const box = (b: readonly number[]) => `[${b.map((v) => Math.round(v)).join(', ')}]`;
-const objectsText = (objects: DetectedObject[]) =>
-  objects.length ? `Objects (pixel boxes [x1, y1, x2, y2]):\n${objects.map((o) => `- ${o.label} ${box(o.box)}`).join('\n')}` : 'Objects: none located.';
-const linesText = (lines: TextLine[]) =>
-  lines.length ? `Text in the image (pixel boxes [x1, y1, x2, y2]):\n${lines.map((l) => `- ${box(l.box)} ${l.text}`).join('\n')}` : 'Text in the image: none.';
-const axisText = (a?: { label?: string; unit?: string }) => (a?.label ?? '') + (a?.unit ? ` (${a.unit})` : '');
-
-/** A CSV table as row objects (first row = header): the JSON half of the table formalization. */
-export function csvRows(csv: string): Array<Record<string, string>> {
-  const body = csv.replace(/^\uFEFF/, '').trim();
-  const delimiter = [',', '\t', ';', '|'].find((d) => (body.split('\n')[0] ?? '').includes(d)) ?? ',';
-  const { records } = splitCsv(body, delimiter);
-  const header = records[0]?.fields.map((h) => h.trim()) ?? [];
-  return records.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, (r.fields[i] ?? '').trim()])));
-}
-
-const KINDS: { [K in FormalKind]: KindEntry<K> } = {
-  circuit: { render: (o) => ({ text: o.netlist.trim(), data: null }) },
-  flowchart: { render: (o) => ({ text: o.source.trim(), data: null, format: o.format }) },
-  ui: { render: (o) => ({ text: o.html.trim(), data: null }) },
-  table: { render: (o) => ({ text: o.csv.trim(), data: { json: o.json ?? csvRows(o.csv) } }) },
-  chart: {
-    // The same shape as the synthetic source's exact chart descriptions, so fidelity compares like with like.
-    render: (o) => {
-      const head = [`# chart: ${o.chartType}`];
-      if (o.title) head.push(`# title: ${o.title}`);
-      if (o.xAxis && axisText(o.xAxis)) head.push(`# x: ${axisText(o.xAxis)}`);
-      if (o.yAxis && axisText(o.yAxis)) head.push(`# y: ${axisText(o.yAxis)}`);
-      return { text: `${head.join('\n')}\n${o.csv.trim()}`, data: { chartType: o.chartType, title: o.title ?? null, xAxis: o.xAxis ?? null, yAxis: o.yAxis ?? null } };
-    },
-  },
-  natural: { render: (o) => ({ text: `${o.caption.trim()}\n\n${objectsText(o.objects)}`, data: { objects: o.objects } }) },
-  text_only: { needsOcr: true, render: (o) => ({ text: o.document.trim(), data: { lines: o.lines } }) },
-  mixed: {
-    needsOcr: true,
-    render: (o) => ({ text: `${o.caption.trim()}\n\n${objectsText(o.objects)}\n\n${linesText(o.lines)}`, data: { objects: o.objects, lines: o.lines } }),
-  },
-  math: {
-    render: (o) => ({
-      text: [
-        `Figure: ${o.figure.trim()}`,
-        o.givens.length ? `Given:\n${o.givens.map((g) => `- ${g}`).join('\n')}` : 'Given: nothing beyond the figure.',
-        `Ways to solve it:\n${o.strategies.map((s, i) => `${i + 1}. ${s}`).join('\n')}`,
-      ].join('\n\n'),
-      data: { givens: o.givens, strategies: o.strategies },
-    }),
-  },
-};
-
-/** The formal kind a routed sample gets (diagram sub-kinds have their own; unknown kinds fall back to mixed). */
-export function formalKindOf(kind: string | null, subkind: string | null): FormalKind {
-  const k = KindSchema.safeParse(kind);
-  const s = SubkindSchema.safeParse(subkind);
-  return formalFormatOf(k.success ? k.data : 'mixed', s.success ? s.data : undefined).formalKind;
-}
-
 /** Per-kind formalization: prompt file, structured-output schema and validator for a routed sample. */
 export function formalSpecFor(kind: string | null, subkind: string | null): FormalSpec {
   const formalKind = formalKindOf(kind, subkind);
-  const entry = KINDS[formalKind] as KindEntry<FormalKind>;
-  const format: string = FORMAL_FORMATS[formalKind][0];
+  const def = formalKindDef(formalKind);
+  const format = def.formats[0];
   return {
     formalKind,
-    prompt: formalKind,
+    prompt: def.prompt,
     format,
-    schema: FORMAL_SCHEMAS[formalKind],
-    needsOcr: entry.needsOcr ?? false,
+    schema: def.schema,
+    needsOcr: def.needsOcr ?? false,
     async validate(parsed, ctx) {
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, error: 'expected a JSON object' };
       const checked = await validateFormal({ ...(parsed as object), kind: formalKind }, ctx);
       if (!checked.ok) return checked;
-      let output = checked.summary.output as FormalOutputOf<FormalKind> & { objects?: DetectedObject[] };
+      const { kind: _tag, ...validated } = checked.summary.output as FormalOutput & { objects?: DetectedObject[] };
+      let output: { objects?: DetectedObject[] } = validated;
       if (ctx.ground && Array.isArray(output.objects) && output.objects.length) output = { ...output, objects: await ctx.ground(output.objects) };
-      const r = entry.render(output);
+      await def.load?.();
+      const r = def.render(output);
       return { ok: true, doc: { kind: kind ?? formalKind, subkind, format: r.format ?? format, text: r.text, data: r.data } };
     },
   };

@@ -1,10 +1,10 @@
 // The detector interface and box hygiene shared by every detector.
-import type { Box, DetectedObject } from '../../schemas/formal.ts';
-import { checkBox, type ImageSize } from '../formalize/validators/boxes.ts';
+import type { Box } from '../../schemas/formal.ts';
+import type { Detection } from '../../schemas/stage-blobs.ts';
+import { checkBox } from '../../core/boxes.ts';
+import type { ImageSize } from '../../schemas/formal.ts';
 
-export interface Detection extends DetectedObject {
-  confidence?: number;
-}
+export type { Detection } from '../../schemas/stage-blobs.ts';
 
 export interface Detector {
   name: string;

@@ -2,7 +2,7 @@
 // { image: {type: 'base64', value}, text: [labels], box_threshold, text_threshold, api_key? } → { predictions:
 // [{ x, y, width, height, confidence, class }] } with (x, y) the box centre, in pixels of the posted image.
 import { z } from 'zod';
-import type { ImageSize } from '../formalize/validators/boxes.ts';
+import type { ImageSize } from '../../schemas/formal.ts';
 import { cleanDetections, type Detection, type Detector } from './detector.ts';
 
 const PredictionSchema = z.object({

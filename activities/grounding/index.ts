@@ -6,7 +6,7 @@
 // DINO server is configured (R1OV_GROUNDING_DINO_URL; `r1ov perception serve` runs one), its boxes replace the
 // model's for the labels it finds; when it fails, the model's boxes stay and each says so (`fallback`).
 import type { DetectedObject } from '../../schemas/formal.ts';
-import type { ImageSize } from '../formalize/validators/boxes.ts';
+import type { ImageSize } from '../../schemas/formal.ts';
 import { groundingDinoDetector } from './dino.ts';
 import { iou, type Detection, type Detector } from './detector.ts';
 

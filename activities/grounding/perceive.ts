@@ -2,7 +2,8 @@
 // first, and the captioner is told those boxes (prompts/grounding/detected.md), as the paper's pipeline gives the
 // language model Grounding DINO's boxes. A detector failure is recorded and the captioner boxes objects itself.
 import { loadPrompt } from '../../core/prompts.ts';
-import type { ImageSize } from '../formalize/validators/boxes.ts';
+import type { ImageSize } from '../../schemas/formal.ts';
+import type { DetectorRecord } from '../../schemas/stage-blobs.ts';
 import type { Detection, Detector } from './detector.ts';
 
 /** COCO's 80 category names: the open vocabulary asked for when R1OV_GROUNDING_LABELS does not name one. */
@@ -24,12 +25,7 @@ export function detectionVocabulary(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 /** What the detector did before the captioner wrote, stored in the formal doc's data (`perception`). */
-export interface DetectorRecord {
-  detector: string;
-  status: 'ok' | 'failed';
-  message: string | null;
-  detections: Detection[];
-}
+export type { DetectorRecord } from '../../schemas/stage-blobs.ts';
 
 /** Kinds whose description names objects with boxes. */
 export const PERCEIVED_KINDS = new Set(['natural', 'mixed']);

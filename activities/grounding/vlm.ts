@@ -2,10 +2,9 @@
 // ({"bbox_2d": [x1, y1, x2, y2], "label": …}). Qwen2.5-VL answers in absolute pixels of the image it was given;
 // Qwen2-VL-style models answer on a 0–1000 grid (coords: 'norm1000').
 import { z } from 'zod';
-import { loadPrompt } from '../../core/prompts.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
-import { chat } from '../llm/gateway.ts';
-import type { ImageSize } from '../formalize/validators/boxes.ts';
+import { llmTask } from '../llm/task.ts';
+import type { ImageSize } from '../../schemas/formal.ts';
 import { cleanDetections, type Detection, type Detector } from './detector.ts';
 
 const Coords = z.tuple([z.number(), z.number(), z.number(), z.number()]);
@@ -23,6 +22,12 @@ export function groundingToDetections(answer: GroundingAnswer, size: ImageSize, 
   );
 }
 
+/** Ask a vision model where the labels are (prompts/grounding/locate.md), as boxes in the image's pixels. */
+const locateTask = llmTask({
+  name: 'grounding', template: 'grounding/locate', schema: GroundingAnswerSchema, params: { temperature: 0 },
+  vars: (i: { labels: string[]; size: ImageSize }) => ({ labels: i.labels.map((l) => `"${l}"`).join(', '), width: i.size.width, height: i.size.height }),
+});
+
 export interface VlmDetectorOptions {
   endpoint: ResolvedEndpoint;
   home: string;
@@ -38,13 +43,10 @@ export function vlmDetector(opts: VlmDetectorOptions): Detector {
     name: 'vlm',
     async detect(png, labels, size) {
       if (labels.length === 0) return [];
-      const prompt = loadPrompt('grounding', 'locate');
-      const r = await chat({
-        endpoint: opts.endpoint, home: opts.home, run: opts.run, sampleId: opts.sampleId, prompt,
-        messages: [{ role: 'user', content: prompt.render({ labels: labels.map((l) => `"${l}"`).join(', '), width: size.width, height: size.height }) }],
-        images: [{ hash: opts.imageHash, png }], schema: GroundingAnswerSchema, schemaName: 'grounding', params: { temperature: 0 },
+      const { value } = await locateTask.run({ labels, size }, {
+        endpoint: opts.endpoint, home: opts.home, run: opts.run, sampleId: opts.sampleId, images: [{ hash: opts.imageHash, png }],
       });
-      return groundingToDetections(r.parsed!, size, opts.coords);
+      return groundingToDetections(value, size, opts.coords);
     },
   };
 }

@@ -5,6 +5,7 @@
  * started from a script behaves like one started with `r1ov build`.
  */
 import { resolveEndpoints } from '../../core/config.ts';
+import { sqlString } from '../../core/sql.ts';
 import type { Role, RunConfig } from '../../schemas/config.ts';
 import type { Endpoints } from '../../schemas/workflow.ts';
 import { parseSyntheticSource } from '../synthetic/index.ts';
@@ -29,8 +30,6 @@ export interface DescribeBuildResult {
   total: number | null;
   endpoints: Endpoints;
 }
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** Rows of a parquet source, summed from the files' footers (no data pages read). */
 export async function sourceRowCount(source: string, subsets?: string[]): Promise<number> {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { Context } from '@temporalio/activity';
 import { putBlob, putJsonBlob } from '../../core/blobs.ts';
 import type { RunConfig } from '../../schemas/config.ts';
 import { SampleSchema, type Sample, type SampleRef } from '../../schemas/sample.ts';
 import type { IngestCursor, IngestPageResult } from '../../schemas/workflow.ts';
+import { heartbeat } from '../heartbeat.ts';
 import { ImageRejected, normalizeImage } from '../images/normalize.ts';
 import { generateSyntheticItem, parseSyntheticSource, renderSyntheticPng } from '../synthetic/index.ts';
 import { listParquetFiles, readParquetPage, type RawRow } from './source.ts';
@@ -19,14 +19,6 @@ export interface IngestPageInput {
   /** Samples still allowed under --limit (undefined: no limit). */
   remaining?: number;
   config: Pick<RunConfig, 'pageSize' | 'minPixels' | 'maxPixels' | 'maxInputPixels'> & Partial<Pick<RunConfig, 'importTraces'>>;
-}
-
-function heartbeat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    /* not inside an activity (direct calls in tests and benches) */
-  }
 }
 
 function decodeImageField(row: RawRow, file: string): Buffer | null {

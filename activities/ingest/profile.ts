@@ -7,9 +7,8 @@ import { basename } from 'node:path';
 import sharp from 'sharp';
 import { loadPrompt } from '../../core/prompts.ts';
 import type { RunConfig } from '../../schemas/config.ts';
-import { FormalKindSchema } from '../../schemas/formal.ts';
 import type { Projection, SourceProfile, SubsetProfile } from '../../schemas/profile.ts';
-import { formalKindOf } from '../formalize/kinds.ts';
+import { FormalKindSchema, formalKindDef, formalKindOf } from '../formalize/kinds.ts';
 import { boundedSize } from '../images/normalize.ts';
 import { routeByQuestion } from '../../core/routing/per-sample.ts';
 import { routeBySource } from '../../core/routing/source-table.ts';
@@ -171,8 +170,8 @@ export async function profileSource(source: string, config: RunConfig, opts: { s
           const qTokens = tokens(f.question.length + (f.choices ?? []).join(' ').length + 4 * (f.choices?.length ?? 0));
           if (!hit) s.call('router', routerIn + imageTokens, ASSUMPTIONS.routerOutTokens);
           const formalKind = formalKindOf(hit?.kind ?? 'mixed', hit?.subkind ?? null);
-          const formalIn = promptTokens('formalize', formalKind) + imageTokens;
-          if (formalKind === 'math' || !img.info) s.call('formalizer', formalIn + qTokens, ASSUMPTIONS.formalizerOutTokens);
+          const formalIn = promptTokens('formalize', formalKindDef(formalKind).prompt) + imageTokens;
+          if (formalKindDef(formalKind).perQuestion || !img.info) s.call('formalizer', formalIn + qTokens, ASSUMPTIONS.formalizerOutTokens);
           else {
             const key = img.info.hash * 32 + FormalKindSchema.options.indexOf(formalKind); // 48 + 5 bits: exact in a double
             if (formalized.has(key)) s.shared++;

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from '../../core/errors.ts';
+import { sqlString } from '../../core/sql.ts';
 
 /** A parquet source resolved to an ordered file list (order is the paging order, so it must be stable). */
 export interface ParquetFile {
@@ -16,8 +17,6 @@ export function sourceDb(): Promise<DuckDBConnection> {
   shared ??= DuckDBInstance.create(':memory:', { threads: '2' }).then((i) => i.connect());
   return shared;
 }
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 function globRoot(pattern: string): string {
   const parts = resolve(pattern).split(sep);

@@ -4,8 +4,7 @@
  * heartbeats, error classification into Temporal failures, and llm_calls accounting (docs/ARCHITECTURE.md hard rules 4–6).
  * See activities/llm/README.md.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
@@ -15,6 +14,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import { LlmCallRowSchema, type LlmCallRow } from '../../schemas/llm.ts';
+import { sha256, writeFileAtomic } from '../../core/blobs.ts';
 import { apiKeyFor } from '../../core/endpoints.ts';
 import { ensureDir, paths } from '../../core/home.ts';
 import { keys, storeFor } from '../../core/storage/index.ts';
@@ -71,8 +71,6 @@ export interface ChatResult<T> {
 // ---------------------------------------------------------------------------------------------------------------
 // small helpers
 
-const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
-
 /** Stable JSON (sorted object keys) for hashing. */
 function stableJson(v: unknown): string {
   if (v === undefined) return 'null';
@@ -91,30 +89,6 @@ function hostOf(baseUrl: string): string {
     return new URL(baseUrl).host;
   } catch {
     return 'invalid-url';
-  }
-}
-
-const madeDirs = new Set<string>();
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const dir = dirname(file);
-  if (!madeDirs.has(dir)) {
-    ensureDir(dir);
-    if (madeDirs.size > 10_000) madeDirs.clear();
-    madeDirs.add(dir);
-  }
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    try {
-      await writeFile(tmp, text);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      ensureDir(dir); // removed behind our back (e.g. a committed staging folder): make it again
-      await writeFile(tmp, text);
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
   }
 }
 
@@ -138,7 +112,8 @@ function startHeartbeat(ctx: Context | undefined, details: unknown): () => void 
       /* heartbeats are best effort */
     }
   };
-  beat();
+  // No beat at the start: the server's heartbeat clock starts with the attempt, and a first beat on every call was
+  // one server write per LLM call for nothing (bench/build/README.md).
   const t = setInterval(beat, every);
   t.unref?.();
   return () => clearInterval(t);
@@ -320,6 +295,12 @@ async function readCache(home: string, key: string): Promise<CachedResponse | un
   }
 }
 
+async function writeCache(home: string, entry: CachedResponse): Promise<void> {
+  const file = cacheFile(home, entry.key);
+  ensureDir(dirname(file));
+  writeFileAtomic(file, JSON.stringify(entry));
+}
+
 async function recordCall(home: string, row: LlmCallRow): Promise<void> {
   const valid = LlmCallRowSchema.parse(row);
   // Staged in the home's object store (local or S3): LLM workers may run on other hosts than the committer.
@@ -344,9 +325,11 @@ function withImages(messages: ChatMessage[], images: ChatRequest<unknown>['image
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// the call
+// the call, piece by piece: plan (params, cache key, call ids) → cache → request body → send → answer → record
 
-function finishChoices<T>(raw: Array<{ text: string; reasoning?: string }>, schema: z.ZodType<T> | undefined, callId: string) {
+type RawChoice = { text: string; reasoning?: string };
+
+function finishChoices<T>(raw: RawChoice[], schema: z.ZodType<T> | undefined, callId: string) {
   const choices: ChatChoice<T>[] = raw.map((c) => ({ ...c }));
   if (!schema) return { choices, first: choices[0]! };
   let firstErr: StructuredOutputError | undefined;
@@ -364,13 +347,20 @@ function finishChoices<T>(raw: Array<{ text: string; reasoning?: string }>, sche
   return { choices, first };
 }
 
-/** Call a chat model for one role, through cache, limits and accounting. Throws Temporal failures (see README). */
-export async function chat<T = unknown>(req: ChatRequest<T>): Promise<ChatResult<T>> {
-  const t0 = performance.now();
+/** What one request resolves to before anything is sent: effective params, the cache key and how calls are named. */
+interface CallPlan {
+  host: string;
+  attempt: number;
+  schemaInfo: { jsonSchema: Record<string, unknown>; hash: string } | undefined;
+  params: { temperature: number | undefined; maxTokens: number | undefined; n: number };
+  paramsHash: string;
+  key: string;
+  /** The llm_calls id of this request's cache hit or model call (see README, accounting). */
+  idFor(hit: boolean): string;
+}
+
+function planCall<T>(req: ChatRequest<T>, attempt: number): CallPlan {
   const ep = req.endpoint;
-  const ctx = activityContext();
-  const attempt = ctx?.info.attempt ?? 1;
-  const host = hostOf(ep.baseUrl);
   const schemaInfo = req.schema ? jsonSchemaOf(req.schema as z.ZodType<unknown>) : undefined;
   const params = {
     temperature: req.params?.temperature ?? ep.temperature,
@@ -392,21 +382,25 @@ export async function chat<T = unknown>(req: ChatRequest<T>): Promise<ChatResult
   );
   const idFor = (hit: boolean) =>
     sha256(stableJson({ run: req.run, sample: req.sampleId, prompt: req.prompt.hash, key, i: req.callIndex ?? 0, attempt, hit })).slice(0, 32);
+  return { host: hostOf(ep.baseUrl), attempt, schemaInfo, params, paramsHash, key, idFor };
+}
 
-  const baseRow = {
+/** One llm_calls row (schemas/llm.ts). */
+function callRow<T>(
+  req: ChatRequest<T>, plan: CallPlan, callId: string, o: { tokensIn: number; tokensOut: number; latencyMs: number; hit: boolean; error?: string },
+): LlmCallRow {
+  const ep = req.endpoint;
+  return {
+    call_id: callId,
     run: req.run,
     sample_id: req.sampleId,
     role: ep.role,
     model: ep.model,
-    base_url_host: host,
+    base_url_host: plan.host,
     prompt_id: req.prompt.id,
     prompt_hash: req.prompt.hash,
-    params_hash: paramsHash,
-    attempt,
-  };
-  const row = (callId: string, o: { tokensIn: number; tokensOut: number; latencyMs: number; hit: boolean; error?: string }): LlmCallRow => ({
-    call_id: callId,
-    ...baseRow,
+    params_hash: plan.paramsHash,
+    attempt: plan.attempt,
     tokens_in: o.tokensIn,
     tokens_out: o.tokensOut,
     latency_ms: Math.round(o.latencyMs * 1000) / 1000,
@@ -415,107 +409,129 @@ export async function chat<T = unknown>(req: ChatRequest<T>): Promise<ChatResult
     status: o.error === undefined ? 'ok' : 'error',
     error: o.error ?? null,
     created_at: new Date().toISOString(),
-  });
+  };
+}
 
-  // 1. the cache
-  if (!req.noCache) {
-    const hit = await readCache(req.home, key);
-    if (hit) {
-      const callId = idFor(true);
-      let fin: ReturnType<typeof finishChoices<T>> | undefined;
-      try {
-        fin = finishChoices(hit.choices, req.schema, callId);
-      } catch (err) {
-        if (!(err instanceof StructuredOutputError)) throw err;
-        // Only valid answers are cached; a stale entry that no longer validates is ignored.
-      }
-      if (fin) {
-        const latencyMs = performance.now() - t0;
-        await recordCall(req.home, row(callId, { tokensIn: hit.tokensIn, tokensOut: hit.tokensOut, latencyMs, hit: true }));
-        return {
-          text: fin.first.text,
-          reasoning: fin.first.reasoning,
-          parsed: fin.first.parsed,
-          tokensIn: hit.tokensIn,
-          tokensOut: hit.tokensOut,
-          latencyMs,
-          cacheHit: true,
-          callId,
-          ...(params.n > 1 ? { choices: fin.choices } : {}),
-        };
-      }
-    }
+function resultOf<T>(
+  fin: ReturnType<typeof finishChoices<T>>, plan: CallPlan, o: { tokensIn: number; tokensOut: number; latencyMs: number; cacheHit: boolean; callId: string },
+): ChatResult<T> {
+  return {
+    text: fin.first.text,
+    reasoning: fin.first.reasoning,
+    parsed: fin.first.parsed,
+    ...o,
+    ...(plan.params.n > 1 ? { choices: fin.choices } : {}),
+  };
+}
+
+/** A cached answer that still validates, recorded as a hit; undefined on a miss. */
+async function answerFromCache<T>(req: ChatRequest<T>, plan: CallPlan, t0: number): Promise<ChatResult<T> | undefined> {
+  const hit = await readCache(req.home, plan.key);
+  if (!hit) return undefined;
+  const callId = plan.idFor(true);
+  let fin: ReturnType<typeof finishChoices<T>>;
+  try {
+    fin = finishChoices(hit.choices, req.schema, callId);
+  } catch (err) {
+    if (!(err instanceof StructuredOutputError)) throw err;
+    return undefined; // only valid answers are cached; a stale entry that no longer validates is ignored
   }
+  const latencyMs = performance.now() - t0;
+  await recordCall(req.home, callRow(req, plan, callId, { tokensIn: hit.tokensIn, tokensOut: hit.tokensOut, latencyMs, hit: true }));
+  return resultOf(fin, plan, { tokensIn: hit.tokensIn, tokensOut: hit.tokensOut, latencyMs, cacheHit: true, callId });
+}
 
-  // 2. the model
-  const callId = idFor(false);
+/** The chat.completions body: images on the last user message, the endpoint's params, structured output. */
+function requestBody<T>(req: ChatRequest<T>, plan: CallPlan): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: req.endpoint.model, messages: withImages(req.messages, req.images) };
+  const { temperature, maxTokens, n } = plan.params;
+  if (temperature !== undefined) body.temperature = temperature;
+  // OpenAI's own API renamed the limit; OpenAI-compatible servers (vLLM, Ollama…) read max_tokens.
+  if (maxTokens !== undefined) body[plan.host === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens'] = maxTokens;
+  if (n !== 1) body.n = n;
+  if (plan.schemaInfo) {
+    body.response_format = {
+      type: 'json_schema',
+      json_schema: { name: (req.schemaName ?? 'output').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64), schema: plan.schemaInfo.jsonSchema },
+    };
+  }
+  return body;
+}
+
+/** Send under the role's concurrency limit; the activity's cancellation aborts the request. */
+function send(ep: ResolvedEndpoint, client: OpenAI, body: Record<string, unknown>, ctx: Context | undefined): Promise<OpenAI.Chat.ChatCompletion> {
+  return limitFor(ep)(() => {
+    if (ctx?.cancellationSignal.aborted) throw new APIUserAbortError();
+    return client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {
+      signal: ctx?.cancellationSignal,
+    });
+  });
+}
+
+/** The completion's choices in index order, reasoning (a reasoning field and/or a leading <think> block) split out. */
+function answerChoices(completion: OpenAI.Chat.ChatCompletion): RawChoice[] {
+  return (completion.choices ?? [])
+    .slice()
+    .sort((a, b) => a.index - b.index)
+    .map((c) => {
+      const msg = (c.message ?? {}) as { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
+      const split = splitThink(msg.content ?? '');
+      const field = msg.reasoning_content ?? msg.reasoning ?? undefined;
+      const reasoning = field && split.reasoning ? `${field}\n\n${split.reasoning}` : (field ?? split.reasoning);
+      return reasoning ? { text: split.text, reasoning } : { text: split.text };
+    });
+}
+
+/** Ask the model; cache the answer once it validates and record the call, or record the failure and throw it. */
+async function callModel<T>(req: ChatRequest<T>, plan: CallPlan, ctx: Context | undefined, t0: number): Promise<ChatResult<T>> {
+  const ep = req.endpoint;
+  const callId = plan.idFor(false);
   const apiKey = apiKeyFor(ep);
   const client = clientFor(ep, apiKey);
   const stopHeartbeat = startHeartbeat(ctx, { role: ep.role, callId });
   let tokensIn = 0;
   let tokensOut = 0;
   try {
-    const body: Record<string, unknown> = {
-      model: ep.model,
-      messages: withImages(req.messages, req.images),
-    };
-    if (params.temperature !== undefined) body.temperature = params.temperature;
-    if (params.maxTokens !== undefined) body[host === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens'] = params.maxTokens;
-    if (params.n !== 1) body.n = params.n;
-    if (schemaInfo) {
-      body.response_format = {
-        type: 'json_schema',
-        json_schema: { name: (req.schemaName ?? 'output').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64), schema: schemaInfo.jsonSchema },
-      };
-    }
-    const completion = await limitFor(ep)(() => {
-      if (ctx?.cancellationSignal.aborted) throw new APIUserAbortError();
-      return client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {
-        signal: ctx?.cancellationSignal,
-      });
-    });
+    const completion = await send(ep, client, requestBody(req, plan), ctx);
     tokensIn = completion.usage?.prompt_tokens ?? 0;
     tokensOut = completion.usage?.completion_tokens ?? 0;
-    const raw = (completion.choices ?? [])
-      .slice()
-      .sort((a, b) => a.index - b.index)
-      .map((c) => {
-        const msg = (c.message ?? {}) as { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
-        const split = splitThink(msg.content ?? '');
-        const field = msg.reasoning_content ?? msg.reasoning ?? undefined;
-        const reasoning = field && split.reasoning ? `${field}\n\n${split.reasoning}` : (field ?? split.reasoning);
-        return reasoning ? { text: split.text, reasoning } : { text: split.text };
-      });
-    if (raw.length === 0) throw ApplicationFailure.retryable(`${ep.role} endpoint ${host} (model ${ep.model}): response has no choices`, 'LlmUnavailable');
+    const raw = answerChoices(completion);
+    if (raw.length === 0) throw ApplicationFailure.retryable(`${ep.role} endpoint ${plan.host} (model ${ep.model}): response has no choices`, 'LlmUnavailable');
     const fin = finishChoices(raw, req.schema, callId); // throws StructuredOutputError (recorded below, not cached)
     const latencyMs = performance.now() - t0;
-    const entry: CachedResponse = { v: 1, key, model: ep.model, created_at: new Date().toISOString(), choices: raw, tokensIn, tokensOut };
+    const entry: CachedResponse = { v: 1, key: plan.key, model: ep.model, created_at: new Date().toISOString(), choices: raw, tokensIn, tokensOut };
     // The cache entry and the accounting row are independent files: write both at once.
     await Promise.all([
-      req.noCache ? undefined : writeAtomic(cacheFile(req.home, key), JSON.stringify(entry)),
-      recordCall(req.home, row(callId, { tokensIn, tokensOut, latencyMs, hit: false })),
+      req.noCache ? undefined : writeCache(req.home, entry),
+      recordCall(req.home, callRow(req, plan, callId, { tokensIn, tokensOut, latencyMs, hit: false })),
     ]);
-    return {
-      text: fin.first.text,
-      reasoning: fin.first.reasoning,
-      parsed: fin.first.parsed,
-      tokensIn,
-      tokensOut,
-      latencyMs,
-      cacheHit: false,
-      callId,
-      ...(params.n > 1 ? { choices: fin.choices } : {}),
-    };
+    return resultOf(fin, plan, { tokensIn, tokensOut, latencyMs, cacheHit: false, callId });
   } catch (err) {
-    const failure = classifyError(err, ep, apiKey, ctx);
-    const type = failure instanceof ApplicationFailure ? failure.type : failure.name;
-    try {
-      await recordCall(req.home, row(callId, { tokensIn, tokensOut, latencyMs: performance.now() - t0, hit: false, error: scrub(`${type}: ${failure.message}`, apiKey) }));
-    } catch {
-      /* accounting must not hide the call's own failure */
-    }
-    throw failure;
+    throw await recordFailure(req, plan, callId, err, { tokensIn, tokensOut, latencyMs: performance.now() - t0 }, apiKey, ctx);
   } finally {
     stopHeartbeat();
   }
+}
+
+/** Classify a failed call into a Temporal failure and record it; returns the failure to throw. */
+async function recordFailure<T>(
+  req: ChatRequest<T>, plan: CallPlan, callId: string, err: unknown, o: { tokensIn: number; tokensOut: number; latencyMs: number }, apiKey: string, ctx: Context | undefined,
+): Promise<Error> {
+  const failure = classifyError(err, req.endpoint, apiKey, ctx);
+  const type = failure instanceof ApplicationFailure ? failure.type : failure.name;
+  try {
+    await recordCall(req.home, callRow(req, plan, callId, { ...o, hit: false, error: scrub(`${type}: ${failure.message}`, apiKey) }));
+  } catch {
+    /* accounting must not hide the call's own failure */
+  }
+  return failure;
+}
+
+/** Call a chat model for one role, through cache, limits and accounting. Throws Temporal failures (see README). */
+export async function chat<T = unknown>(req: ChatRequest<T>): Promise<ChatResult<T>> {
+  const t0 = performance.now();
+  const ctx = activityContext();
+  const plan = planCall(req, ctx?.info.attempt ?? 1);
+  const hit = req.noCache ? undefined : await answerFromCache(req, plan, t0);
+  return hit ?? callModel(req, plan, ctx, t0);
 }

@@ -34,7 +34,8 @@ interface RawImage {
 }
 interface LineImage {
   image: RawImage;
-  box: number[][];
+  /** Corner points, [x, y] each. */
+  box: Array<[number, number]>;
 }
 interface ModelData {
   data: ArrayLike<number>;
@@ -71,6 +72,14 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
+/** The image's bytes, after checking they hold 4 (RGBA) per pixel, which the pixel loops below index by. */
+function checkedRgba(image: RawImage): Uint8Array | Uint8ClampedArray {
+  if (image.data.length < 4 * image.width * image.height) {
+    throw new Error(`OCR image of ${image.width}×${image.height} has ${image.data.length} bytes, fewer than 4 per pixel (RGBA)`);
+  }
+  return image.data;
+}
+
 /**
  * The library converts pixels with Array.push and spreads; for a megapixel page that dominates the
  * run time, so detection and recognition get this typed-array version (same layout: planar B,G,R in 0..1).
@@ -78,11 +87,12 @@ function envInt(name: string, fallback: number): number {
 function fastImageToInput(image: RawImage): ModelData {
   const n = image.width * image.height;
   const out = new Float32Array(3 * n);
-  const d = image.data;
+  const d = checkedRgba(image);
   for (let i = 0, p = 0; p < n; i += 4, p++) {
-    out[p] = d[i + 2] / 255;
-    out[n + p] = d[i + 1] / 255;
-    out[2 * n + p] = d[i] / 255;
+    // i + 3 < 4n ≤ d.length (checkedRgba): every read below is in range.
+    out[p] = d[i + 2]! / 255;
+    out[n + p] = d[i + 1]! / 255;
+    out[2 * n + p] = d[i]! / 255;
   }
   return { data: out, width: image.width, height: image.height };
 }
@@ -166,13 +176,14 @@ const SPACE_WIDTH = 10;
  */
 async function recognizeChunks(rec: RecognitionModel, img: RawImage): Promise<{ text: string; mean: number } | undefined> {
   const pieces: { x0: number; x1: number; space: boolean }[] = [];
-  const { width: w, height: h, data } = img;
+  const { width: w, height: h } = img;
+  const data = checkedRgba(img);
   const uniform = new Uint8Array(w);
   for (let x = 0; x < w; x++) {
     let lo = 255, hi = 0;
     for (let y = 0; y < h; y++) {
       const i = (y * w + x) * 4;
-      const l = (data[i] * 3 + data[i + 1] * 6 + data[i + 2]) / 10;
+      const l = (data[i]! * 3 + data[i + 1]! * 6 + data[i + 2]!) / 10; // in range: checkedRgba
       if (l < lo) lo = l;
       if (l > hi) hi = l;
     }

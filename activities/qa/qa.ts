@@ -1,13 +1,11 @@
-import { z } from 'zod';
 import { questionWithChoices } from '../../core/answers/index.ts';
-import { getBlob, getJsonBlob, putBlob, putJsonBlob } from '../../core/blobs.ts';
-import { loadPrompt } from '../../core/prompts.ts';
 import type { ResolvedEndpoint, RunConfig } from '../../schemas/config.ts';
-import type { SampleRef } from '../../schemas/sample.ts';
+import type { Sample, SampleRef } from '../../schemas/sample.ts';
+import { JudgeVerdictSchema, type EditOutcome, type JudgeVerdict } from '../../schemas/stage-blobs.ts';
 import type { QaResult } from '../../schemas/workflow.ts';
-import type { FormalDoc } from '../formalize/kinds.ts';
-import { chat } from '../llm/gateway.ts';
+import { llmTask } from '../llm/task.ts';
 import { loadSample } from '../sample-io.ts';
+import { readFormalDoc, readTrace, writeQaVerdict, writeTrace } from '../stage-io.ts';
 import { checkJudgeEdit } from './edits.ts';
 import { qaRulesVerdict, type RuleLimits } from './rules.ts';
 
@@ -16,32 +14,26 @@ export async function qaRules(
   home: string, input: { run: string; ref: SampleRef; traceKey: string | null; config: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'> },
 ): Promise<QaResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
-  const trace = input.traceKey ? (await getBlob(home, input.traceKey)).toString('utf8') : null;
+  const trace = input.traceKey ? await readTrace(home, input.traceKey) : null;
   const v = qaRulesVerdict(trace, sample.answer, sample.choices, input.config);
-  const verdictKey = await putJsonBlob(home, { by: 'rules', ...v });
+  const verdictKey = await writeQaVerdict(home, { by: 'rules', ...v });
   return { ...v, traceKey: input.traceKey, verdictKey };
 }
 
-export const JudgeVerdictSchema = z.object({
-  valid: z.boolean(),
-  removed_steps: z.array(z.string()).default([]),
-  edited_trace: z.string().nullable().optional(),
-  reason: z.string(),
+/** The judge role reads the question with its options, the gold answer, the formal description and the trace. */
+const judgeTask = llmTask({
+  name: 'qa_verdict', template: 'qa/judge', schema: JudgeVerdictSchema, params: { temperature: 0 },
+  vars: (i: { sample: Sample; formal: string; trace: string }) => ({
+    question: questionWithChoices(i.sample.question, i.sample.choices), answer: i.sample.answer, formal: i.formal, trace: i.trace,
+  }),
 });
-
-/** What became of the judge's edited trace: applied, rejected (with the rule or edit check that failed), or none. */
-export interface EditOutcome {
-  status: 'applied' | 'rejected' | 'none';
-  code: string | null;
-  reason: string | null;
-}
 
 /**
  * The judge's edit is accepted only if it deletes whole steps (activities/qa/edits.ts) and the edited trace still
  * passes every rule under the run's limits; otherwise the original trace stands and the reason is kept.
  */
 export function judgeEditOutcome(
-  original: string, v: z.infer<typeof JudgeVerdictSchema>, sample: { answer: string; choices?: string[] }, limits: RuleLimits,
+  original: string, v: JudgeVerdict, sample: { answer: string; choices?: string[] }, limits: RuleLimits,
 ): { edit: EditOutcome; trace: string | null } {
   const edited = v.edited_trace?.trim();
   if (!edited || edited === original.trim()) {
@@ -68,22 +60,17 @@ export async function qaJudge(
   input: { run: string; ref: SampleRef; formalKey: string; rules: QaResult; endpoint: ResolvedEndpoint; config?: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'> },
 ): Promise<QaResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
-  const formal = await getJsonBlob(home, input.formalKey) as FormalDoc;
-  const trace = (await getBlob(home, input.rules.traceKey!)).toString('utf8');
-  const prompt = loadPrompt('qa', 'judge');
-  const r = await chat({
-    endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt,
-    messages: [{ role: 'user', content: prompt.render({ question: questionWithChoices(sample.question, sample.choices), answer: sample.answer, formal: formal.text, trace }) }],
-    schema: JudgeVerdictSchema, schemaName: 'qa_verdict', params: { temperature: 0 },
-  });
-  const v = r.parsed!;
+  const formal = await readFormalDoc(home, input.formalKey);
+  if (!input.rules.traceKey) throw new Error(`sample ${sample.sampleId}: the judge needs a trace, and the QA rules passed none`);
+  const trace = await readTrace(home, input.rules.traceKey);
+  const { value: v } = await judgeTask.run({ sample, formal: formal.text, trace }, { endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId });
   if (!v.valid) {
-    const verdictKey = await putJsonBlob(home, { by: 'judge', rules: input.rules, ...v });
+    const verdictKey = await writeQaVerdict(home, { by: 'judge', rules: input.rules, ...v });
     return { ...input.rules, accepted: false, code: 'judge_rejected', reason: v.reason, verdictKey };
   }
   const limits = input.config ?? { minTraceChars: 1, maxTraceChars: Number.MAX_SAFE_INTEGER };
   const { edit, trace: edited } = judgeEditOutcome(trace, v, sample, limits);
-  const verdictKey = await putJsonBlob(home, { by: 'judge', rules: input.rules, ...v, edit });
-  const traceKey = edited ? await putBlob(home, edited) : input.rules.traceKey;
+  const verdictKey = await writeQaVerdict(home, { by: 'judge', rules: input.rules, ...v, edit });
+  const traceKey = edited ? await writeTrace(home, edited) : input.rules.traceKey;
   return { ...input.rules, accepted: true, traceKey, verdictKey };
 }

@@ -1,13 +1,6 @@
 import { scoreCompletion } from '../../core/rewards/index.ts';
 import { CAPTION_TALK } from '../../core/trace-format.ts';
-
-export interface RuleVerdict {
-  accepted: boolean;
-  code: string | null;
-  reason: string | null;
-  accuracy: number;
-  format: number;
-}
+import type { RuleVerdict } from '../../schemas/stage-blobs.ts';
 
 export interface RuleLimits { minTraceChars: number; maxTraceChars: number }
 

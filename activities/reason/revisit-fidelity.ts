@@ -1,16 +1,15 @@
 // With --fidelity on a synthetic source, the revisit loop also runs on the model formalizer's description, and this
 // stages its effect as fidelity rows beside activities/fidelity's: answer accuracy before and after revisiting, and
 // whether revisiting changed the answer. notebooks/revisit_effect.sql charts them.
-import { getJsonBlob } from '../../core/blobs.ts';
 import { safeName } from '../../core/home.ts';
 import { loadPrompt } from '../../core/prompts.ts';
 import { answersEquivalent } from '../../core/rewards/index.ts';
 import { keys, storeFor } from '../../core/storage/index.ts';
 import { FidelityRowSchema } from '../../schemas/fidelity.ts';
-import { RevisitLogSchema } from '../../schemas/revisit.ts';
 import type { SampleRef } from '../../schemas/sample.ts';
 import { formalSpecFor } from '../formalize/kinds.ts';
 import { loadSample } from '../sample-io.ts';
+import { readRevisitLog } from '../stage-io.ts';
 
 export const REVISIT_METRICS = ['answer_accuracy_first', 'answer_accuracy_revisit', 'revisit_changed', 'revisit_facts'] as const;
 
@@ -19,7 +18,7 @@ export async function scoreRevisitFidelity(
 ): Promise<{ staged: string | null }> {
   const sample = await loadSample(home, input.ref.sampleKey);
   if (!sample.exact) return { staged: null };
-  const log = input.revisitKey ? RevisitLogSchema.parse(await getJsonBlob(home, input.revisitKey)) : null;
+  const log = input.revisitKey ? await readRevisitLog(home, input.revisitKey) : null;
   const right = (a: string | null) => (a !== null && answersEquivalent(a, sample.answer, sample.choices) ? 1 : 0);
   const spec = formalSpecFor(sample.exact.kind, sample.exact.subkind ?? null);
   const values: Record<(typeof REVISIT_METRICS)[number], number> = {

@@ -1,12 +1,10 @@
-import { getBlob, getJsonBlob } from '../../core/blobs.ts';
 import { safeName } from '../../core/home.ts';
 import { keys, storeFor, StoreError } from '../../core/storage/index.ts';
 import { RecordRowSchema, type RecordRow } from '../../schemas/sample.ts';
 import type { StageRecordInput } from '../../schemas/workflow.ts';
-import type { FormalDoc } from '../formalize/kinds.ts';
+import type { QaVerdict } from '../../schemas/stage-blobs.ts';
 import { loadSample } from '../sample-io.ts';
-import { FormalChecksSchema } from '../../schemas/checks.ts';
-import { RevisitLogSchema } from '../../schemas/revisit.ts';
+import { formalData, readFormalChecks, readFormalDoc, readQaVerdict, readRevisitLog, readTrace } from '../stage-io.ts';
 import { boxSource } from '../grounding/index.ts';
 import { oneLine } from '../../core/errors.ts';
 
@@ -28,15 +26,19 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
     }
   };
   const sample = await attempt('sample', () => loadSample(home, input.ref.sampleKey));
-  const formal = input.formal?.formalKey ? await attempt('formal', async () => await getJsonBlob(home, input.formal!.formalKey!) as FormalDoc) : null;
+  const formalKey = input.formal?.formalKey;
+  const formal = formalKey ? await attempt('formal', () => readFormalDoc(home, formalKey)) : null;
   const traceKey = input.qa?.traceKey ?? input.trace?.traceKey ?? null;
-  const trace = traceKey ? await attempt('trace', async () => (await getBlob(home, traceKey)).toString('utf8')) : null;
-  const verdict = input.qa?.verdictKey ? await attempt('verdict', async () => JSON.stringify(await getJsonBlob(home, input.qa!.verdictKey!))) : null;
-  const revisit = input.trace?.revisitKey ? await attempt('revisit', async () => RevisitLogSchema.parse(await getJsonBlob(home, input.trace!.revisitKey!))) : null;
-  const checks = input.checksKey ? await attempt('checks', async () => FormalChecksSchema.parse(await getJsonBlob(home, input.checksKey!))) : null;
-  const data = (formal?.data ?? null) as { objects?: unknown; boxes?: unknown; lines?: unknown } | null;
+  const trace = traceKey ? await attempt('trace', () => readTrace(home, traceKey)) : null;
+  const verdictKey = input.qa?.verdictKey;
+  const verdict = verdictKey ? await attempt('verdict', () => readQaVerdict(home, verdictKey)) : null;
+  const revisitKey = input.trace?.revisitKey;
+  const revisit = revisitKey ? await attempt('revisit', () => readRevisitLog(home, revisitKey)) : null;
+  const checksKey = input.checksKey;
+  const checks = checksKey ? await attempt('checks', () => readFormalChecks(home, checksKey)) : null;
+  const data = formal?.data != null ? formalData(formal) : null;
   const boxes = data?.objects ?? data?.boxes ?? null;
-  const perception = (data as { perception?: { ocrEngine?: unknown } } | null)?.perception ?? null;
+  const perception = data?.perception && typeof data.perception === 'object' ? (data.perception as { ocrEngine?: unknown }) : null;
   const incomplete = problems.length > 0 && input.status !== 'quarantined';
   const row: RecordRow = RecordRowSchema.parse({
     run: input.run,
@@ -77,8 +79,8 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
     final_answer: input.trace?.finalAnswer ?? null,
     accuracy: input.qa?.accuracy ?? null,
     format_ok: input.qa?.format ?? null,
-    qa_verdict: verdict,
-    qa_edit: qaEditColumn(verdict),
+    qa_verdict: verdict?.json ?? null,
+    qa_edit: verdict ? qaEditColumn(verdict.verdict) : null,
     first_answer: revisit ? revisit.firstAnswer : input.trace?.finalAnswer ?? null,
     revisit_rounds: revisit ? revisit.rounds.length : input.trace ? 0 : null,
     revisit: revisit ? JSON.stringify(revisit) : null,
@@ -104,10 +106,9 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
 }
 
 /** The judge's edit as one column: applied, rejected with its code and reason, or null when there was none. */
-function qaEditColumn(verdict: string | null): string | null {
-  if (!verdict) return null;
-  const edit = (JSON.parse(verdict) as { edit?: { status?: string; code?: string | null; reason?: string | null } }).edit;
-  if (!edit || edit.status === 'none' || !edit.status) return null;
+function qaEditColumn(verdict: QaVerdict): string | null {
+  const edit = verdict.by === 'judge' ? verdict.edit : undefined;
+  if (!edit || edit.status === 'none') return null;
   return edit.status === 'rejected' ? `rejected: ${edit.code}: ${edit.reason}` : edit.status;
 }
 
@@ -120,7 +121,11 @@ export function inSourcePixels(boxes: unknown, sample: { width?: number; height?
   const sx = sample.width && sample.sourceWidth ? sample.sourceWidth / sample.width : 1;
   const sy = sample.height && sample.sourceHeight ? sample.sourceHeight / sample.height : 1;
   const r = (v: number) => Math.round(v * 100) / 100;
-  return boxes.map((b: { box?: unknown }) => Array.isArray(b?.box) && b.box.length === 4 && b.box.every((v) => typeof v === 'number')
-    ? { ...b, box: [r(b.box[0] * sx), r(b.box[1] * sy), r(b.box[2] * sx), r(b.box[3] * sy)] }
-    : b);
+  const isBox = (v: unknown): v is [number, number, number, number] => Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number');
+  return boxes.map((b: { box?: unknown }) => {
+    const box = b?.box;
+    if (!isBox(box)) return b;
+    const [x0, y0, x1, y1] = box;
+    return { ...b, box: [r(x0 * sx), r(y0 * sy), r(x1 * sx), r(y1 * sy)] };
+  });
 }

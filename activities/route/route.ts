@@ -1,8 +1,7 @@
-import { z } from 'zod';
-import { chat } from '../llm/gateway.ts';
-import { loadPrompt } from '../../core/prompts.ts';
+import { llmTask } from '../llm/task.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
-import { KindSchema, SubkindSchema, type SampleRef } from '../../schemas/sample.ts';
+import { ModalityVerdictSchema } from '../../schemas/route.ts';
+import type { Sample, SampleRef } from '../../schemas/sample.ts';
 import type { RouteResult } from '../../schemas/workflow.ts';
 import { loadSample, sampleImage } from '../sample-io.ts';
 import { ocrLinesFor } from '../ocr/cache.ts';
@@ -39,11 +38,10 @@ export async function routeSample(home: string, input: { run: string; ref: Sampl
   return { ...base, routeBy: 'classifier', needsClassifier: true, why: `source ${sample.source} not in the table: the classifier decides` };
 }
 
-export const ModalityVerdictSchema = z.object({
-  kind: KindSchema,
-  subkind: SubkindSchema.nullable().optional(),
-  needs_reasoning: z.boolean(),
-  rationale: z.string().optional(),
+/** The router role looks at the image and the question: which kind, and is there anything to reason about. */
+const classifyTask = llmTask({
+  name: 'modality', template: 'route/classify', schema: ModalityVerdictSchema, params: { temperature: 0 },
+  vars: (sample: Sample) => ({ question: sample.question }),
 });
 
 /** The vision-LLM classifier for samples the table does not know. */
@@ -53,14 +51,9 @@ export async function classifyModality(
   // Without a router endpoint, fall back to the most general kind rather than failing the sample.
   if (!input.endpoint) return { ...input.route, kind: 'mixed', routeBy: 'default', needsClassifier: false, why: 'no router endpoint: the most general kind' };
   const sample = await loadSample(home, input.ref.sampleKey);
-  const prompt = loadPrompt('route', 'classify');
-  const r = await chat({
-    endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, prompt,
-    messages: [{ role: 'user', content: prompt.render({ question: sample.question }) }],
-    images: await sampleImage(home, sample), schema: ModalityVerdictSchema, schemaName: 'modality',
-    params: { temperature: 0 },
+  const { value: v } = await classifyTask.run(sample, {
+    endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, images: await sampleImage(home, sample),
   });
-  const v = r.parsed!;
   const subkind = v.kind === 'diagram' ? v.subkind ?? 'scientific' : null;
   return {
     ...input.route, kind: v.kind, subkind, routeBy: 'classifier', needsClassifier: false,

@@ -2,27 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { sha256 } from '../../core/blobs.ts';
+import { sqlString } from '../../core/sql.ts';
 import { keys, storeFor, type ObjectInfo, type ObjectStore } from '../../core/storage/index.ts';
 import { RECORD_COLUMNS } from '../../schemas/sample.ts';
 import { LLM_CALL_COLUMNS } from '../../schemas/llm-columns.ts';
 import { FIDELITY_COLUMNS } from '../../schemas/fidelity.ts';
+import { heartbeat, heartbeatWhile } from '../heartbeat.ts';
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const columnsSpec = (cols: Record<string, string>) =>
   `{${Object.entries(cols).map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`).join(', ')}}`;
 
 export interface CommitResult { rows: number; shard: string | null; llmCalls: number; fidelity?: number }
-
-function heartbeat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    /* not in an activity (tests call commitShard directly) */
-  }
-}
 
 /**
  * Test hook (documented in ENVIRONMENT.md, never set in production): `R1OV_TEST_CRASH_COMMIT=after-upload` kills
@@ -95,12 +87,7 @@ export async function commitShard(home: string, input: { run: string }): Promise
   const store = storeFor(home);
   // A heartbeat every few seconds while the process lives (DuckDB and S3 calls leave the event loop free): a dead
   // committer is noticed within the workflow's short heartbeat timeout, a slow one is not mistaken for dead.
-  const alive = setInterval(() => heartbeat({ run: input.run }), 5_000);
-  try {
-    return await commitAll(store, input.run);
-  } finally {
-    clearInterval(alive);
-  }
+  return heartbeatWhile(commitAll(store, input.run), { everyMs: 5_000, details: { run: input.run } });
 }
 
 async function commitAll(store: ObjectStore, run: string): Promise<CommitResult> {

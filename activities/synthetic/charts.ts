@@ -1,7 +1,9 @@
 /** Bar, line and pie charts from small data tables. Formal text: CSV with a `# key: value` chart-spec header. */
+import { csvField } from '../../core/csv.ts';
+import { at } from '../../core/must.ts';
 import type { Rng } from './rng.ts';
 import type { Generated, KindGenerator } from './types.ts';
-import { Frac, PALETTE, fmt, line, listText, makeMc, makeTrace, niceStep, r1, svgDoc, text, withChoices } from './util.ts';
+import { Frac, PALETTE, fmt, line, listText, makeMc, makeTrace, niceStep, pair, r1, svgDoc, text, withChoices } from './util.ts';
 
 const COLOR_NAMES = ['blue', 'orange'];
 /** Lower-case only the first letter, so units like kWh survive. */
@@ -13,16 +15,10 @@ interface Series {
   values: number[];
 }
 
-/** CSV cells never contain commas here, but quote defensively. */
-function csvCell(s: string | number): string {
-  const v = String(s);
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
 function chartCsv(header: Record<string, string>, first: string, rows: string[], series: Series[]): string {
   const lines = Object.entries(header).map(([k, v]) => `# ${k}: ${v}`);
-  lines.push([first, ...series.map((s) => s.name)].map(csvCell).join(','));
-  rows.forEach((r, i) => lines.push([r, ...series.map((s) => s.values[i])].map(csvCell).join(',')));
+  lines.push([first, ...series.map((s) => s.name)].map(csvField).join(','));
+  rows.forEach((r, i) => lines.push([r, ...series.map((s) => at(s.values, i, `${s.name} value`))].map(csvField).join(',')));
   return lines.join('\n') + '\n';
 }
 
@@ -67,7 +63,7 @@ function drawAxes(W: number, H: number, maxV: number, xLabel: string, yLabel: st
   series.forEach((s, i) => {
     parts.push(`<rect x="${r1(lx)}" y="60" width="16" height="16" fill="${PALETTE[i]}"/>`);
     parts.push(text(lx + 22, 73, s.name, { size: 14 }));
-    lx += widths[i];
+    lx += at(widths, i);
   });
   return { x0, x1, y0, y1, yMax, parts };
 }
@@ -102,11 +98,11 @@ export interface BarSpec {
 }
 
 function seriesPhrase(series: Series[], s: number): string {
-  return series.length > 1 ? ` for ${series[s].name}` : '';
+  return series.length > 1 ? ` for ${at(series, s, 'series').name}` : '';
 }
 
 function readBars(spec: { categories: string[]; series: Series[] }, s: number): string {
-  const sr = spec.series[s];
+  const sr = at(spec.series, s, 'series');
   const who = spec.series.length > 1 ? `the ${COLOR_NAMES[s]} bars (${sr.name})` : 'the bars';
   return `Reading ${who} against the y-axis: ${spec.categories.map((c, i) => `${c} = ${sr.values[i]}`).join(', ')}.`;
 }
@@ -122,7 +118,7 @@ function renderBar(spec: BarSpec): { svg: string; width: number; height: number 
   spec.categories.forEach((c, i) => {
     const gx = ax.x0 + gw * i + gw * 0.14;
     spec.series.forEach((s, j) => {
-      const v = s.values[i];
+      const v = at(s.values, i, `${s.name} value`);
       const x = gx + bw * j, y = yOf(ax, v);
       parts.push(`<rect x="${r1(x)}" y="${r1(y)}" width="${r1(bw)}" height="${r1(ax.y0 - y)}" fill="${PALETTE[j]}"/>`);
       parts.push(text(x + bw / 2, y - 6, String(v), { size: k > 1 ? 12 : 14, anchor: 'middle' }));
@@ -142,20 +138,22 @@ function generateBar(rng: Rng): Generated {
   for (;;) {
     series = th.series.slice(0, k).map((name) => ({ name: k === 1 ? th.y.replace(/ \(.*\)$/, '') : name, values: rng.distinctInts(th.lo, th.hi, n) }));
     // Two-series comparisons need a strict winner in every category.
-    if (k === 1 || series[0].values.every((v, i) => v !== series[1].values[i])) break;
+    if (k === 1 || at(series, 0).values.every((v, i) => v !== at(series, 1).values[i])) break;
   }
   const templates = ['bar-argmax', 'bar-argmin', 'bar-diff', 'bar-sum', ...(k > 1 ? ['bar-exceed-count'] : [])] as const;
   const t = rng.pick(templates);
   const s = rng.int(0, k - 1);
-  const vals = series[s].values;
+  const sr = at(series, s, 'series');
+  const vals = sr.values;
   const sp = seriesPhrase(series, s);
-  const intro = `The bar chart "${th.title}" shows ${lc1(th.y)} for each ${th.x.toLowerCase()}${k > 1 ? `, with two series in the legend: ${series[0].name} (blue) and ${series[1].name} (orange)` : ''}.`;
+  const intro = `The bar chart "${th.title}" shows ${lc1(th.y)} for each ${th.x.toLowerCase()}${k > 1 ? `, with two series in the legend: ${at(series, 0).name} (blue) and ${at(series, 1).name} (orange)` : ''}.`;
   let q: BarQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
   const specBase = { chart: 'bar' as const, title: th.title, xLabel: th.x, yLabel: th.y, categories, series };
   if (t === 'bar-argmax' || t === 'bar-argmin') {
     const isMax = t === 'bar-argmax';
     const i = isMax ? argmax(vals) : argmin(vals);
-    const mc = makeMc(rng, categories[i], rng.shuffle(categories.filter((_, j) => j !== i)));
+    const [ci, vi] = [at(categories, i), at(vals, i)];
+    const mc = makeMc(rng, ci, rng.shuffle(categories.filter((_, j) => j !== i)));
     q = { template: t, series: s };
     question = withChoices(`Which ${th.x.toLowerCase()} has the ${isMax ? 'highest' : 'lowest'} value${sp} in the bar chart?`, mc.choices);
     choices = mc.choices;
@@ -164,23 +162,24 @@ function generateBar(rng: Rng): Generated {
     think = [
       intro,
       readBars(specBase, s),
-      `The ${isMax ? 'tallest' : 'shortest'} bar is ${categories[i]} at ${vals[i]}; the next ${isMax ? 'highest' : 'lowest'} is ${sorted[1]}, so ${categories[i]} is the ${isMax ? 'maximum' : 'minimum'}.`,
-      `Among the options, ${categories[i]} is option ${mc.letter}.`,
+      `The ${isMax ? 'tallest' : 'shortest'} bar is ${ci} at ${vi}; the next ${isMax ? 'highest' : 'lowest'} is ${sorted[1]}, so ${ci} is the ${isMax ? 'maximum' : 'minimum'}.`,
+      `Among the options, ${ci} is option ${mc.letter}.`,
     ];
-    concl = `${categories[i]} has the ${isMax ? 'highest' : 'lowest'} value (${vals[i]}), option ${mc.letter}.`;
+    concl = `${ci} has the ${isMax ? 'highest' : 'lowest'} value (${vi}), option ${mc.letter}.`;
     boxed = mc.letter;
   } else if (t === 'bar-diff') {
-    const [i, j] = rng.sample([...vals.keys()], 2).sort((x, y) => vals[y] - vals[x]);
-    q = { template: t, series: s, a: categories[i], b: categories[j] };
-    const d = vals[i] - vals[j];
-    question = `${k > 1 ? `For ${series[s].name}, how` : 'How'} much higher is the value for ${categories[i]} than for ${categories[j]}?`;
+    const [i, j] = pair(rng.sample([...vals.keys()], 2).sort((x, y) => at(vals, y) - at(vals, x)));
+    const [ci, cj, vi, vj] = [at(categories, i), at(categories, j), at(vals, i), at(vals, j)];
+    q = { template: t, series: s, a: ci, b: cj };
+    const d = vi - vj;
+    question = `${k > 1 ? `For ${sr.name}, how` : 'How'} much higher is the value for ${ci} than for ${cj}?`;
     answer = String(d);
     think = [
       intro,
-      `Looking at the ${k > 1 ? `${COLOR_NAMES[s]} ` : ''}bars${sp}: ${categories[i]} reaches ${vals[i]} and ${categories[j]} reaches ${vals[j]}.`,
-      `The difference is ${vals[i]} - ${vals[j]} = ${d}.`,
+      `Looking at the ${k > 1 ? `${at(COLOR_NAMES, s)} ` : ''}bars${sp}: ${ci} reaches ${vi} and ${cj} reaches ${vj}.`,
+      `The difference is ${vi} - ${vj} = ${d}.`,
     ];
-    concl = `${categories[i]} is ${d} higher than ${categories[j]}.`;
+    concl = `${ci} is ${d} higher than ${cj}.`;
     boxed = answer;
   } else if (t === 'bar-sum') {
     q = { template: t, series: s };
@@ -192,13 +191,16 @@ function generateBar(rng: Rng): Generated {
     boxed = answer;
   } else {
     q = { template: 'bar-exceed-count' };
-    const [a, b] = series;
-    const wins = categories.filter((_, i) => a.values[i] > b.values[i]);
+    const [a, b] = pair(series);
+    const wins = categories.filter((_, i) => at(a.values, i) > at(b.values, i));
     question = `In how many ${th.x === 'City' ? 'cities' : `${th.x.toLowerCase()}s`} is the value for ${a.name} greater than the value for ${b.name}?`;
     answer = String(wins.length);
     think = [
       intro,
-      ...categories.map((c, i) => `${c}: ${a.name} ${a.values[i]} vs ${b.name} ${b.values[i]} → ${a.values[i] > b.values[i] ? `${a.name} is higher` : `${b.name} is higher`}.`),
+      ...categories.map((c, i) => {
+        const [va, vb] = [at(a.values, i), at(b.values, i)];
+        return `${c}: ${a.name} ${va} vs ${b.name} ${vb} → ${va > vb ? `${a.name} is higher` : `${b.name} is higher`}.`;
+      }),
       wins.length ? `${a.name} is higher in ${listText(wins)}, which is ${wins.length} of ${categories.length}.` : `${a.name} is never higher, so the count is 0.`,
     ];
     concl = `${a.name} exceeds ${b.name} in ${wins.length} ${wins.length === 1 ? 'case' : 'cases'}.`;
@@ -256,7 +258,8 @@ function shapedValues(rng: Rng, n: number, shape: Shape): number[] {
       return up ? m : -m;
     });
     const raw = [0];
-    for (const d of deltas) raw.push(raw[raw.length - 1] + d);
+    let level = 0;
+    for (const d of deltas) raw.push((level += d));
     const shift = 5 + rng.int(0, 30) - Math.min(...raw);
     const v = raw.map((x) => x + shift);
     // Unique maximum, so "when was it highest" has one answer.
@@ -283,7 +286,7 @@ function renderLine(spec: LineSpec): { svg: string; width: number; height: numbe
       parts.push(`<circle cx="${r1(xAt(i))}" cy="${r1(y)}" r="5" fill="${PALETTE[j]}"/>`);
       // Label above the higher series' point and below the lower one, so two series do not overlap.
       const other = spec.series[1 - j];
-      const below = other !== undefined && other.values[i] > v;
+      const below = other !== undefined && at(other.values, i) > v;
       parts.push(text(xAt(i), below ? y + 22 : y - 10, String(v), { size: 13, anchor: 'middle', fill: j === 0 ? '#1d3f66' : '#8a4a0b' }));
     });
   });
@@ -303,10 +306,10 @@ function generateLine(rng: Rng): Generated {
   const templates = ['line-trend', 'line-peak', 'line-change', ...(k > 1 ? ['line-gap'] : [])] as const;
   const t = rng.pick(templates);
   const s = rng.int(0, k - 1);
-  const sr = series[s];
+  const sr = at(series, s, 'series');
   const sp = seriesPhrase(series, s);
   const who = k > 1 ? `the ${COLOR_NAMES[s]} line (${sr.name})` : 'the line';
-  const intro = `The line chart "${th.title}" plots ${lc1(th.y)} by ${th.x.toLowerCase()}${k > 1 ? `, with two lines in the legend: ${series[0].name} (blue) and ${series[1].name} (orange)` : ''}.`;
+  const intro = `The line chart "${th.title}" plots ${lc1(th.y)} by ${th.x.toLowerCase()}${k > 1 ? `, with two lines in the legend: ${at(series, 0).name} (blue) and ${at(series, 1).name} (orange)` : ''}.`;
   const readLine = `Reading the labelled points of ${who}: ${xs.map((x, i) => `${x} = ${sr.values[i]}`).join(', ')}.`;
   let q: LineQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
   if (t === 'line-trend') {
@@ -316,8 +319,11 @@ function generateLine(rng: Rng): Generated {
     question = withChoices(`Which statement best describes the trend of ${k > 1 ? sr.name : lc1(th.y.replace(/ \(.*\)$/, ''))} across the chart?`, mc.choices);
     choices = mc.choices;
     answer = mc.letter;
-    const steps = sr.values.slice(1).map((v, i) => `${xs[i]}→${xs[i + 1]}: ${v - sr.values[i] > 0 ? '+' : ''}${v - sr.values[i]}`);
-    const ups = sr.values.slice(1).map((v, i) => v > sr.values[i]);
+    const steps = sr.values.slice(1).map((v, i) => {
+      const d = v - at(sr.values, i);
+      return `${xs[i]}→${xs[i + 1]}: ${d > 0 ? '+' : ''}${d}`;
+    });
+    const ups = sr.values.slice(1).map((v, i) => v > at(sr.values, i));
     const desc =
       sr.shape === 'increasing' ? 'every step goes up'
       : sr.shape === 'decreasing' ? 'every step goes down'
@@ -329,40 +335,45 @@ function generateLine(rng: Rng): Generated {
   } else if (t === 'line-peak') {
     q = { template: t, series: s };
     const i = argmax(sr.values);
-    const mc = makeMc(rng, xs[i], rng.shuffle(xs.filter((_, j) => j !== i)));
+    const [xi, vi] = [at(xs, i), at(sr.values, i)];
+    const mc = makeMc(rng, xi, rng.shuffle(xs.filter((_, j) => j !== i)));
     question = withChoices(`In which ${th.x.toLowerCase()} does ${k > 1 ? sr.name : 'the line'} reach its highest value?`, mc.choices);
     choices = mc.choices;
     answer = mc.letter;
-    think = [intro, readLine, `The highest point of ${who} is ${sr.values[i]}, at ${xs[i]}; every other point is lower.`, `${xs[i]} is option ${mc.letter}.`];
-    concl = `${who[0].toUpperCase()}${who.slice(1)} peaks at ${xs[i]} (${sr.values[i]}), option ${mc.letter}.`;
+    think = [intro, readLine, `The highest point of ${who} is ${vi}, at ${xi}; every other point is lower.`, `${xi} is option ${mc.letter}.`];
+    concl = `${who.charAt(0).toUpperCase()}${who.slice(1)} peaks at ${xi} (${vi}), option ${mc.letter}.`;
     boxed = mc.letter;
   } else if (t === 'line-change') {
-    const [a, b] = rng.sample([...xs.keys()], 2).sort((x, y) => x - y);
-    q = { template: t, series: s, from: xs[a], to: xs[b] };
-    const d = sr.values[b] - sr.values[a];
-    question = `What was the change in the value${sp} from ${xs[a]} to ${xs[b]}? Give a negative number for a decrease.`;
+    const [a, b] = pair(rng.sample([...xs.keys()], 2).sort((x, y) => x - y));
+    const [xa, xb, va, vb] = [at(xs, a), at(xs, b), at(sr.values, a), at(sr.values, b)];
+    q = { template: t, series: s, from: xa, to: xb };
+    const d = vb - va;
+    question = `What was the change in the value${sp} from ${xa} to ${xb}? Give a negative number for a decrease.`;
     answer = String(d);
     think = [
       intro,
-      `On ${who}, the point at ${xs[a]} is labelled ${sr.values[a]} and the point at ${xs[b]} is labelled ${sr.values[b]}.`,
-      `Change = later - earlier = ${sr.values[b]} - ${sr.values[a]} = ${d}${d < 0 ? ', a decrease' : d > 0 ? ', an increase' : ''}.`,
+      `On ${who}, the point at ${xa} is labelled ${va} and the point at ${xb} is labelled ${vb}.`,
+      `Change = later - earlier = ${vb} - ${va} = ${d}${d < 0 ? ', a decrease' : d > 0 ? ', an increase' : ''}.`,
     ];
     concl = `The value changed by ${d}.`;
     boxed = answer;
   } else {
-    const cand = [...xs.keys()].filter((i) => series[0].values[i] !== series[1].values[i]);
+    const [s0, s1] = pair(series);
+    const cand = [...xs.keys()].filter((i) => s0.values[i] !== s1.values[i]);
     const i = rng.pick(cand);
-    q = { template: 'line-gap', at: xs[i] };
-    const [hi, lo] = series[0].values[i] > series[1].values[i] ? [series[0], series[1]] : [series[1], series[0]];
-    const d = hi.values[i] - lo.values[i];
-    question = `In ${xs[i]}, how much higher is the value for ${hi.name} than for ${lo.name}?`;
+    const xi = at(xs, i);
+    q = { template: 'line-gap', at: xi };
+    const [v0, v1] = [at(s0.values, i), at(s1.values, i)];
+    const [hi, lo, vhi, vlo] = v0 > v1 ? [s0, s1, v0, v1] : [s1, s0, v1, v0];
+    const d = vhi - vlo;
+    question = `In ${xi}, how much higher is the value for ${hi.name} than for ${lo.name}?`;
     answer = String(d);
     think = [
       intro,
-      `At ${xs[i]}, the ${series[0].name} point is labelled ${series[0].values[i]} and the ${series[1].name} point is labelled ${series[1].values[i]}.`,
-      `${hi.name} is higher by ${hi.values[i]} - ${lo.values[i]} = ${d}.`,
+      `At ${xi}, the ${s0.name} point is labelled ${v0} and the ${s1.name} point is labelled ${v1}.`,
+      `${hi.name} is higher by ${vhi} - ${vlo} = ${d}.`,
     ];
-    concl = `In ${xs[i]}, ${hi.name} is ${d} higher than ${lo.name}.`;
+    concl = `In ${xi}, ${hi.name} is ${d} higher than ${lo.name}.`;
     boxed = answer;
   }
   const spec: LineSpec = { chart: 'line', title: th.title, xLabel: th.x, yLabel: th.y, xs, series, q };
@@ -442,7 +453,7 @@ function generatePie(rng: Rng): Generated {
   let q: PieQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
   if (t === 'pie-share' || t === 'pie-fraction') {
     const c = rng.pick(categories);
-    const v = values[idx(c)];
+    const v = at(values, idx(c), `${c} value`);
     q = { template: t, cat: c };
     const f = new Frac(v, total);
     if (t === 'pie-share') {
@@ -461,28 +472,30 @@ function generatePie(rng: Rng): Generated {
   } else if (t === 'pie-largest') {
     q = { template: t };
     const i = argmax(values);
-    const mc = makeMc(rng, categories[i], rng.shuffle(categories.filter((_, j) => j !== i)));
+    const [ci, vi] = [at(categories, i), at(values, i)];
+    const mc = makeMc(rng, ci, rng.shuffle(categories.filter((_, j) => j !== i)));
     question = withChoices('Which category has the largest share of the pie chart?', mc.choices);
     choices = mc.choices;
     answer = mc.letter;
-    think = [intro, `The largest slice is ${categories[i]} with ${values[i]}; the next largest is ${[...values].sort((a, b) => b - a)[1]}.`, `${categories[i]} is option ${mc.letter}.`];
-    concl = `${categories[i]} has the largest share, option ${mc.letter}.`;
+    think = [intro, `The largest slice is ${ci} with ${vi}; the next largest is ${[...values].sort((a, b) => b - a)[1]}.`, `${ci} is option ${mc.letter}.`];
+    concl = `${ci} has the largest share, option ${mc.letter}.`;
     boxed = mc.letter;
   } else {
-    const [i, j] = rng.sample([...values.keys()], 2).sort((x, y) => values[y] - values[x]);
-    q = { template: t, a: categories[i], b: categories[j] };
+    const [i, j] = pair(rng.sample([...values.keys()], 2).sort((x, y) => at(values, y) - at(values, x)));
+    const [ci, cj, vi, vj] = [at(categories, i), at(categories, j), at(values, i), at(values, j)];
+    q = { template: t, a: ci, b: cj };
     if (t === 'pie-diff') {
-      const d = values[i] - values[j];
-      question = `How many more ${th.unit} does ${categories[i]} have than ${categories[j]}?`;
+      const d = vi - vj;
+      question = `How many more ${th.unit} does ${ci} have than ${cj}?`;
       answer = String(d);
-      think = [intro, `The ${categories[i]} slice is labelled ${values[i]} and the ${categories[j]} slice is labelled ${values[j]}.`, `${values[i]} - ${values[j]} = ${d}.`];
-      concl = `${categories[i]} has ${d} more ${th.unit} than ${categories[j]}.`;
+      think = [intro, `The ${ci} slice is labelled ${vi} and the ${cj} slice is labelled ${vj}.`, `${vi} - ${vj} = ${d}.`];
+      concl = `${ci} has ${d} more ${th.unit} than ${cj}.`;
     } else {
-      const both = values[i] + values[j];
+      const both = vi + vj;
       const pct = new Frac(both * 100, total).toString();
-      question = `What percentage of the total do ${categories[i]} and ${categories[j]} make up together? Answer with a number, without the % sign.`;
+      question = `What percentage of the total do ${ci} and ${cj} make up together? Answer with a number, without the % sign.`;
       answer = pct;
-      think = [intro, sumLine, `${categories[i]} + ${categories[j]} = ${values[i]} + ${values[j]} = ${both}.`, `Their combined share is ${both} / ${total} × 100 = ${pct}%.`];
+      think = [intro, sumLine, `${ci} + ${cj} = ${vi} + ${vj} = ${both}.`, `Their combined share is ${both} / ${total} × 100 = ${pct}%.`];
       concl = `Together they make up ${pct}% of the total.`;
     }
     boxed = answer;

@@ -1,7 +1,8 @@
 /** Series/parallel resistor networks driven by one DC source. Formal text: SPICE netlist. */
+import { at, must } from '../../core/must.ts';
 import type { Rng } from './rng.ts';
 import type { Generated, KindGenerator } from './types.ts';
-import { Frac, line, makeMc, makeTrace, r1, svgDoc, text, withChoices } from './util.ts';
+import { Frac, line, makeMc, makeTrace, pair, r1, svgDoc, text, withChoices } from './util.ts';
 
 /** Series-parallel tree; leaves are resistors named R1… in drawing order. */
 export type Net =
@@ -93,7 +94,8 @@ function reduction(n: Net, lines: string[]): Frac {
   if (n.type === 'series') {
     lines.push(`${names.join(' and ')} are in series: ${vals.map(String).join(' + ')} = ${r} Ω.`);
   } else if (vals.length === 2) {
-    lines.push(`${names.join(' and ')} are in parallel: (${vals[0]} × ${vals[1]}) / (${vals[0]} + ${vals[1]}) = ${vals[0].mul(vals[1])} / ${vals[0].add(vals[1])} = ${r} Ω.`);
+    const [a, b] = pair(vals);
+    lines.push(`${names.join(' and ')} are in parallel: (${a} × ${b}) / (${a} + ${b}) = ${a.mul(b)} / ${a.add(b)} = ${r} Ω.`);
   } else {
     lines.push(`${names.join(', ')} are in parallel: 1/R = ${vals.map((v) => `1/${v}`).join(' + ')} = ${r.inv()}, so R = ${r} Ω.`);
   }
@@ -148,7 +150,7 @@ function layout(n: Net): Block {
   const w = inner + 2 * PAD;
   const h = kids.reduce((s, k) => s + k.h, 0) + VGAP * (kids.length - 1);
   return {
-    w, h, t: kids[0].t,
+    w, h, t: at(kids, 0, 'parallel branch').t,
     draw: (x, y, parts) => {
       let cy = y;
       const ys: number[] = [];
@@ -159,7 +161,8 @@ function layout(n: Net): Block {
         parts.push(line(x, ty, kx, ty), line(kx + k.w, ty, x + w, ty));
         cy += k.h + VGAP;
       });
-      parts.push(line(x, ys[0], x, ys[ys.length - 1]), line(x + w, ys[0], x + w, ys[ys.length - 1]));
+      const [top, bottom] = [at(ys, 0), at(ys, ys.length - 1)];
+      parts.push(line(x, top, x, bottom), line(x + w, top, x + w, bottom));
       for (const ty of ys) parts.push(`<circle cx="${r1(x)}" cy="${r1(ty)}" r="3.5" fill="#222"/>`, `<circle cx="${r1(x + w)}" cy="${r1(ty)}" r="3.5" fill="#222"/>`);
     },
   };
@@ -203,7 +206,7 @@ function generate(rng: Rng): Generated {
   const topology = rng.pick(Object.keys(TOPOLOGIES));
   // Rejection sampling keeps every asked quantity exact within 2 decimals; the search is deterministic in rng.
   for (let attempt = 0; ; attempt++) {
-    const net = TOPOLOGIES[topology]();
+    const net = must(TOPOLOGIES[topology], `topology ${topology}`)();
     leaves(net).forEach((r, k) => {
       r.name = `R${k + 1}`;
       r.ohms = rng.pick(VALUES);

@@ -1,4 +1,5 @@
 /** Process flowcharts with one decision. Formal text: Mermaid `flowchart TD`. */
+import { at } from '../../core/must.ts';
 import type { Rng } from './rng.ts';
 import type { Generated, KindGenerator } from './types.ts';
 import { listText, makeMc, makeTrace, r1, svgDoc, text, withChoices } from './util.ts';
@@ -63,19 +64,19 @@ function build(rng: Rng) {
   const end = add('End', 'terminal', { row: a + b + 2, col: 0 });
   const no = th.no.slice(0, c).map((l, i) => add(l, 'process', { row: a + 2 + i, col: 1 }));
   const edges: FlowEdge[] = [];
-  const chain = (ids: string[]) => ids.slice(1).forEach((to, i) => edges.push({ from: ids[i], to }));
+  const chain = (ids: string[]) => ids.slice(1).forEach((to, i) => edges.push({ from: at(ids, i), to }));
   chain([start, ...pre, dec]);
-  edges.push({ from: dec, to: yes[0], label: 'Yes' });
+  edges.push({ from: dec, to: at(yes, 0, 'Yes step'), label: 'Yes' });
   chain([...yes, end]);
-  edges.push({ from: dec, to: no[0], label: 'No' });
+  edges.push({ from: dec, to: at(no, 0, 'No step'), label: 'No' });
   chain(no);
   // "rejoin" needs a Yes step strictly below the last No step.
   const variants: FlowSpec['variant'][] = ['end', 'loop', ...(b > c ? (['rejoin'] as const) : [])];
   const variant = rng.pick(variants);
-  const last = no[no.length - 1];
+  const last = at(no, no.length - 1, 'No step');
   if (variant === 'end') edges.push({ from: last, to: end });
   else if (variant === 'loop') edges.push({ from: last, to: rng.pick(pre) });
-  else edges.push({ from: last, to: yes[rng.int(c, b - 1)] });
+  else edges.push({ from: last, to: at(yes, rng.int(c, b - 1), 'Yes step') });
   return { th, nodes, edges, cells, variant, start, end, dec };
 }
 

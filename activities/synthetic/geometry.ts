@@ -1,4 +1,5 @@
 /** Triangles and circles with given lengths and angles. Formal text: the givens, one per line. */
+import { at } from '../../core/must.ts';
 import type { Rng } from './rng.ts';
 import type { Generated, KindGenerator } from './types.ts';
 import { Frac, line, makeMc, makeTrace, r1, svgDoc, text, withChoices } from './util.ts';
@@ -15,13 +16,13 @@ export type GeoSpec =
 
 type Pt = [number, number];
 
-/** Scale abstract coordinates (y up) into the drawing area below the title. */
-function fit(pts: Pt[], W: number, H: number, top = 80, margin = 90): Pt[] {
+/** Scale abstract coordinates (y up) into the drawing area below the title; one point out per point in. */
+function fit<P extends Pt[]>(pts: [...P], W: number, H: number, top = 80, margin = 90): { [K in keyof P]: Pt } {
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
   const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const s = Math.min((W - 2 * margin) / (maxX - minX || 1), (H - top - margin) / (maxY - minY || 1));
   const ox = (W - s * (maxX - minX)) / 2, oy = top + (H - top - margin) / 2 + (s * (maxY - minY)) / 2 + 20;
-  return pts.map(([x, y]) => [ox + s * (x - minX), oy - s * (y - minY)]);
+  return pts.map(([x, y]): Pt => [ox + s * (x - minX), oy - s * (y - minY)]) as { [K in keyof P]: Pt };
 }
 
 function centroid(pts: Pt[]): Pt {
@@ -42,7 +43,7 @@ function labelVertices(pts: Pt[], names: string[], parts: string[]): void {
   const c = centroid(pts);
   pts.forEach((p, i) => {
     const [x, y] = away(p, c, 22);
-    parts.push(text(x, y + 7, names[i], { size: 20, weight: 'bold', anchor: 'middle' }));
+    parts.push(text(x, y + 7, at(names, i, 'vertex name'), { size: 20, weight: 'bold', anchor: 'middle' }));
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import sharp from 'sharp';
 import { UsageError } from '../../core/errors.ts';
+import { at } from '../../core/must.ts';
 import { SYNTHETIC_KINDS, SyntheticKindSchema } from '../../schemas/synthetic.ts';
 import type { SyntheticItem, SyntheticKind, SyntheticSourceSpec } from '../../schemas/synthetic.ts';
 import { bar, lineChart, pie } from './charts.ts';
@@ -57,15 +58,16 @@ export function parseSyntheticSource(src: string): SyntheticSourceSpec | null {
   };
   const parts = src.slice('synthetic:'.length).split(':');
   if (parts.length > 3) bad('too many ":" parts');
-  const [nText, ...rest] = parts;
+  const [nText = '', ...rest] = parts;
   if (!/^\d+$/.test(nText)) bad(`N must be a positive integer, got "${nText}"`);
   const n = Number(nText);
   if (n < 1 || n > MAX_SYNTHETIC_N) bad(`N must be between 1 and ${MAX_SYNTHETIC_N}`);
   let kindsText = 'all';
   let seedText: string | undefined;
-  if (rest.length === 2) [kindsText, seedText] = rest;
+  const [first, second] = rest;
+  if (first !== undefined && second !== undefined) [kindsText, seedText] = [first, second];
   // A lone numeric third part is the seed: kind names are never numbers.
-  else if (rest.length === 1) /^\d+$/.test(rest[0]) ? (seedText = rest[0]) : (kindsText = rest[0]);
+  else if (first !== undefined) /^\d+$/.test(first) ? (seedText = first) : (kindsText = first);
   let seed = DEFAULT_SYNTHETIC_SEED;
   if (seedText !== undefined) {
     if (!/^\d+$/.test(seedText) || Number(seedText) > 0xffffffff) bad(`seed must be an integer in [0, 2^32), got "${seedText}"`);
@@ -85,7 +87,7 @@ export function parseSyntheticSource(src: string): SyntheticSourceSpec | null {
 export function generateSyntheticItem(index: number, spec: SyntheticSourceSpec): SyntheticItem {
   if (!Number.isInteger(index) || index < 0) throw new RangeError(`bad synthetic index ${index}`);
   if (spec.kinds.length === 0) throw new RangeError('no synthetic kinds');
-  const kind = spec.kinds[index % spec.kinds.length];
+  const kind = at(spec.kinds, index % spec.kinds.length, 'synthetic kind');
   const rng = new Rng(spec.seed, index);
   const g = GENERATORS[kind].generate(rng);
   const seedPart = spec.seed === DEFAULT_SYNTHETIC_SEED ? '' : `-s${spec.seed}`;

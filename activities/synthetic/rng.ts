@@ -1,4 +1,5 @@
 /** Seeded PRNG (mulberry32) keyed by (seed, index), so any item can be regenerated alone. */
+import { at } from '../../core/must.ts';
 
 // murmur3 finaliser: spreads nearby (seed, index) pairs into unrelated states.
 function fmix32(h: number): number {
@@ -32,14 +33,14 @@ export class Rng {
 
   pick<T>(arr: readonly T[]): T {
     if (arr.length === 0) throw new Error('pick from empty array');
-    return arr[Math.floor(this.next() * arr.length)];
+    return at(arr, Math.floor(this.next() * arr.length));
   }
 
   shuffle<T>(arr: readonly T[]): T[] {
     const a = arr.slice();
     for (let i = a.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
-      [a[i], a[j]] = [a[j], a[i]];
+      [a[i], a[j]] = [at(a, j), at(a, i)];
     }
     return a;
   }

@@ -1,7 +1,8 @@
 /** Data tables drawn as a grid. Formal text: plain CSV (header row, one row per entity). */
+import { at } from '../../core/must.ts';
 import type { Rng } from './rng.ts';
 import type { Generated, KindGenerator } from './types.ts';
-import { Frac, line, listText, makeMc, makeTrace, r1, svgDoc, text, withChoices } from './util.ts';
+import { Frac, line, listText, makeMc, makeTrace, pair, r1, svgDoc, text, withChoices } from './util.ts';
 
 const THEMES = [
   { title: 'Exam Scores', rowHeader: 'Student', cols: ['Math', 'Science', 'English', 'History', 'Art'], rows: ['Ava', 'Ben', 'Chloe', 'Dan', 'Emma', 'Finn', 'Grace'], lo: 40, hi: 100, ordered: false },
@@ -58,7 +59,7 @@ function generate(rng: Rng): Generated {
   const names = rng.sample(th.rows, nr);
   // Distinct values within each column, so argmax and thresholds are unambiguous.
   const colVals = columns.map(() => rng.distinctInts(th.lo, th.hi, nr));
-  const rows = names.map((name, i) => ({ name, values: colVals.map((cv) => cv[i]) }));
+  const rows = names.map((name, i) => ({ name, values: colVals.map((cv) => at(cv, i, `${name} value`)) }));
   const t = rng.pick(['table-row-total', 'table-col-argmax', 'table-diff', 'table-col-mean', 'table-count-above'] as const);
   const intro = `The table "${th.title}" has one row per ${th.rowHeader.toLowerCase()} (${listText(names)}) and columns ${listText(columns)}.`;
   const colRead = (j: number) => `In the ${columns[j]} column: ${rows.map((r) => `${r.name} ${r.values[j]}`).join(', ')}.`;
@@ -74,26 +75,28 @@ function generate(rng: Rng): Generated {
     boxed = answer;
   } else {
     const j = rng.int(0, nc - 1);
-    const col = columns[j];
-    const vals = rows.map((r) => r.values[j]);
+    const col = at(columns, j, 'column');
+    const vals = rows.map((r) => at(r.values, j, `${r.name} value`));
     if (t === 'table-col-argmax') {
       q = { template: t, col };
       const i = vals.indexOf(Math.max(...vals));
-      const mc = makeMc(rng, names[i], rng.shuffle(names.filter((_, k) => k !== i)));
+      const [ni, vi] = [at(names, i), at(vals, i)];
+      const mc = makeMc(rng, ni, rng.shuffle(names.filter((_, k) => k !== i)));
       question = withChoices(`Which ${th.rowHeader.toLowerCase()} has the highest value in the ${col} column?`, mc.choices);
       choices = mc.choices;
       answer = mc.letter;
-      think = [intro, colRead(j), `The largest of these is ${vals[i]}, in the ${names[i]} row.`, `${names[i]} is option ${mc.letter}.`];
-      concl = `${names[i]} has the highest ${col} value (${vals[i]}), option ${mc.letter}.`;
+      think = [intro, colRead(j), `The largest of these is ${vi}, in the ${ni} row.`, `${ni} is option ${mc.letter}.`];
+      concl = `${ni} has the highest ${col} value (${vi}), option ${mc.letter}.`;
       boxed = mc.letter;
     } else if (t === 'table-diff') {
-      const [a, b] = rng.sample([...vals.keys()], 2).sort((x, y) => vals[y] - vals[x]);
-      q = { template: t, col, a: names[a], b: names[b] };
-      const d = vals[a] - vals[b];
-      question = `In the ${col} column, how much greater is the value for ${names[a]} than for ${names[b]}?`;
+      const [a, b] = pair(rng.sample([...vals.keys()], 2).sort((x, y) => at(vals, y) - at(vals, x)));
+      const [na, nb, va, vb] = [at(names, a), at(names, b), at(vals, a), at(vals, b)];
+      q = { template: t, col, a: na, b: nb };
+      const d = va - vb;
+      question = `In the ${col} column, how much greater is the value for ${na} than for ${nb}?`;
       answer = String(d);
-      think = [intro, `In the ${col} column, ${names[a]} has ${vals[a]} and ${names[b]} has ${vals[b]}.`, `${vals[a]} - ${vals[b]} = ${d}.`];
-      concl = `${names[a]} is ${d} higher than ${names[b]} in ${col}.`;
+      think = [intro, `In the ${col} column, ${na} has ${va} and ${nb} has ${vb}.`, `${va} - ${vb} = ${d}.`];
+      concl = `${na} is ${d} higher than ${nb} in ${col}.`;
       boxed = answer;
     } else if (t === 'table-col-mean') {
       q = { template: t, col };
@@ -108,16 +111,19 @@ function generate(rng: Rng): Generated {
       // A threshold strictly between two column values, so no value equals it.
       const sorted = [...vals].sort((a, b) => a - b);
       const k = rng.int(0, nr - 2);
-      const lo = sorted[k], hi = sorted[k + 1];
+      const lo = at(sorted, k), hi = at(sorted, k + 1);
       const threshold = hi - lo >= 2 ? rng.int(lo + 1, hi - 1) : lo;
       q = { template: 'table-count-above', col, threshold };
-      const above = rows.filter((r) => r.values[j] > threshold);
+      const above = rows.filter((r) => at(r.values, j) > threshold);
       question = `How many ${th.rowHeader === 'Country' ? 'countries' : `${th.rowHeader.toLowerCase()}s`} have a ${col} value greater than ${threshold}?`;
       answer = String(above.length);
       think = [
         intro,
         colRead(j),
-        ...rows.map((r) => `${r.name}: ${r.values[j]} ${r.values[j] > threshold ? '>' : '≤'} ${threshold}.`),
+        ...rows.map((r) => {
+          const v = at(r.values, j);
+          return `${r.name}: ${v} ${v > threshold ? '>' : '≤'} ${threshold}.`;
+        }),
         above.length ? `Greater than ${threshold}: ${listText(above.map((r) => r.name))}, so ${above.length}.` : `None is greater than ${threshold}, so 0.`,
       ];
       concl = `${above.length} of the ${nr} rows have ${col} above ${threshold}.`;

@@ -1,4 +1,5 @@
 /** Shared helpers: exact numbers, multiple choice, traces, SVG primitives. */
+import { at } from '../../core/must.ts';
 import type { Rng } from './rng.ts';
 
 // ---------- exact arithmetic ----------
@@ -90,7 +91,7 @@ export function makeMc(rng: Rng, correct: string, distractors: readonly string[]
   }
   if (ds.length < 3) throw new Error(`need 3 distinct distractors for "${correct}", got ${ds.length}`);
   const choices = rng.shuffle([correct, ...ds.slice(0, 3)]);
-  return { choices, letter: LETTERS[choices.indexOf(correct)], correct };
+  return { choices, letter: at(LETTERS, choices.indexOf(correct), 'choice letter'), correct };
 }
 
 /** Question stem followed by lettered options, so the question stands alone. */
@@ -103,6 +104,11 @@ export function withChoices(stem: string, choices: readonly string[]): string {
 /** `<think>…</think>\n<answer>…\boxed{…}…</answer>`, the shape the verifier's format reward expects. */
 export function makeTrace(think: readonly string[], conclusion: string, boxed: string): string {
   return `<think>\n${think.join('\n')}\n</think>\n<answer>\n${conclusion} The answer is \\boxed{${boxed}}.\n</answer>`;
+}
+
+/** The first two elements of a pair drawn with `rng.sample(xs, 2)`. */
+export function pair<T>(xs: readonly T[]): [T, T] {
+  return [at(xs, 0, 'pair'), at(xs, 1, 'pair')];
 }
 
 /** "a, b and c" */

@@ -6,6 +6,7 @@
  * (test/support/temporal-cluster.ts), so a user can size a cluster.
  *
  *   node --import tsx bench/build/run.ts [--engine dev|cluster|dev,cluster] [--samples 2000] [--reps 3] [--latency-ms 1000] [--window 200]
+ *                                        [--modes instant,latency] [--dispatch local|queue|local,queue]
  *
  * Each rep builds a fresh run on a fresh engine with one worker process; results are medians over reps, written
  * to bench/out/build.json (bench/out/build-<engines>.json when --engine is not dev).
@@ -22,7 +23,12 @@ const { values } = parseArgs({ options: {
   samples: { type: 'string', default: '2000' }, reps: { type: 'string', default: '3' },
   'latency-ms': { type: 'string', default: '1000' }, window: { type: 'string', default: '200' },
   modes: { type: 'string', default: 'instant,latency' }, engine: { type: 'string', default: 'dev' },
+  dispatch: { type: 'string', default: 'local' },
 } });
+// How the LLM roles' calls reach a worker: `queue` (each role's task queue, as with an rpm limit) or `local` (local
+// activities beside the sample workflow: roles marked `local` in the config, schemas/config.ts). Comma-separated for both.
+const dispatches = values.dispatch!.split(',').map((d) => d.trim());
+for (const d of dispatches) if (d !== 'queue' && d !== 'local') throw new Error(`--dispatch ${d}: expected queue, local (comma-separated for both)`);
 const engines = values.engine!.split(',').map((e) => e.trim());
 for (const e of engines) if (!ENGINES.includes(e as Engine)) throw new Error(`--engine ${e}: expected ${ENGINES.join(', ')} (comma-separated for several)`);
 const N = Number(values.samples);
@@ -58,31 +64,36 @@ const dir = mkdtempSync(join(tmpdir(), 'r1ov-bench-'));
 const src = join(dir, 'src');
 await writeArithmeticSource(src, N, { subsets: ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'figureqa'], idPrefix: 'b' });
 /** Results per `<engine>/<mode>`: engines side by side from the same run. */
-const results: Record<string, Array<Record<string, number>>> = {};
-for (const engine of engines as Engine[]) for (const mode of values.modes!.split(',')) {
-  const key = `${engine}/${mode}`;
+interface Rep {
+  samples: number; done: number; seconds: number; samplesPerSec: number; cpuMsPerSample: number; workerCpuMsPerSample: number;
+  serverCpuMsPerSample: number; postgresCpuMsPerSample: number; workerPeakRssMb: number;
+}
+const results: Record<string, Rep[]> = {};
+for (const engine of engines as Engine[]) for (const dispatch of dispatches) for (const mode of values.modes!.split(',')) {
+  const key = `${engine}/${mode}/${dispatch}`;
   const latencyMs = mode === 'latency' ? LATENCY : 0;
   const fake = await startFakeOpenAI({ respond: fixtureResponder({ latencyMs: latencyMs || undefined }) });
-  const config = join(dir, `${mode}.json`);
-  const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `bench-${r}`, concurrency: WINDOW * 2 }]));
+  const config = join(dir, `${mode}-${dispatch}.json`);
+  const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `bench-${r}`, concurrency: WINDOW * 2, ...(dispatch === 'local' ? { local: true } : {}) }]));
   writeFileSync(config, JSON.stringify({ roles, window: WINDOW, pageSize: 200, commitEvery: 500 }));
   results[key] = [];
   for (let rep = 0; rep < REPS; rep++) {
     const cluster = await startCluster({ engine });
     try {
-      const worker = await cluster.startWorker([], {});
+      // The worker reads the same config: its cache and slots follow the window, LLM slots the roles' concurrency.
+      const worker = await cluster.startWorker(['--config', config], {});
       const serverPid = cluster.server.pid;
       const pgPid = cluster.temporal?.postgres.pid();
       const t0w = ticks(worker.pid!), t0s = ticks(serverPid), t0p = pgPid ? ticks(pgPid) : 0;
       const t0 = performance.now();
-      const out = await cluster.cliJson<{ status: string; progress: { finished: number; counts: Record<string, number> } }>(['build', '--source', src, '--run', `bench-${mode}-${rep}`, '--config', config, '--wait']);
+      const out = await cluster.cliJson<{ status: string; progress: { finished: number; counts: Record<string, number> } }>(['build', '--source', src, '--run', `bench-${mode}-${dispatch}-${rep}`, '--config', config, '--wait']);
       const seconds = (performance.now() - t0) / 1000;
       const hz = 100;
       const workerCpu = (ticks(worker.pid!) - t0w) / hz;
       const serverCpu = (ticks(serverPid) - t0s) / hz;
       const postgresCpu = pgPid ? (ticks(pgPid) - t0p) / hz : 0;
       const cpu = workerCpu + serverCpu + postgresCpu;
-      const r = {
+      const r: Rep = {
         samples: out.progress.finished, done: out.progress.counts.done!, seconds, samplesPerSec: out.progress.finished / seconds,
         cpuMsPerSample: (cpu / out.progress.finished) * 1000, workerCpuMsPerSample: (workerCpu / out.progress.finished) * 1000,
         serverCpuMsPerSample: (serverCpu / out.progress.finished) * 1000, postgresCpuMsPerSample: (postgresCpu / out.progress.finished) * 1000,
@@ -110,7 +121,10 @@ const summary = Object.fromEntries(Object.entries(results).map(([key, rs]) => [k
   serverCpuMsPerSample: median(rs.map((r) => r.serverCpuMsPerSample)),
   postgresCpuMsPerSample: median(rs.map((r) => r.postgresCpuMsPerSample)),
   workerPeakRssMb: Math.max(...rs.map((r) => r.workerPeakRssMb)),
-  ...(key.endsWith('/latency') ? { idealSamplesPerSec: WINDOW / ((LATENCY / 1000) * llmCallsPerSample) } : {}),
+  ...(key.includes('/latency/') ? {
+    idealSamplesPerSec: WINDOW / ((LATENCY / 1000) * llmCallsPerSample),
+    fractionOfBound: median(rs.map((r) => r.samplesPerSec)) / (WINDOW / ((LATENCY / 1000) * llmCallsPerSample)),
+  } : {}),
 }]));
 mkdirSync('bench/out', { recursive: true });
 const outFile = engines.join(',') === 'dev' ? 'bench/out/build.json' : `bench/out/build-${engines.join('-')}.json`;

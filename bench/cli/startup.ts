@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from '../stats.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '7' } } });
 const REPS = Number(values.reps);
@@ -16,7 +17,6 @@ const cases: Array<[string, string[]]> = [
   ['r1ov sql "select 1" (on demand)', ['bin/r1ov.js', 'sql', 'select 1 as x']],
   ['r1ov status RUN (on demand)', ['bin/r1ov.js', 'status', 'none']],
 ];
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 const results: Array<{ name: string; medianMs: number; runsMs: number[] }> = [];
 try {
   for (const [name, args] of cases) {

@@ -19,6 +19,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { chat } from '../../activities/llm/gateway.ts';
 import { ResolvedEndpointSchema } from '../../schemas/config.ts';
+import { median } from '../stats.ts';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -28,11 +29,6 @@ const CALLS = arg('--calls', 200);
 const REPS = arg('--reps', 5);
 const JSON_OUT = process.argv.includes('--json');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 async function startFake(mode: 'echo' | 'json'): Promise<{ url: string; stop: () => void }> {

@@ -7,6 +7,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import os from 'node:os';
 import sharp from 'sharp';
+import { median } from '../stats.ts';
+import { at } from '../../core/must.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +41,7 @@ function rng(seed: number) {
 /** A 1000×1000 page: a title and paragraphs wrapped to the width. */
 async function renderDoc(i: number): Promise<Buffer> {
   const r = rng(i + 1);
-  const font = FONTS[i % FONTS.length];
+  const font = at(FONTS, i % FONTS.length);
   const size = 16 + (i % 3) * 2;
   const charW = size * (font.includes('Mono') ? 0.61 : 0.55);
   const maxChars = Math.floor((1000 - 100) / charW);
@@ -48,7 +50,7 @@ async function renderDoc(i: number): Promise<Buffer> {
   while (y < 940) {
     const words: string[] = [];
     const n = 30 + Math.floor(r() * 60);
-    for (let k = 0; k < n; k++) words.push(WORDS[Math.floor(r() * WORDS.length)]);
+    for (let k = 0; k < n; k++) words.push(at(WORDS, Math.floor(r() * WORDS.length)));
     let line = '';
     for (const w of words) {
       if ((line + ' ' + w).length > maxChars) {
@@ -68,7 +70,7 @@ async function renderDoc(i: number): Promise<Buffer> {
 
 const pages = await Promise.all(Array.from({ length: docs }, (_, i) => renderDoc(i)));
 const t0 = performance.now();
-const warm = await recognizeText(pages[0]); // engine creation + first run, not counted
+const warm = await recognizeText(at(pages, 0, 'page')); // engine creation + first run, not counted
 const warmupMs = performance.now() - t0;
 
 // Wall-clock rate, and the rate per CPU-second of this process: on a shared machine the latter is
@@ -88,12 +90,8 @@ for (let rep = 0; rep < reps; rep++) {
   cpuRates.push(docs / cpuS);
   console.error(`rep ${rep + 1}/${reps}: ${(docs / s).toFixed(3)} images/s wall, ${(docs / cpuS).toFixed(3)} images per CPU-second (${lines} lines)`);
 }
-const medianOf = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sorted = [...rates].sort((a, b) => a - b);
-const median = medianOf(rates);
+const medianRate = median(rates);
 const result = {
   bench: 'ocr',
   engine: 'paddleocr-v4-onnx (@gutenye/ocr-node)',
@@ -104,9 +102,9 @@ const result = {
   linesPerRep: lines,
   firstCallMs: Math.round(warmupMs),
   warmupLines: warm.length,
-  imagesPerSecond: { median, min: sorted[0], max: sorted.at(-1) },
-  msPerImage: 1000 / median,
-  imagesPerCpuSecond: { median: medianOf(cpuRates), min: Math.min(...cpuRates), max: Math.max(...cpuRates) },
+  imagesPerSecond: { median: medianRate, min: sorted[0], max: sorted.at(-1) },
+  msPerImage: 1000 / medianRate,
+  imagesPerCpuSecond: { median: median(cpuRates), min: Math.min(...cpuRates), max: Math.max(...cpuRates) },
   loadAverage: os.loadavg(),
   cpu: os.cpus()[0]?.model,
   node: process.version,

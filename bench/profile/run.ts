@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { median } from '../stats.ts';
+import { sqlString } from '../../core/sql.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000' }, reps: { type: 'string', default: '3' } } });
 const ROWS = Number(values.rows);
@@ -64,9 +66,9 @@ async function writeSource(): Promise<void> {
     for (let i = si; i < ROWS; i += SUBSETS.length) lines.push(JSON.stringify({ id: `${si}-${i}`, img: (await image(i)).toString('base64'), conversations: turns(subset, i), data_source: subset }));
     const jsonl = join(dir, 'rows.jsonl');
     writeFileSync(jsonl, lines.join('\n'));
-    await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source FROM read_json('${jsonl.replaceAll("'", "''")}',
+    await conn.run(`COPY (SELECT id, {'bytes': from_base64(img), 'path': NULL::VARCHAR} AS image, conversations, data_source FROM read_json(${sqlString(jsonl)},
       columns={id: 'VARCHAR', img: 'VARCHAR', conversations: 'STRUCT("from" VARCHAR, value VARCHAR)[]', data_source: 'VARCHAR'}, maximum_object_size=1048576))
-      TO '${join(dir, 'train-00000-of-00001.parquet').replaceAll("'", "''")}' (FORMAT parquet)`);
+      TO ${sqlString(join(dir, 'train-00000-of-00001.parquet'))} (FORMAT parquet)`);
     rmSync(jsonl);
   }
   conn.closeSync();
@@ -74,7 +76,6 @@ async function writeSource(): Promise<void> {
   writeFileSync(join(src, 'done'), '');
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
 await writeSource();
 const config = join(out, 'prices.json');

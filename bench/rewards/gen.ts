@@ -1,6 +1,7 @@
 // Deterministic generator of realistic (completion, gold) pairs for the reward benchmark.
 // Each gold comes with equivalent and wrong renderings, wrapped in the completion styles
 // models actually produce (<think>/<answer>, \boxed{}, "the answer is").
+import { at } from '../../core/must.ts';
 
 export interface BenchPair {
   id: number;
@@ -29,7 +30,7 @@ function gcd(a: number, b: number): number { return b === 0 ? Math.abs(a) : gcd(
 export function generatePairs(n: number, seed = 20250101): BenchPair[] {
   const rnd = mulberry32(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const pick = <T,>(xs: readonly T[]): T => at(xs, Math.floor(rnd() * xs.length));
 
   const makers: Array<() => Spec> = [
     () => { const v = int(-40, 400); return { category: 'integer', gold: `${v}`, right: [`${v}`, `x = ${v}`, `${v}.0`], wrong: [`${v + int(1, 9)}`, `${-v - 1}`] }; },

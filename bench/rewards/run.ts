@@ -11,6 +11,8 @@ import { clearAnswerCache } from '../../core/rewards/equivalence.ts';
 import { scoreCompletion } from '../../core/rewards/index.ts';
 import { boxedReading, goldAnswer, writtenReading } from '../../test/fixtures/math-verify/readings.ts';
 import { generatePairs } from './gen.ts';
+import { median } from '../stats.ts';
+import { at } from '../../core/must.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = resolve(here, '..', 'out');
@@ -24,7 +26,6 @@ const pairs = generatePairs(N);
 const pairsPath = join(outDir, 'rewards-pairs.jsonl');
 writeFileSync(pairsPath, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 // Ours: the full reward path (extraction + equivalence + format), cold parse cache each repetition.
 const ours = pairs.map((p) => scoreCompletion({ completion: p.completion, groundTruth: p.gold }).accuracy);
@@ -41,6 +42,7 @@ const mvT0 = performance.now();
 execFileSync(values.python!, [join(here, 'mv_score.py'), pairsPath, mvPath, values['mv-reps']!], { stdio: 'inherit' });
 const mvWall = (performance.now() - mvT0) / 1000;
 const mv = JSON.parse(readFileSync(mvPath, 'utf8')) as { verdicts: Array<0 | 1 | null>; latexVerdicts: Array<0 | 1 | null>; seconds: number[] };
+if (mv.verdicts.length !== N || mv.latexVerdicts.length !== N) throw new Error(`${mvPath}: expected ${N} verdicts of each kind, got ${mv.verdicts.length} and ${mv.latexVerdicts.length}`);
 
 // Process start included: a fresh process scores every pair once, timed from here (median of STARTS).
 const wallOf = (cmd: string, args: string[]): number => { const t0 = performance.now(); execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] }); return (performance.now() - t0) / 1000; };
@@ -61,12 +63,14 @@ writeFileSync(readingsPath, readings.map((r) => JSON.stringify(r)).join('\n') + 
 const mvConfPath = join(outDir, 'conformance-mv.json');
 execFileSync(values.python!, [join(here, 'mv_score.py'), '--conformance', readingsPath, mvConfPath], { stdio: 'inherit' });
 const mvConf = JSON.parse(readFileSync(mvConfPath, 'utf8')) as Array<{ id: string; boxed: 0 | 1; written: 0 | 1 }>;
+if (mvConf.length !== readings.length) throw new Error(`${mvConfPath}: expected ${readings.length} readings, got ${mvConf.length}`);
 const conformance = { cases: readings.length, ours: { boxed: 0, written: 0 }, mathVerify: { boxed: 0, written: 0 }, mathVerifyUpstreamLabels: { boxed: 0, written: 0 } };
 readings.forEach((r, i) => {
   for (const k of ['boxed', 'written'] as const) {
     if (scoreCompletion({ completion: r[k], groundTruth: goldAnswer(r.gold) }).accuracy === r.expected) conformance.ours[k]++;
-    if (mvConf[i][k] === r.expected) conformance.mathVerify[k]++;
-    if (mvConf[i][k] === r.upstream) conformance.mathVerifyUpstreamLabels[k]++;
+    const theirs = at(mvConf, i)[k];
+    if (theirs === r.expected) conformance.mathVerify[k]++;
+    if (theirs === r.upstream) conformance.mathVerifyUpstreamLabels[k]++;
   }
 });
 
@@ -75,14 +79,15 @@ let agree = 0;
 const disagreements: Array<{ id: number; category: string; kind: string; gold: string; answer: string; ours: number; mathVerify: number }> = [];
 const perCategory: Record<string, { judged: number; agree: number }> = {};
 pairs.forEach((p, i) => {
-  const v = mv.verdicts[i];
+  const v = at(mv.verdicts, i);
   if (v === null) return;
   judged++;
   const c = (perCategory[p.category] ??= { judged: 0, agree: 0 });
   c.judged++;
-  if (v === ours[i]) { agree++; c.agree++; return; }
+  const mine = at(ours, i);
+  if (v === mine) { agree++; c.agree++; return; }
   const answer = /\\boxed\{(.*)\}<\/answer>|\\boxed\{(.*)\}\$\.|<answer>\$(.*)\$<\/answer>|answer is \$(.*)\$\./.exec(p.completion);
-  disagreements.push({ id: p.id, category: p.category, kind: ours[i] ? 'ours accepts, math-verify rejects' : 'ours rejects, math-verify accepts', gold: p.gold, answer: answer ? (answer.slice(1).find((x) => x !== undefined) ?? '') : p.completion, ours: ours[i], mathVerify: v });
+  disagreements.push({ id: p.id, category: p.category, kind: mine ? 'ours accepts, math-verify rejects' : 'ours rejects, math-verify accepts', gold: p.gold, answer: answer ? (answer.slice(1).find((x) => x !== undefined) ?? '') : p.completion, ours: mine, mathVerify: v });
 });
 
 // The stricter reading, for the record: math-verify's LaTeX extraction on every pair, option letters included.
@@ -90,7 +95,7 @@ let latexJudged = 0;
 let latexAgree = 0;
 const latexDisagreementsByCategory: Record<string, number> = {};
 pairs.forEach((p, i) => {
-  const v = mv.latexVerdicts[i];
+  const v = at(mv.latexVerdicts, i);
   if (v === null) return;
   latexJudged++;
   if (v === ours[i]) latexAgree++;

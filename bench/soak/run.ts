@@ -2,7 +2,7 @@
  * Soak bench: a long build under worker churn.
  *
  *   node --import tsx bench/soak/run.ts [--samples 10000] [--latency-ms 2000] [--workers 3] [--kill-every-s 30]
- *                                       [--window 200] [--out bench/soak/out]
+ *                                       [--window 200] [--dispatch local|queue] [--out bench/soak/out]
  *
  * - Source: N LLaVA-format parquet samples over four known subsets (the `synthetic:N` source takes the exact path and
  *   makes no LLM calls, so it would not exercise the endpoint): each sample makes three sequential LLM calls
@@ -23,12 +23,13 @@ import sharp from 'sharp';
 import { startCluster, exited } from '../../test/support/cluster.ts';
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
 import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
+import { sqlString } from '../../core/sql.ts';
 
 const { values } = parseArgs({ options: {
   samples: { type: 'string', default: '10000' }, 'latency-ms': { type: 'string', default: '2000' },
   workers: { type: 'string', default: '3' }, 'kill-every-s': { type: 'string', default: '30' },
   window: { type: 'string', default: '200' }, out: { type: 'string', default: 'bench/soak/out' },
-  replot: { type: 'string' },
+  replot: { type: 'string' }, dispatch: { type: 'string', default: 'local' },
 } });
 // --replot SOAK.json: redraw the plot of a recorded soak (its series) without running one.
 const recorded = values.replot ? JSON.parse(readFileSync(values.replot, 'utf8')) as { samples: number; latencyMs: number; workers: number; killEverySec: number; series: { rss: RssPoint[]; serverRss: Array<{ t: number; rssMb: number }>; kills: Array<{ t: number; slot: number }>; progress: Array<{ t: number; finished: number }> } } : null;
@@ -106,7 +107,10 @@ console.error(`soak: writing ${N} samples`);
 await writeArithmeticSource(src, N, { subsets: ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'geoqa+(mathv360k)'], idPrefix: 'soak', numbered: true });
 const fake = await startFakeOpenAI({ respond: fixtureResponder(), latencyMs: LATENCY });
 const config = join(dir, 'config.json');
-const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `soak-${r}`, concurrency: WINDOW * 2 }]));
+// `--dispatch local` (the default, as bench/build/run.ts) runs the LLM calls as local activities beside the sample
+// workflows (roles marked `local`, schemas/config.ts); `queue` sends them through each role's task queue.
+if (values.dispatch !== 'local' && values.dispatch !== 'queue') throw new Error(`--dispatch ${values.dispatch}: expected local or queue`);
+const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `soak-${r}`, concurrency: WINDOW * 2, ...(values.dispatch === 'local' ? { local: true } : {}) }]));
 writeFileSync(config, JSON.stringify({ roles, window: WINDOW, pageSize: 200, commitEvery: 500 }));
 const cluster = await startCluster();
 const run = `soak-${N}`;
@@ -159,9 +163,9 @@ try {
   stop = true;
   clearInterval(sampler);
   await churn;
-  const rows = (await cluster.cliJson<{ rows: Array<{ status: string; n: number }> }>(['sql', `select status, count(*) as n from samples where run = '${run}' group by 1`])).rows;
+  const rows = (await cluster.cliJson<{ rows: Array<{ status: string; n: number }> }>(['sql', `select status, count(*) as n from samples where run = ${sqlString(run)} group by 1`])).rows;
   const counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  const dup = (await cluster.cliJson<{ rows: Array<{ d: number; n: number }> }>(['sql', `select count(*) - count(distinct sample_id) as d, count(distinct sample_id) as n from samples where run = '${run}'`])).rows[0]!;
+  const dup = (await cluster.cliJson<{ rows: Array<{ d: number; n: number }> }>(['sql', `select count(*) - count(distinct sample_id) as d, count(distinct sample_id) as n from samples where run = ${sqlString(run)}`])).rows[0]!;
   const exact = status === 'COMPLETED' && counts.done === N && Object.keys(counts).length === 1 && dup.d === 0 && dup.n === N;
   const ideal = WINDOW / ((LATENCY / 1000) * CALLS_PER_SAMPLE);
   const perSlotPeak = Array.from({ length: WORKERS }, (_, s) => Math.max(0, ...rss.filter((p) => p.slot === s).map((p) => p.rssMb)));

@@ -12,10 +12,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import sharp from 'sharp';
 import { putBlob } from '../../core/blobs.ts';
 import { paths } from '../../core/home.ts';
+import { sqlString as q } from '../../core/sql.ts';
 import { RECORD_COLUMNS, type RecordRow } from '../../schemas/sample.ts';
 import { LLM_CALL_COLUMNS } from '../../schemas/llm-columns.ts';
-
-const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export const BULK_KINDS = ['chart', 'diagram', 'math', 'natural', 'text_only', 'mixed'] as const;
 export const BULK_SOURCES = ['ai2d', 'chartqa', 'geo170k', 'scienceqa', 'docvqa'] as const;

@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createViewer } from '../../viewer/server.ts';
 import { BULK_KINDS, BULK_SOURCES, generateBulk } from './gen.ts';
+import { median } from '../stats.ts';
 
 const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(name); return i >= 0 ? Number(process.argv[i + 1]) : dflt; };
 const N = arg('--records', 100_000);
 const REPS = arg('--reps', 7);
 const JSON_OUT = process.argv.includes('--json');
 const log = (m: string) => process.stderr.write(`${m}\n`);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
 
 const home = mkdtempSync(join(tmpdir(), 'r1ov-viewer-bench-'));
 try {

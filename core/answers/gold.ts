@@ -53,7 +53,7 @@ export function lastBoxed(s: string): string | null {
 
 /** Content of the last `<answer>` block, else of LLaVA-CoT's `<CONCLUSION>` block; an unclosed one runs to the end. */
 function answerTag(s: string): string | null {
-  for (const [openTag, closeTag] of [['<answer>', '</answer>'], ['<CONCLUSION>', '</CONCLUSION>']]) {
+  for (const [openTag, closeTag] of [['<answer>', '</answer>'], ['<CONCLUSION>', '</CONCLUSION>']] as const) {
     const open = s.lastIndexOf(openTag);
     if (open < 0) continue;
     const close = s.indexOf(closeTag, open);
@@ -83,7 +83,7 @@ function phraseValue(s: string, from: number): string {
   rest = rest.replace(/^[ \t*:：]+/, '');
   if (rest.startsWith('\n')) rest = rest.replace(/^\s+/, '');
   const display = /^(\$\$|\\\[)([\s\S]*?)(\$\$|\\\])/.exec(rest);
-  if (display) return display[2];
+  if (display) return display[2] ?? '';
   const nl = rest.indexOf('\n');
   if (nl >= 0) rest = rest.slice(0, nl);
   // A sentence ends at ". " + a capitalised word, not inside "B. 3 cm" or a decimal.
@@ -142,7 +142,7 @@ function statedValue(sentence: string, choices: string[] | null): CleanValue | n
   const s = sentence.trim().replace(/[.。!]+$/, '');
   const eq = s.lastIndexOf('=');
   const m = IS_VALUE_RE.exec(s);
-  const candidates = [m ? m[1] : null, eq >= 0 ? s.slice(eq + 1) : null].filter((c): c is string => c !== null && c.trim() !== '');
+  const candidates = [m?.[1] ?? null, eq >= 0 ? s.slice(eq + 1) : null].filter((c): c is string => c !== null && c.trim() !== '');
   for (const c of candidates) {
     const v = cleanValue(c.replace(/^(?:option|choice)\s+/i, 'option '), choices);
     if (v && (v.kind === 'number' || v.kind === 'latex' || v.kind === 'equation' || v.kind === 'letter' || v.kind === 'paren_letter' || v.kind === 'option_text')) return v;
@@ -191,9 +191,9 @@ function reasonedValue(sentence: string, choices: string[] | null): CleanValue |
   if (stated) return stated;
   if (!direct) return null;
   // "gives an area of 24": the value closing the clause.
-  const tailValue = /.*\s(?:of|to|at)\s+(\S.*)$/.exec(clause);
-  const v = tailValue ? cleanValue(tailValue[1], choices) : null;
-  return v && v.kind !== 'text' && v.kind !== 'yes_no' && !hasWords(tailValue![1]) ? v : null;
+  const tail = /.*\s(?:of|to|at)\s+(\S.*)$/.exec(clause)?.[1];
+  const v = tail !== undefined ? cleanValue(tail, choices) : null;
+  return v && v.kind !== 'text' && v.kind !== 'yes_no' && tail !== undefined && !hasWords(tail) ? v : null;
 }
 
 // How reasoning opens ("To determine the value of y, …", "First, …", "We can …", "Let's …", "Since …, …").

@@ -4,6 +4,8 @@
 // header, options inline on one line ("(A) 3 (B) 4", WeMath's "A. 300;B. 400"), and option
 // texts that continue on the next line until the next letter.
 
+import { at } from '../must.ts';
+
 export interface OptionsBlock {
   /** Option texts without their labels, A first. */
   choices: string[];
@@ -54,23 +56,24 @@ function cleanOption(s: string): string {
 function inlineOptions(text: string, plainFromStart: boolean): { choices: string[]; at: number } | null {
   const starts: Array<{ at: number; after: number }> = [];
   let from = 0;
-  for (let i = 0; i < MAX_OPTIONS; i++) {
-    const re = INLINE_LABEL_RES[i];
+  for (const [i, re] of INLINE_LABEL_RES.entries()) {
     re.lastIndex = from;
     const m = re.exec(text);
     if (!m) break;
-    const at = m.index + m[1].length;
-    const paren = /^[([（]/.test(m[2]);
+    const [, lead = '', label = ''] = m;
+    const pos = m.index + lead.length;
+    const paren = /^[([（]/.test(label);
     if (i === 0) {
-      if (!paren && !(plainFromStart && text.slice(0, at).trim() === '')) return null;
+      if (!paren && !(plainFromStart && text.slice(0, pos).trim() === '')) return null;
     }
-    starts.push({ at, after: at + m[2].length });
-    from = at + m[2].length;
+    starts.push({ at: pos, after: pos + label.length });
+    from = pos + label.length;
   }
-  if (starts.length < 2) return null;
-  const choices = starts.map((s, i) => cleanOption(text.slice(s.after, i + 1 < starts.length ? starts[i + 1].at : text.length)));
+  const [first, second] = starts;
+  if (!first || !second) return null;
+  const choices = starts.map((s, i) => cleanOption(text.slice(s.after, starts[i + 1]?.at ?? text.length)));
   if (choices.some((c) => c === '')) return null;
-  return { choices, at: starts[0].at };
+  return { choices, at: first.at };
 }
 
 /** Options one per line from line `first` (whose label is A); continuation lines join the option above. */
@@ -78,18 +81,19 @@ function lineOptions(lines: Line[], first: number, firstText: string): { choices
   const choices: string[] = [firstText];
   let last = first;
   for (let j = first + 1; j < lines.length; j++) {
-    const t = lines[j].text;
+    const t = at(lines, j).text;
     const next = choices.length < MAX_OPTIONS ? afterLabel(t, letterAt(choices.length)) : null;
     if (next !== null) { choices.push(next); last = j; continue; }
     if (t.trim() === '') {
       // A blank line ends the block unless the next letter follows it.
       let k = j + 1;
-      while (k < lines.length && lines[k].text.trim() === '') k++;
-      if (k < lines.length && choices.length < MAX_OPTIONS && afterLabel(lines[k].text, letterAt(choices.length)) !== null) { j = k - 1; continue; }
+      while (k < lines.length && at(lines, k).text.trim() === '') k++;
+      if (k < lines.length && choices.length < MAX_OPTIONS && afterLabel(at(lines, k).text, letterAt(choices.length)) !== null) { j = k - 1; continue; }
       break;
     }
     if (afterLabel(t, 'A') !== null || HEADER_RE.test(t) && HEADER_ONLY_RE.test(t)) break;
-    choices[choices.length - 1] += '\n' + t.trim();
+    const above = choices.length - 1;
+    choices[above] = `${at(choices, above)}\n${t.trim()}`;
     last = j;
   }
   if (choices.length < 2) return null;
@@ -100,7 +104,7 @@ function lineOptions(lines: Line[], first: number, firstText: string): { choices
 export function findOptions(text: string): OptionsBlock | null {
   const lines = splitLines(text);
   for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i];
+    const line = at(lines, i);
     const header = HEADER_RE.exec(line.text);
     const headerHere = header !== null && (HEADER_ONLY_RE.test(line.text) || /^[ \t]*\S/.test(line.text.slice(header[0].length)) && /[:：]/.test(header[0]));
     const contentOff = headerHere ? header[0].length : 0;
@@ -116,14 +120,15 @@ export function findOptions(text: string): OptionsBlock | null {
       const firstText = afterLabel(content, 'A');
       if (firstText !== null) {
         const multi = lineOptions(lines, i, firstText);
-        if (multi) block = { choices: multi.choices, start: line.start, end: lines[multi.last].end };
+        if (multi) block = { choices: multi.choices, start: line.start, end: at(lines, multi.last).end };
       }
     }
     if (!block) continue;
     // A header alone on the line(s) just above belongs to the block.
     let k = i - 1;
-    while (k >= 0 && lines[k].text.trim() === '') k--;
-    if (!headerHere && k >= 0 && HEADER_ONLY_RE.test(lines[k].text)) block.start = lines[k].start;
+    while (k >= 0 && at(lines, k).text.trim() === '') k--;
+    const above = lines[k];
+    if (!headerHere && above && HEADER_ONLY_RE.test(above.text)) block.start = above.start;
     else if (headerHere && contentOff > 0 && block.start === line.start) block.start = line.start;
     return block;
   }

@@ -31,7 +31,7 @@ function stripInstructions(text: string, stripped: string[]): string {
     for (const { ins, re } of ANCHORED) {
       const m = re.exec(s);
       if (!m) continue;
-      stripped.push(m[1].trim());
+      stripped.push((m[1] ?? '').trim());
       s = (s.slice(0, m.index) + (ins.at === 'line' && m.index > 0 ? '\n' : '') + s.slice(m.index + m[0].length)).trim();
       changed = true;
     }
@@ -64,7 +64,8 @@ export function parseQuestionImpl(humanTurn: string): ParsedQuestion {
   let question = tidy(s);
   // A turn that is nothing but an instruction (a chart2text prompt, a MathVerse vision-only row)
   // keeps it: the instruction is then the only question there is.
-  if (question === '' && stripped.length > 0) question = stripped[stripped.length - 1];
+  const lastStripped = stripped.at(-1);
+  if (question === '' && lastStripped !== undefined) question = lastStripped;
   // Report the removed strings in the order they were written.
   const order = (x: string): number => { const i = questionRaw.indexOf(x); return i < 0 ? Number.MAX_SAFE_INTEGER : i; };
   stripped.sort((a, b) => order(a) - order(b));

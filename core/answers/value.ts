@@ -60,7 +60,10 @@ export function stripWrappers(input: string): string {
   }
   // "$5\sqrt{3}$ cm": math followed by a unit.
   const inner = /^\$([^$]+)\$\s*([A-Za-z°][A-Za-z°^\d\s/]{0,20})$/.exec(s);
-  if (inner) s = `${inner[1].trim()} ${inner[2].trim()}`;
+  if (inner) {
+    const [, math = '', unit = ''] = inner;
+    s = `${math.trim()} ${unit.trim()}`;
+  }
   return s;
 }
 
@@ -83,20 +86,22 @@ export function letterOf(s0: string, choices: readonly string[] | null): CleanVa
   const s = unwrapCommand(s0, 'text|textbf|mathrm|mathbf').trim();
   const bracketed = BRACKETED_LETTER_RE.exec(s);
   if (bracketed) {
-    const written = bracketed[1] ?? bracketed[2];
+    const written = bracketed[1] ?? bracketed[2] ?? ''; // one of the two alternatives captured the letter
     const letter = written.toUpperCase();
     // "(b)" is a letter only among options; "(B)" also without them.
     if (written === letter || choices) return inRange(letter, choices) ? { answer: letter, kind: 'paren_letter' } : null;
   }
   const plain = PLAIN_LETTER_RE.exec(s);
-  if (plain && inRange(plain[1], choices)) {
+  const [, plainLetter, plainRest = ''] = plain ?? [];
+  if (plainLetter !== undefined && inRange(plainLetter, choices)) {
     // "B. 90" / "B: 90" name B; without options only a number may follow ("A. Smith" is text).
-    const rest = (plain[2] ?? '').trim();
-    if (rest === '' || choices || /^[\d$\\(-]/.test(rest)) return { answer: plain[1], kind: 'letter' };
+    const rest = plainRest.trim();
+    if (rest === '' || choices || /^[\d$\\(-]/.test(rest)) return { answer: plainLetter, kind: 'letter' };
   }
   // A lowercase letter ("c", "option c") only among options.
   const lower = LOWER_LETTER_RE.exec(s);
-  if (lower && choices && inRange(lower[1].toUpperCase(), choices)) return { answer: lower[1].toUpperCase(), kind: 'letter' };
+  const upper = lower?.[1]?.toUpperCase();
+  if (upper !== undefined && choices && inRange(upper, choices)) return { answer: upper, kind: 'letter' };
   return null;
 }
 
@@ -119,8 +124,8 @@ export function optionOf(s: string, choices: readonly string[] | null): CleanVal
   const key = optionKey(s);
   if (key === '') return null;
   let found = -1;
-  for (let i = 0; i < choices.length; i++) {
-    if (optionKey(choices[i]) !== key) continue;
+  for (const [i, choice] of choices.entries()) {
+    if (optionKey(choice) !== key) continue;
     if (found >= 0) return null;
     found = i;
   }
@@ -135,7 +140,7 @@ export function yesNoOf(s: string): CleanValue | null {
   // "No, it is not." is No; "No one is there" is not a yes/no answer.
   if (m[2] === undefined && !/^(?:yes|no|true|false)$/i.test(s.trim())) return null;
   if (m[2] !== undefined && m[2].length > 200) return null;
-  const w = m[1].toLowerCase();
+  const w = (m[1] ?? '').toLowerCase();
   if (w === 'true' || w === 'false') return m[2] ? null : { answer: w === 'true' ? 'True' : 'False', kind: 'yes_no' };
   return { answer: w === 'yes' ? 'Yes' : 'No', kind: 'yes_no' };
 }
@@ -184,7 +189,7 @@ function equationOf(s: string): CleanValue | null {
   for (const p of parts) {
     const m = /^\s*((?:\\[a-zA-Z]+\s*)?[A-Za-z][A-Za-z]?(?:_\{?[\w\d]+\}?)?'?|m\s*\\angle\s*[A-Z]{1,3}|\\angle\s*[A-Z]{1,3}|[A-Z]{2})\s*(?:=|≈|\\approx(?![a-zA-Z]))\s*([^=≈]+)$/.exec(p);
     if (!m) return null;
-    const v = stripUnits(stripWrappers(m[2]));
+    const v = stripUnits(stripWrappers(m[2] ?? ''));
     if (!isConstant(v) && !NUMBER_RE.test(v)) return null;
     values.push(v);
   }
@@ -220,7 +225,8 @@ export function cleanValue(raw: string, choices: readonly string[] | null): Clea
   const unitless = stripUnits(s);
   if (NUMBER_RE.test(unitless.replace(/%$/, '').replace(/−/g, '-'))) return { answer: unitless.replace(/−/g, '-'), kind: 'number' };
   const count = COUNT_RE.exec(unitless);
-  if (count && !NOT_COUNTED.test(count[2])) return { answer: count[1].replace(/−/g, '-'), kind: 'number' };
+  const [, countNumber, countNoun = ''] = count ?? [];
+  if (countNumber !== undefined && !NOT_COUNTED.test(countNoun)) return { answer: countNumber.replace(/−/g, '-'), kind: 'number' };
   if (RATIO_RE.test(s)) return { answer: s.replace(/\s+/g, ''), kind: 'number' };
   if (choices) {
     // "25 cm" names the option "25" only after units go.

@@ -3,6 +3,7 @@
 // documented in core/rewards/README.md; the short version: math-verify-like. Comparison is oriented
 // (prediction, gold) only where math-verify's is: an equation gold and a bare value prediction.
 import { collectVars, evaluate, hasPercent, KNOWN_WORDS, parseExpr, stripPercent, type Node } from './expr.ts';
+import { at } from '../must.ts';
 import { normalizeAnswer, stripUnit, textKey } from './latex.ts';
 
 /** Answers longer than this are compared as text only: bounded time per pair. */
@@ -34,7 +35,7 @@ function splitTop(s: string, seps: string): string[] {
   let depth = 0;
   let last = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i];
+    const c = s.charAt(i);
     if (c === '\\') { i++; if (s[i] === '{') depth++; else if (s[i] === '}') depth--; continue; }
     if (isOpen(c)) depth++;
     else if (isClose(c)) depth--;
@@ -49,7 +50,7 @@ function splitTopWord(s: string, word: string): string[] {
   let depth = 0;
   let last = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i];
+    const c = s.charAt(i);
     if (c === '\\') {
       if (depth === 0 && s.startsWith(word, i) && !/[a-zA-Z]/.test(s[i + word.length] ?? '')) { out.push(s.slice(last, i)); last = i + word.length; i += word.length - 1; continue; }
       i++;
@@ -70,7 +71,7 @@ function outerBrackets(s: string): { open: string; close: string; inner: string 
   if (s.startsWith('\\{')) { open = '{'; openLen = 2; } else if (s[0] === '(' || s[0] === '[' || s[0] === '{') { open = s[0] === '{' ? '{{' : s[0]; openLen = 1; } else return null;
   let depth = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i];
+    const c = s.charAt(i);
     if (c === '\\') {
       i++;
       if (s[i] === '{') depth++;
@@ -101,7 +102,7 @@ function findRelations(s: string): Array<{ op: string; at: number; len: number }
   let depth = 0;
   const found: Array<{ op: string; at: number; len: number }> = [];
   for (let i = 0; i < s.length && found.length < 16; i++) {
-    const c = s[i];
+    const c = s.charAt(i);
     if (depth === 0 && (c === '\\' || c === '<' || c === '>' || c === '=' || c === '!')) {
       let matched = false;
       for (const [tok, op] of REL_TOKENS) {
@@ -158,7 +159,8 @@ function seqOf(open: string, close: string, parts: string[], src: string, depth:
 function matrixRows(s: string): string[][] | null {
   const m = /^[[(]?\s*\\begin\{([a-zA-Z]*matrix|array)\}(?:\{[^{}]*\})?((?:(?!\\end\{)[\s\S])*)\\end\{\1\}\s*[\])]?$/.exec(s);
   if (!m) return null;
-  const rows = m[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r !== '' && !/^\\hline$/.test(r));
+  const [, , body = ''] = m;
+  const rows = body.split(/\\\\/).map((r) => r.trim()).filter((r) => r !== '' && !/^\\hline$/.test(r));
   if (rows.length === 0 || rows.length > MAX_ITEMS) return null;
   return rows.map((r) => r.split('&').map((c) => c.trim()));
 }
@@ -168,8 +170,8 @@ const MATRIX_RE = /\\begin\{([a-zA-Z]*matrix|array)\}(?:\{[^{}]*\})?[\s\S]*?\\en
 /** "A + B", "A - B", "A B" / "A \\cdot B" of two constant matrices, computed; null otherwise. */
 function matrixArithmetic(s: string): string[][] | null {
   const ms = [...s.matchAll(MATRIX_RE)];
-  if (ms.length !== 2) return null;
   const [m1, m2] = ms;
+  if (ms.length !== 2 || !m1 || !m2) return null;
   const before = s.slice(0, m1.index).trim();
   const op = s.slice((m1.index ?? 0) + m1[0].length, m2.index).trim();
   const after = s.slice((m2.index ?? 0) + m2[0].length).trim();
@@ -177,18 +179,21 @@ function matrixArithmetic(s: string): string[][] | null {
   const num = (rows: string[][] | null): number[][] | null => {
     if (!rows) return null;
     const out = rows.map((r) => r.map((c) => { const n = parseExpr(c); return n && collectVars(n, new Set()).size === 0 ? evaluate(n, {}) : NaN; }));
-    return out.every((r) => r.length === out[0].length && r.every(Number.isFinite)) ? out : null;
+    return out.every((r) => r.length === out[0]?.length && r.every(Number.isFinite)) ? out : null;
   };
   const a = num(matrixRows(m1[0]));
   const b = num(matrixRows(m2[0]));
-  if (!a || !b) return null;
+  // matrixRows never returns an empty matrix, and num keeps every row as long as the first.
+  const [a0, b0] = [a?.[0], b?.[0]];
+  if (!a || !b || !a0 || !b0) return null;
+  const bAt = (i: number, j: number): number => at(at(b, i, 'matrix row'), j, 'matrix cell');
   let c: number[][];
   if (op === '+' || op === '-') {
-    if (a.length !== b.length || a[0].length !== b[0].length) return null;
-    c = a.map((r, i) => r.map((x, j) => (op === '+' ? x + b[i][j] : x - b[i][j])));
+    if (a.length !== b.length || a0.length !== b0.length) return null;
+    c = a.map((r, i) => r.map((x, j) => (op === '+' ? x + bAt(i, j) : x - bAt(i, j))));
   } else {
-    if (a[0].length !== b.length) return null;
-    c = a.map((r) => b[0].map((_, j) => r.reduce((acc, x, k) => acc + x * b[k][j], 0)));
+    if (a0.length !== b.length) return null;
+    c = a.map((r) => b0.map((_, j) => r.reduce((acc, x, k) => acc + x * bAt(k, j), 0)));
   }
   return c.map((r) => r.map((x) => String(x)));
 }
@@ -215,7 +220,7 @@ function parseAns(raw: string, depth: number): Ans {
 
   if (THOUSANDS_RE.test(s)) return parseScalar(s.replace(/,/g, ''));
   if (DECIMAL_COMMA_RE.test(s)) {
-    const [a, b] = s.split(',');
+    const [a = '', b = ''] = s.split(',');
     return { t: 'alt', items: [parseScalar(`${a}.${b}`), seqOf('', '', [a, b], s, depth)], src: s };
   }
 
@@ -224,7 +229,7 @@ function parseAns(raw: string, depth: number): Ans {
   const parts = splitTop(listSrc, ',');
   if (parts.length > 1) {
     const items = parts.filter((p) => p.trim() !== '');
-    return items.length === 1 ? parseAns(items[0], depth + 1) : seqOf('', '', items, s, depth);
+    return items.length === 1 ? parseAns(at(items, 0), depth + 1) : seqOf('', '', items, s, depth);
   }
 
   const rows = matrixRows(s) ?? matrixArithmetic(s);
@@ -235,7 +240,7 @@ function parseAns(raw: string, depth: number): Ans {
     const inner = splitTop(outer.inner, ',;');
     if (outer.open === '{' || inner.length > 1) {
       if (inner.length > MAX_ITEMS) return { t: 'text', src: s };
-      const items = inner.length === 1 && inner[0].trim() === '' ? [] : inner.map((p) => parseAns(p, depth + 1));
+      const items = inner.length === 1 && inner[0]?.trim() === '' ? [] : inner.map((p) => parseAns(p, depth + 1));
       return { t: 'seq', open: outer.open, close: outer.close, items, src: s };
     }
     if (outer.open === '(' && outer.close === ')') return parseAns(outer.inner, depth + 1);
@@ -278,19 +283,22 @@ function parseRelation(s: string, rels: Array<{ op: string; at: number; len: num
   if (sides[0] === '') { sides.shift(); ops.shift(); }
   if (ops.length === 0) return parseAns(sides[0] ?? '', depth + 1);
   if (sides.some((x) => x === '')) return null;
-  if (ops.length === 1 && ops[0] === 'in') return parseAns(sides[1], depth + 1);
+  // One more side than relation symbols, always.
+  const side = (i: number): Ans => parseAns(at(sides, i, 'relation side'), depth + 1);
+  const op = (i: number): string => at(ops, i, 'relation');
+  if (ops.length === 1 && op(0) === 'in') return side(1);
   if (ops.every((o) => o === '=')) {
     const parsed = sides.map((x) => parseAns(x, depth + 1));
     // "1 = \\zzz = x = 0": the first name in the chain is what it assigns.
-    const name = parsed.slice(0, -1).find(isName) ?? parsed[0];
-    return { t: 'rel', op: '=', lhs: name, rhs: parsed[parsed.length - 1], src: s };
+    const name = parsed.slice(0, -1).find(isName) ?? at(parsed, 0);
+    return { t: 'rel', op: '=', lhs: name, rhs: at(parsed, parsed.length - 1), src: s };
   }
-  if (ops.length === 1) return { t: 'rel', op: ops[0], lhs: parseAns(sides[0], depth + 1), rhs: parseAns(sides[1], depth + 1), src: s };
+  if (ops.length === 1) return { t: 'rel', op: op(0), lhs: side(0), rhs: side(1), src: s };
   if (ops.length === 2) {
     const up = ops.every((o) => o === '<' || o === '<=');
     const down = ops.every((o) => o === '>' || o === '>=');
-    if (up) return { t: 'range', lo: parseAns(sides[0], depth + 1), loOp: ops[0], mid: parseAns(sides[1], depth + 1), hiOp: ops[1], hi: parseAns(sides[2], depth + 1), src: s };
-    if (down) return { t: 'range', lo: parseAns(sides[2], depth + 1), loOp: ops[1] === '>' ? '<' : '<=', mid: parseAns(sides[1], depth + 1), hiOp: ops[0] === '>' ? '<' : '<=', hi: parseAns(sides[0], depth + 1), src: s };
+    if (up) return { t: 'range', lo: side(0), loOp: op(0), mid: side(1), hiOp: op(1), hi: side(2), src: s };
+    if (down) return { t: 'range', lo: side(2), loOp: op(1) === '>' ? '<' : '<=', mid: side(1), hiOp: op(0) === '>' ? '<' : '<=', hi: side(0), src: s };
   }
   return null;
 }
@@ -339,7 +347,7 @@ function envsFor(a: Node, b: Node): Array<Record<string, number>> | null {
   const vars = collectVars(b, collectVars(a, new Set()));
   if (vars.size > 16) return null;
   const names = [...vars].sort();
-  return POINTS.map((pt) => { const env: Record<string, number> = {}; names.forEach((n, i) => { env[n] = pt[i]; }); return env; });
+  return POINTS.map((pt) => { const env: Record<string, number> = {}; names.forEach((n, i) => { env[n] = at(pt, i, 'evaluation point'); }); return env; });
 }
 
 function exprEqualPlain(a: Node, b: Node): boolean {
@@ -401,7 +409,7 @@ function seqEqual(a: Extract<Ans, { t: 'seq' }>, b: Extract<Ans, { t: 'seq' }>, 
     // A bare "1, 2" may stand for a tuple; two bracketed forms must use the same brackets ([1,2) ≠ [1,2]).
     if (a.open !== '' && b.open !== '' && (a.open !== b.open || a.close !== b.close)) return false;
     if ((a.open === 'U') !== (b.open === 'U') || (a.open === 'M') !== (b.open === 'M')) return false;
-    return a.items.every((x, i) => ansEqual(x, b.items[i], depth + 1));
+    return a.items.every((x, i) => ansEqual(x, at(b.items, i), depth + 1));
   }
   // Sets: duplicates do not count ({1, 1, 2} = {2, 1}).
   if (a.items.length === 0 || b.items.length === 0) return a.items.length === b.items.length;
@@ -450,8 +458,9 @@ function relationAsSet(a: Ans): Ans | null {
   let op = a.op;
   let bound = a.rhs;
   if (!isName(a.lhs) || !constant(a.rhs)) {
-    if (!isName(a.rhs) || !constant(a.lhs)) return null;
-    op = MIRROR[op];
+    const mirrored = MIRROR[op];
+    if (!isName(a.rhs) || !constant(a.lhs) || mirrored === undefined) return null;
+    op = mirrored;
     bound = a.lhs;
   }
   const open = (lo: Ans, hi: Ans, l: string, r: string): Ans => ({ t: 'seq', open: l, close: r, items: [lo, hi], src: a.src });
@@ -506,8 +515,8 @@ function structEqual(a: Ans, b: Ans, depth: number): boolean {
   if (b.t === 'rel') return b.op === '=' && isName(b.lhs) && a.t !== 'range' && ansEqual(a, b.rhs, depth + 1);
   if (a.t === 'range' || b.t === 'range') return false;
   if (a.t === 'seq' && b.t === 'seq') return seqEqual(a, b, depth);
-  if (a.t === 'seq') return a.items.length === 1 && a.open !== 'M' && ansEqual(a.items[0], b, depth + 1);
-  if (b.t === 'seq') return b.items.length === 1 && b.open !== 'M' && ansEqual(a, b.items[0], depth + 1);
+  if (a.t === 'seq') return a.items.length === 1 && a.open !== 'M' && ansEqual(at(a.items, 0), b, depth + 1);
+  if (b.t === 'seq') return b.items.length === 1 && b.open !== 'M' && ansEqual(a, at(b.items, 0), depth + 1);
   if (a.t === 'expr' && b.t === 'expr') return exprEqual(a.n, b.n);
   return false;
 }
@@ -529,9 +538,11 @@ const NOT_COUNTED_RE = /^(?:ones|twos|threes|fours|fives|sixes|sevens|eights|nin
 function countEqual(predicted: string, gold: string): boolean {
   if (!BARE_INTEGER_RE.test(gold)) return false;
   const m = COUNT_RE.exec(predicted);
-  if (!m || !PLURAL_RE.test(m[2]) || NOT_COUNTED_RE.test(m[2])) return false;
+  if (!m) return false;
+  const [, count = '', noun = ''] = m;
+  if (!PLURAL_RE.test(noun) || NOT_COUNTED_RE.test(noun)) return false;
   const digits = (n: string): string => n.replace(/,/g, '').replace(/^0+(?=\d)/, '');
-  return digits(m[1]) === digits(gold);
+  return digits(count) === digits(gold);
 }
 
 /** Value equivalence of two answers, no multiple-choice logic. */
@@ -559,13 +570,14 @@ export function letterForm(raw: string, choices: readonly string[] | undefined, 
   if (raw.length > 200) return null;
   const s = normalizeAnswer(raw);
   const h = HEDGE_RE.exec(s);
-  if (h && h[1].toUpperCase() !== h[2].toUpperCase()) {
+  if (h?.[1] && h[2] && h[1].toUpperCase() !== h[2].toUpperCase()) {
     const both = [h[1], h[2]].every((l) => isLetterInRange(l.toUpperCase(), choices));
     if (both && (!isGold || choices)) return { hedged: true };
   }
   const m = LETTER_RE.exec(s);
   if (!m) return null;
   const l = m[1] ?? m[2] ?? m[3];
+  if (l === undefined) return null; // the pattern's three alternatives each capture the letter
   const letter = l.toUpperCase();
   if (choices && choices.length > 0) {
     if (!isLetterInRange(letter, choices)) return null;
@@ -583,15 +595,16 @@ function isLetterInRange(letter: string, choices: readonly string[] | undefined)
 /** A choice's text without its "A." / "(A)" / "A:" label. */
 export function choiceText(choice: string, index: number): string {
   const m = /^\s*\(?([A-Za-z])\)?\s*[.:)]\s*(.*)$/s.exec(choice) ?? /^\s*\(([A-Za-z])\)\s*(.*)$/s.exec(choice);
-  if (m && m[1].toUpperCase() === String.fromCharCode(65 + index)) return m[2].trim();
+  const [, letter, text = ''] = m ?? [];
+  if (letter?.toUpperCase() === String.fromCharCode(65 + index)) return text.trim();
   return choice.trim();
 }
 
 /** Index of the single choice whose text the answer equals, else -1. */
 export function matchChoice(answer: string, choices: readonly string[]): number {
   let found = -1;
-  for (let i = 0; i < choices.length; i++) {
-    if (valuesEquivalent(answer, choiceText(choices[i], i))) {
+  for (const [i, choice] of choices.entries()) {
+    if (valuesEquivalent(answer, choiceText(choice, i))) {
       if (found >= 0) return -1;
       found = i;
     }
@@ -612,8 +625,9 @@ export function answersEquivalentImpl(predicted: string, gold: string, choices?:
     const p = letterForm(predicted, ch);
     if (p && 'hedged' in p) return false;
     if (p) {
-      const i = p.letter.charCodeAt(0) - 65;
-      return valuesEquivalent(choiceText(ch[i], i), gold) || valuesEquivalent(ch[i], gold);
+      const i = p.letter.charCodeAt(0) - 65; // letterForm only returns letters within the choices
+      const choice = at(ch, i, 'choice');
+      return valuesEquivalent(choiceText(choice, i), gold) || valuesEquivalent(choice, gold);
     }
   }
   return valuesEquivalent(predicted, gold);

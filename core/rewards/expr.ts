@@ -40,7 +40,7 @@ function tokenize(s: string): Tok[] | null {
   const n = s.length;
   while (i < n) {
     if (out.length > MAX_TOKENS) return null;
-    const c = s[i];
+    const c = s.charAt(i);
     const code = s.charCodeAt(i);
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
     if ((code >= 48 && code <= 57) || (c === '.' && i + 1 < n && s.charCodeAt(i + 1) >= 48 && s.charCodeAt(i + 1) <= 57)) {
@@ -58,8 +58,9 @@ function tokenize(s: string): Tok[] | null {
     if (c === '\\') {
       const m = /^\\([a-zA-Z]+)/.exec(s.slice(i, i + 20));
       if (m) {
-        i += m[0].length;
-        if (!IGNORED_CMDS.has(m[1])) out.push({ t: 'cmd', v: m[1] });
+        const [whole, name = ''] = m;
+        i += whole.length;
+        if (!IGNORED_CMDS.has(name)) out.push({ t: 'cmd', v: name });
         continue;
       }
       const nx = s[i + 1];

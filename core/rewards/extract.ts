@@ -9,6 +9,7 @@
 //   6. a region of ≤ 40 chars on one line is its own answer.
 import { letterForm, matchChoice } from './equivalence.ts';
 import { matchBrace } from './latex.ts';
+import { at } from '../must.ts';
 
 /** Completions are scanned only within this many trailing characters: bounded time per call. */
 export const MAX_COMPLETION_CHARS = 200_000;
@@ -49,7 +50,7 @@ export function allBoxed(s: string): Boxed[] {
 /** Content of the last `\boxed{…}` / `\fbox{…}` (nested braces allowed), or null. */
 export function lastBoxed(s: string): string | null {
   const all = allBoxed(s);
-  return all.length > 0 ? all[all.length - 1].content : null;
+  return all.at(-1)?.content ?? null;
 }
 
 /** Content of the last `<answer>` block; an unclosed final block (a truncated completion) counts. */
@@ -80,7 +81,8 @@ function answerIn(tail: string): string | null {
   if (rest.startsWith('\n')) rest = rest.replace(/^\s+/, '');
   const span = MATH_SPAN_START.exec(rest);
   // A display block may span lines; the sentence cut below would break it.
-  if (span && (span[1] !== undefined || span[2] !== undefined)) return clean(span[1] ?? span[2]);
+  const display = span?.[1] ?? span?.[2];
+  if (display !== undefined) return clean(display);
   return fromSentence(sentence(rest));
 }
 
@@ -108,12 +110,12 @@ function fromSentence(sentIn: string): string | null {
   if (spans.length > 0) {
     // Several spans joined only by "and"/"or"/commas are one answer ("$1$ and $2$").
     if (spans.length > 1 && /^(?:[\s,;"\\]|and|or)*$/.test(sent.replace(MATH_SPAN_RE, ''))) return clean(sent.replace(/\$/g, ''));
-    const m = spans[spans.length - 1];
+    const m = at(spans, spans.length - 1);
     return clean(m[1] ?? m[2] ?? m[3] ?? m[4] ?? '');
   }
   if (wordCount(sent) >= 3 && !/[$]|\\\(|\\\[/.test(sent)) {
-    const nums = sent.match(NUMBER_RE);
-    return nums ? clean(nums[nums.length - 1]) : clean(sent);
+    const lastNumber = sent.match(NUMBER_RE)?.at(-1);
+    return clean(lastNumber ?? sent);
   }
   return clean(sent);
 }
@@ -127,7 +129,7 @@ function lastPhrase(s: string): Phrase | null {
   for (let m = PHRASE_RE.exec(s), guard = 0; m && guard < 10_000; m = PHRASE_RE.exec(s), guard++) last = m;
   if (!last) return null;
   const tail = s.slice(last.index + last[0].length, last.index + last[0].length + MAX_EXTRACTED_CHARS);
-  return { answer: answerIn(tail), at: last.index, strong: /^final/i.test(last[1]) };
+  return { answer: answerIn(tail), at: last.index, strong: /^final/i.test(last[1] ?? '') };
 }
 
 /** The X of the last "the answer is X" / "Answer: X", cut at the end of its sentence. */
@@ -148,9 +150,10 @@ function conclusion(s: string): string | null {
   ends.sort((a, b) => a - b);
   ends.push(masked.length);
   for (let k = ends.length - 1; k > 0; k--) {
-    const piece = masked.slice(ends[k - 1], ends[k]);
+    const [from, to] = [at(ends, k - 1), at(ends, k)];
+    const piece = masked.slice(from, to);
     // Only the sentence's last 1,000 chars are read: bounded time on a run-on "sentence".
-    if (/[\d\u0001]/.test(piece)) return tail.slice(Math.max(ends[k - 1], ends[k] - MAX_SENTENCE_CHARS), ends[k]).replace(/[.!?]\s*$/, '');
+    if (/[\d\u0001]/.test(piece)) return tail.slice(Math.max(from, to - MAX_SENTENCE_CHARS), to).replace(/[.!?]\s*$/, '');
   }
   return null;
 }
@@ -192,11 +195,11 @@ export function extractDetailed(completion: string): Extraction {
   const region = r.region.replace(TEMPLATE_TAIL_RE, '');
   const boxed = allBoxed(region);
   if (boxed.length > 0) {
-    const last = boxed[boxed.length - 1];
+    const last = at(boxed, boxed.length - 1);
     // The closing run of boxes, each separated from the next by at most three words ("\boxed{1} and \boxed{2}",
     // "\boxed{1} papers and \boxed{2} bins"), may together be one answer with several values.
     let first = boxed.length - 1;
-    while (first > 0 && wordCount(region.slice(boxed[first - 1].end, boxed[first].at)) <= 3) first--;
+    while (first > 0 && wordCount(region.slice(at(boxed, first - 1).end, at(boxed, first).at)) <= 3) first--;
     const boxes = boxed.slice(first).map((b) => clean(b.content)).filter((x): x is string => x !== null);
     // "\boxed{255} … Final Answer: The final answer is $10,455$." — the later final answer wins.
     const p = lastPhrase(region.slice(last.at));

@@ -9,7 +9,7 @@ const TAG_RE = /<\/?(?:think|answer)>/;
 export function formatRewardImpl(completion: string): 0 | 1 {
   const m = FORMAT_RE.exec(completion);
   if (!m) return 0;
-  const [, think, answer] = m;
+  const [, think = '', answer = ''] = m;
   if (think.trim() === '' || answer.trim() === '') return 0;
   return TAG_RE.test(think) || TAG_RE.test(answer) ? 0 : 1;
 }
@@ -18,7 +18,7 @@ type Box = [number, number, number, number];
 const NUM = String.raw`[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?`;
 const BOX_RE = new RegExp(String.raw`\[\s*(${NUM})\s*,\s*(${NUM})\s*,\s*(${NUM})\s*,\s*(${NUM})\s*\]`);
 
-function validBox(b: readonly number[]): boolean {
+function validBox(b: Box): boolean {
   return b.length === 4 && b.every(Number.isFinite) && b[2] > b[0] && b[3] > b[1];
 }
 

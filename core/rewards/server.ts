@@ -81,8 +81,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, maxBody: number
   }
   const parsed = RewardBatchRequestSchema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    send(res, 400, { error: `invalid request at ${issue.path.join('.') || '(root)'}: ${issue.message}` });
+    const [issue] = parsed.error.issues;
+    send(res, 400, { error: issue ? `invalid request at ${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid request' });
     return;
   }
   send(res, 200, scoreItems(parsed.data.items));

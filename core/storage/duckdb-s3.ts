@@ -1,8 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { oneLine } from '../errors.ts';
+import { sqlString } from '../sql.ts';
 import type { S3Store } from './s3.ts';
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
  * Let DuckDB read the store's bucket directly: load httpfs (installing it if needed) and create an in-memory

@@ -5,13 +5,18 @@
  * PostgreSQL (`engine: 'cluster'`, test/support/temporal-cluster.ts) reached through TEMPORAL_ADDRESS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findTemporalCli } from '../../infra/temporal-cli.ts';
-import { resolveHome } from '../../core/home.ts';
+import { Client, Connection } from '@temporalio/client';
+import { paths, resolveHome } from '../../core/home.ts';
 import { startServer, stopServer, type ServerState } from '../../infra/server.ts';
+import { workflowSourceHash } from '../../infra/workflow-source-hash.ts';
+import { buildWorkflowId } from '../../schemas/queues.ts';
+import { BuildProgressSchema, type BuildProgress } from '../../schemas/workflow.ts';
+import { memoProgress, queryProgress } from '../../cli/build-progress.ts';
 import { freePort, startTemporalCluster, type TemporalCluster } from './temporal-cluster.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -22,6 +27,21 @@ export { freePort };
 /** The Temporal CLI for tests: found or installed once into the default home, shared by every test home. */
 export function temporalCliForTests(): string {
   return process.env.TEMPORAL_CLI ?? findTemporalCli(resolveHome(join(repoRoot, '.r1ov')), { install: true });
+}
+
+/**
+ * Put the workers' workflow bundle into a new home's cache, where infra/worker.ts looks before bundling: webpack takes
+ * seconds of CPU, and every test file starts a fresh home. The bundle is made once per workflow source hash into a
+ * shared home in the temp dir (written atomically by infra/worker.ts, so files bundling at once do not clash).
+ */
+async function seedWorkflowBundle(home: string): Promise<void> {
+  const name = `${workflowSourceHash()}.js`;
+  const shared = join(tmpdir(), 'r1ov-test-bundle-home');
+  const from = join(paths.cache(shared), 'workflow-bundles', name);
+  if (!existsSync(from)) await (await import('../../infra/worker.ts')).workflowBundle(shared);
+  const to = join(paths.cache(home), 'workflow-bundles');
+  mkdirSync(to, { recursive: true });
+  copyFileSync(from, join(to, name));
 }
 
 export type Engine = 'dev' | 'cluster';
@@ -48,6 +68,11 @@ export interface Cluster {
   /** Run the CLI as a subprocess without blocking this process (tests host the fake model server in-process). */
   cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<{ status: number; stdout: string; stderr: string }>;
   cliJson<T = unknown>(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<T>;
+  /**
+   * A build's status and progress read from this process, the way `r1ov status` reads them (cli/build-progress.ts):
+   * for polling a condition, where a CLI subprocess per poll would cost a Node start each time.
+   */
+  buildStatus(run: string): Promise<{ status: string; progress: BuildProgress | null }>;
   restartServer(): Promise<void>;
   /** Cluster engine only: stop PostgreSQL, keep it down for `downMs`, start it again on the same port. */
   restartDatabase(downMs: number): Promise<void>;
@@ -66,6 +91,7 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
   const engine = opts.engine ?? 'dev';
   const home = mkdtempSync(join(tmpdir(), 'r1ov-test-'));
   const cli = temporalCliForTests();
+  await seedWorkflowBundle(home);
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, R1OV_HOME: home, TEMPORAL_CLI: cli };
   delete env.TEMPORAL_ADDRESS;
   delete env.TEMPORAL_NAMESPACE;
@@ -89,6 +115,7 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
     server = await startServer({ home, port, uiPort });
   }
   const workers: ChildProcess[] = [];
+  let client: Promise<Client> | undefined;
   const c: Cluster = {
     engine, home, env, workers, temporal,
     get server() { return temporal ? clusterServerState(temporal) : server; },
@@ -122,6 +149,15 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
       if (r.status !== 0) throw new Error(`r1ov ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-1500)}`);
       return JSON.parse(r.stdout);
     },
+    async buildStatus(run) {
+      client ??= Connection.connect({ address: c.server.address }).then((connection) => new Client({ connection, namespace: c.server.namespace }));
+      const cl = await client;
+      const h = cl.workflow.getHandle(buildWorkflowId(run));
+      const d = await h.describe();
+      const status = d.status.name;
+      if (status === 'COMPLETED') return { status, progress: BuildProgressSchema.parse(await h.result()) };
+      return { status, progress: status === 'RUNNING' ? await queryProgress(cl, h) : await memoProgress(h, d) };
+    },
     async restartServer() {
       if (temporal) return temporal.restartServer();
       await stopServer(home);
@@ -135,6 +171,7 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
     },
     async stop() {
       for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+      if (client) await (await client.catch(() => undefined))?.connection.close();
       if (temporal) await temporal.stop();
       else await stopServer(home);
       if (!process.env.R1OV_KEEP_TEST_HOME) rmSync(home, { recursive: true, force: true });

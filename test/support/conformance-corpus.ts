@@ -18,6 +18,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { sqlString } from '../../core/sql.ts';
 import { lastUserText, type FakeReply, type FakeRequest } from './fake-openai.ts';
 
 type Turn = { from: string; value: string };
@@ -253,8 +254,8 @@ export async function writeConformanceCorpus(dir: string): Promise<Corpus> {
     mkdirSync(folder, { recursive: true });
     const jsonl = join(folder, 'rows.jsonl');
     writeFileSync(jsonl, lines.join('\n'));
-    await conn.run(`COPY (SELECT ${select} FROM read_json('${jsonl.replaceAll("'", "''")}', columns=${columns}))
-      TO '${join(folder, 'train-00000-of-00001.parquet').replaceAll("'", "''")}' (FORMAT parquet)`);
+    await conn.run(`COPY (SELECT ${select} FROM read_json(${sqlString(jsonl)}, columns=${columns}))
+      TO ${sqlString(join(folder, 'train-00000-of-00001.parquet'))} (FORMAT parquet)`);
     rmSync(jsonl);
   };
   for (const [subset, rows] of ov) {

@@ -13,6 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
+import { awaitSamples } from '../../activities/record/await-samples.ts';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import type { Endpoints, FormalResult, QaResult, RouteResult, TraceResult } from '../../schemas/workflow.ts';
 import { resolveHome } from '../../core/home.ts';
@@ -30,8 +31,10 @@ const ACTIVITY_NAMES = [
   'ingestPage', 'routeSample', 'classifyModality', 'formalize', 'formalizeExact', 'reason', 'reasonExact', 'revisitRound',
   'scoreRevisitFidelity', 'checkFormal', 'qaRules', 'qaJudge', 'stageRecord', 'writeRunManifest', 'commitShard',
   'scoreFidelity', 'describeBench', 'evalBatch', 'judgeBatch', 'commitEval', 'writeEvalManifest', 'runTrainerStage',
-  'serveCheckpoint', 'describeBuild', 'probeEndpoint',
+  'serveCheckpoint', 'describeBuild', 'probeEndpoint', 'awaitSamples',
 ] as const satisfies ReadonlyArray<keyof Activities>;
+/** Engine plumbing rather than a stage: the real activity runs unless a test mocks it. */
+const REAL: Mocks = { awaitSamples: (input) => awaitSamples(input) };
 export type ActivityName = (typeof ACTIVITY_NAMES)[number];
 
 /** A mock takes the activity's input; its result is checked against the real activity's result type. */
@@ -87,7 +90,7 @@ export async function startWorkflowEnv(): Promise<WorkflowEnv> {
   const calls: Call[] = [];
   const activities = Object.fromEntries(ACTIVITY_NAMES.map((name) => [name, async (input: unknown) => {
     calls.push({ name, input });
-    const f = mocks[name] as ((i: unknown) => unknown) | undefined;
+    const f = (mocks[name] ?? REAL[name]) as ((i: unknown) => unknown) | undefined;
     if (!f) throw ApplicationFailure.nonRetryable(`no mock for activity ${name}`, 'NoMock');
     return f(input);
   }]));

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
+import proto from '@temporalio/proto'; // CommonJS: named ESM imports are not detected
 import { RunConfigSchema, type RunConfig } from '../../schemas/config.ts';
 import { CPU_QUEUE, sampleWorkflowId } from '../../schemas/queues.ts';
 import { SA } from '../../schemas/search-attributes.ts';
@@ -13,6 +14,7 @@ import type { sampleLifecycle } from '../../workflows/sample-lifecycle.ts';
 import type { ParentSeen, sampleParent } from '../support/workflows-under-test.ts';
 import { ENDPOINTS, endpointDownFailure, formalOk, happy, latch, qa, route, runName, startWorkflowEnv, trace, until, within, type WorkflowEnv } from '../support/workflow-env.ts';
 
+const { temporal } = proto;
 let w: WorkflowEnv;
 before(async () => { w = await startWorkflowEnv(); });
 after(async () => { await w?.stop(); });
@@ -266,6 +268,19 @@ describe('sampleLifecycle (mocked activities)', { timeout: 120_000 }, () => {
       args: [{ run, ref, parentId: `parent/${run}-gone`, config: RunConfigSchema.parse({ revisitRounds: 0 }), endpoints: ENDPOINTS }],
     });
     assert.deepEqual([outcome.status, outcome.stage, outcome.reason], ['quarantined', 'reason', 'EndpointDown: connect ECONNREFUSED']);
+  });
+
+  test('roles marked local: every LLM stage runs as a local activity beside the workflow (no task on a role queue), same outcome', async () => {
+    w.mock(happy({ revisitRound: (i) => ({ traceKey: 'trace/2', finalAnswer: 'B', candidates: 1, formalKey: i.formalKey, revisitKey: 'revisit/1', stop: true }) }));
+    const local = Object.fromEntries(Object.entries(ENDPOINTS).map(([role, e]) => [role, { ...e, local: true }])) as Endpoints;
+    const r = await runSample({ revisitRounds: 1 }, local);
+    assert.equal(r.outcome.status, 'done');
+    assert.deepEqual([r.stage, r.status, r.modality], ['record', 'done', 'chart']);
+    for (const n of ['routeSample', 'formalize', 'reason', 'revisitRound', 'qaJudge', 'stageRecord'] as const) assert.equal(called(n), 1, n);
+    const events = (await w.client.workflow.getHandle(sampleWorkflowId(r.outcome.sampleId.replace(/-s0$/, ''), r.outcome.sampleId)).fetchHistory()).events ?? [];
+    const type = (n: string) => events.filter((e) => temporal.api.enums.v1.EventType[e.eventType!] === n).length;
+    assert.equal(type('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED'), 0, 'no activity task on any queue');
+    assert.equal(type('EVENT_TYPE_MARKER_RECORDED'), 8, 'route, formalize, reason, revisit, checks, QA rules, judge, record');
   });
 
   test('cancel: a sample cancelled mid-stage ends cancelled, its LLM activity is cancelled, nothing is recorded', async () => {

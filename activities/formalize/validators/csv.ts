@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { fail, ok, type ValidationResult } from './result.ts';
+import { scanCsv, type CsvScan } from '../../../core/csv.ts';
 
 export interface CsvSummary {
   columns: string[];
@@ -27,78 +28,25 @@ function db(): Promise<DuckDBConnection> {
 // One query at a time on the shared connection.
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Splits CSV into records (quoted fields may hold delimiters, quotes as "" and newlines). */
-export function splitCsv(text: string, delimiter: string): { records: { fields: string[]; line: number }[]; problem?: string } {
-  const records: { fields: string[]; line: number }[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let recordLine = 1;
-  let quoteLine = 1;
-  let atFieldStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (ch === '\n') line++;
-        field += ch;
-      }
-      continue;
-    }
-    if (ch === '"' && atFieldStart) {
-      quoted = true;
-      quoteLine = line;
-      atFieldStart = false;
-      continue;
-    }
-    if (ch === delimiter) {
-      fields.push(field);
-      field = '';
-      atFieldStart = true;
-      continue;
-    }
-    if (ch === '\r') continue;
-    if (ch === '\n') {
-      fields.push(field);
-      if (!(fields.length === 1 && fields[0] === '')) records.push({ fields, line: recordLine });
-      fields = [];
-      field = '';
-      line++;
-      recordLine = line;
-      atFieldStart = true;
-      continue;
-    }
-    if (ch === '"' && !atFieldStart)
-      return { records, problem: `line ${line}: a quote '"' inside an unquoted field; quote the whole field and double inner quotes ("")` };
-    field += ch;
-    atFieldStart = false;
-  }
-  if (quoted) return { records, problem: `line ${quoteLine}: quoted field is never closed` };
-  fields.push(field);
-  if (!(fields.length === 1 && fields[0] === '')) records.push({ fields, line: recordLine });
-  return { records };
+/** Splits CSV into records, strictly (core/csv.ts): a quoting error is the problem, with its line. */
+export function splitCsv(text: string, delimiter: string): CsvScan {
+  return scanCsv(text, delimiter, { strict: true });
 }
 
 function guessDelimiter(firstLine: string): string {
   const counts = [',', ';', '\t', '|'].map((d) => [d, firstLine.split(d).length - 1] as const);
   counts.sort((a, b) => b[1] - a[1]);
-  return counts[0][1] > 0 ? counts[0][0] : ',';
+  return counts[0]![1] > 0 ? counts[0]![0] : ',';
 }
 
 export async function validateCsv(text: string): Promise<ValidationResult<CsvSummary>> {
   if (typeof text !== 'string' || text.trim() === '') return fail(['CSV is empty']);
   const body = text.replace(/^\uFEFF/, '').replace(/^\s*\n/, '');
-  const delimiter = guessDelimiter(body.split('\n')[0]);
+  const delimiter = guessDelimiter(body.split('\n')[0] ?? '');
   const { records, problem } = splitCsv(body, delimiter);
   if (problem) return fail([problem]);
   if (records.length === 0) return fail(['CSV has no rows']);
-  const header = records[0].fields.map((h) => h.trim());
+  const header = records[0]!.fields.map((h) => h.trim());
   const problems: string[] = [];
   if (header.length < 1) problems.push('line 1: the header has no columns');
   header.forEach((h, i) => {

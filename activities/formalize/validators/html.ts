@@ -64,7 +64,7 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
     let lo = 0, hi = lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid] <= pos) lo = mid;
+      if (lineStarts[mid]! <= pos) lo = mid;
       else hi = mid - 1;
     }
     return lo + 1;
@@ -99,7 +99,7 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
     }
     const endTag = /^<\/([A-Za-z][\w:-]*)\s*>/.exec(text.slice(pos, pos + 200));
     if (endTag) {
-      closeTag(endTag[1].toLowerCase(), line);
+      closeTag(endTag[1]!.toLowerCase(), line);
       pos += endTag[0].length;
       continue;
     }
@@ -116,7 +116,7 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
       pos += 1;
       continue;
     }
-    const name = nameM[1].toLowerCase();
+    const name = nameM[1]!.toLowerCase();
     const attrs = parseAttributes(text, pos + nameM[0].length, line, problems);
     if (!attrs) break;
     pos = attrs.end;
@@ -172,7 +172,7 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
     const between = stack.slice(idx + 1).filter((o) => !OPTIONAL_END.has(o.name) && !o.foreign);
     if (between.length) {
       const inner = between.at(-1)!;
-      problems.push(`line ${line}: </${name}> closes <${name}> (line ${stack[idx].line}) while <${inner.name}> opened on line ${inner.line} is still open; close </${inner.name}> first`);
+      problems.push(`line ${line}: </${name}> closes <${name}> (line ${stack[idx]!.line}) while <${inner.name}> opened on line ${inner.line} is still open; close </${inner.name}> first`);
     }
     stack.length = idx;
   }
@@ -199,7 +199,7 @@ function parseAttributes(text: string, start: number, line: number, problems: st
   let pos = start;
   const seen = new Set<string>();
   for (;;) {
-    while (pos < text.length && /\s/.test(text[pos])) pos++;
+    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
     if (pos >= text.length) {
       problems.push(`line ${line}: tag is never closed with '>'`);
       return undefined;
@@ -215,10 +215,10 @@ function parseAttributes(text: string, start: number, line: number, problems: st
     if (seen.has(name)) problems.push(`line ${line}: attribute '${name}' is repeated`);
     seen.add(name);
     pos += nm[0].length;
-    while (pos < text.length && /\s/.test(text[pos])) pos++;
+    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
     if (text[pos] !== '=') continue;
     pos++;
-    while (pos < text.length && /\s/.test(text[pos])) pos++;
+    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
     const q = text[pos];
     if (q === '"' || q === "'") {
       const end = text.indexOf(q, pos + 1);
@@ -227,7 +227,7 @@ function parseAttributes(text: string, start: number, line: number, problems: st
         return undefined;
       }
       pos = end + 1;
-      if (pos < text.length && !/[\s>/]/.test(text[pos])) {
+      if (pos < text.length && !/[\s>/]/.test(text[pos]!)) {
         problems.push(`line ${line}: missing space after the value of attribute '${name}'`);
       }
     } else {

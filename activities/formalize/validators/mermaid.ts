@@ -54,7 +54,7 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
 
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    const line = lines[i].replace(/%%.*$/, '').trim();
+    const line = lines[i]!.replace(/%%.*$/, '').trim();
     if (!line) continue;
     if (direction === undefined) {
       if (/^---\s*$/.test(line)) {
@@ -90,8 +90,8 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
     const where = `line ${lineNo}`;
     const sub = /^subgraph\b\s*(.*)$/.exec(s);
     if (sub) {
-      const m = /^([\w-]+)\s*\[(.*)\]$/.exec(sub[1].trim());
-      const name = m ? m[1] : sub[1].trim().replace(/^"|"$/g, '') || `subgraph${subgraphs.length + 1}`;
+      const m = /^([\w-]+)\s*\[(.*)\]$/.exec(sub[1]!.trim());
+      const name = m ? m[1]! : sub[1]!.trim().replace(/^"|"$/g, '') || `subgraph${subgraphs.length + 1}`;
       subgraphs.push(name);
       open.push({ name, line: lineNo });
       return;
@@ -128,14 +128,14 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
       const tl = TEXT_LINK.exec(rest);
       const l = tl ? undefined : LINK.exec(rest);
       if (tl) {
-        pending = { kind: `${tl[1]}${tl[3]}`, label: tl[2].replace(/^"|"$/g, '') };
+        pending = { kind: `${tl[1]}${tl[3]}`, label: tl[2]!.replace(/^"|"$/g, '') };
         pos += tl[0].length;
       } else if (l) {
         pending = { kind: l[0] };
         pos += l[0].length;
         const pipe = /^\s*\|([^|]*)\|/.exec(s.slice(pos));
         if (pipe) {
-          pending.label = pipe[1].trim().replace(/^"|"$/g, '');
+          pending.label = pipe[1]!.trim().replace(/^"|"$/g, '');
           pos += pipe[0].length;
         }
       } else {
@@ -216,7 +216,7 @@ function splitStatements(line: string): string[] {
 }
 
 function skipWs(s: string, pos: number): number {
-  while (pos < s.length && /\s/.test(s[pos])) pos++;
+  while (pos < s.length && /\s/.test(s[pos]!)) pos++;
   return pos;
 }
 

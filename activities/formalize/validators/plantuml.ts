@@ -48,10 +48,10 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
     const where = `line ${lineNo}`;
-    let line = lines[i].trim();
+    let line = lines[i]!.trim();
     if (!line || line.startsWith("'")) continue;
     if (line.startsWith("/'")) {
-      while (i < lines.length && !lines[i].includes("'/")) i++;
+      while (i < lines.length && !lines[i]!.includes("'/")) i++;
       continue;
     }
     if (!started) {
@@ -88,12 +88,12 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
       const startLine = lineNo;
       while (!/[;|<>/\]}]\s*$/.test(body)) {
         i++;
-        if (i >= lines.length || /^@enduml/i.test(lines[i].trim())) {
+        if (i >= lines.length || /^@enduml/i.test(lines[i]!.trim())) {
           problems.push(`line ${startLine}: action ':${clip(line.slice(1))}' is never closed with ';'`);
           body = '';
           break;
         }
-        body += '\n' + lines[i].trim();
+        body += '\n' + lines[i]!.trim();
       }
       if (!body) break;
       const label = body.replace(/[;|<>/\]}]\s*$/, '').trim();
@@ -114,7 +114,7 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
     }
     if ((m = /^if\s*\((.*)\)\s*(?:is\s*\((.*?)\)\s*)?then\s*(\(.*\))?\s*$/i.exec(line))) {
       activity = true;
-      const d = add(`d${++counter}`, m[1].trim(), 'decision');
+      const d = add(`d${++counter}`, m[1]!.trim(), 'decision');
       flowTo(d);
       stack.push({ type: 'if', line: lineNo, decision: d, ends: [], hasElse: false });
       pendingLabel = paren(m[3]) ?? m[2];
@@ -132,7 +132,7 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
       }
       f.ends.push(...prev);
       prev = [f.decision];
-      const d = add(`d${++counter}`, m[1].trim(), 'decision');
+      const d = add(`d${++counter}`, m[1]!.trim(), 'decision');
       flowTo(d);
       f.decision = d;
       pendingLabel = paren(m[2]);
@@ -162,7 +162,7 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
     }
     if ((m = /^while\s*\((.*)\)\s*(?:is\s*(\(.*\)))?\s*$/i.exec(line))) {
       activity = true;
-      const d = add(`d${++counter}`, m[1].trim(), 'decision');
+      const d = add(`d${++counter}`, m[1]!.trim(), 'decision');
       flowTo(d);
       stack.push({ type: 'while', line: lineNo, decision: d });
       pendingLabel = paren(m[2]);
@@ -194,7 +194,7 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
         if (f) stack.push(f);
         continue;
       }
-      const d = add(`d${++counter}`, m[1].trim(), 'decision');
+      const d = add(`d${++counter}`, m[1]!.trim(), 'decision');
       flowTo(d);
       edges.push({ from: d, to: f.start, ...(paren(m[2]) ? { label: paren(m[2]) } : {}) });
       pendingLabel = paren(m[3]);
@@ -202,7 +202,7 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
     }
     if ((m = /^(fork|split)$/i.exec(line))) {
       activity = true;
-      stack.push({ type: 'fork', line: lineNo, word: m[1].toLowerCase() as 'fork' | 'split', sources: prev, ends: [] });
+      stack.push({ type: 'fork', line: lineNo, word: m[1]!.toLowerCase() as 'fork' | 'split', sources: prev, ends: [] });
       continue;
     }
     if ((m = /^(fork|split) again$/i.exec(line))) {
@@ -239,13 +239,13 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
     }
     if ((m = /^-+>\s*(.*?);?$/.exec(line))) {
       activity = true;
-      pendingLabel = m[1].trim() || undefined;
+      pendingLabel = m[1]!.trim() || undefined;
       continue;
     }
     // Declarations: component X, [X], actor X, usecase X … (optionally "as Alias").
     if ((m = /^(component|interface|actor|usecase|node|database|queue|storage|artifact|agent|boundary|control|entity|participant|class|object|state)\s+(.+)$/i.exec(line))) {
-      const { id, label } = declared(m[2]);
-      add(id, label, m[1].toLowerCase());
+      const { id, label } = declared(m[2]!);
+      add(id, label, m[1]!.toLowerCase());
       continue;
     }
     if (/^\[[^\]]+\](\s+as\s+\S+)?$/.test(line) || /^\([^)]+\)(\s+as\s+\S+)?$/.test(line)) {
@@ -253,12 +253,12 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
       add(id, label, 'component');
       continue;
     }
-    if ((m = ARROW.exec(line)) && /[-.=]{1,}/.test(m[2]) && (m[2].includes('>') || m[2].includes('<') || /^[-.=]{2,}$/.test(m[2]))) {
-      let a = declared(m[1]);
-      let b = declared(m[3]);
-      if (m[2].startsWith('<') && !m[2].endsWith('>')) [a, b] = [b, a];
-      add(a.id, a.label, endpointShape(m[1]));
-      add(b.id, b.label, endpointShape(m[3]));
+    if ((m = ARROW.exec(line)) && /[-.=]{1,}/.test(m[2]!) && (m[2]!.includes('>') || m[2]!.includes('<') || /^[-.=]{2,}$/.test(m[2]!))) {
+      let a = declared(m[1]!);
+      let b = declared(m[3]!);
+      if (m[2]!.startsWith('<') && !m[2]!.endsWith('>')) [a, b] = [b, a];
+      add(a.id, a.label, endpointShape(m[1]!));
+      add(b.id, b.label, endpointShape(m[3]!));
       edges.push({ from: a.id, to: b.id, kind: m[2], ...(m[4] ? { label: m[4].trim() } : {}) });
       continue;
     }
@@ -292,9 +292,9 @@ function closer(f: Frame): string {
 function declared(raw: string): { id: string; label: string } {
   const s = raw.trim();
   const as = /^(.*?)\s+as\s+(\S+)$/i.exec(s);
-  const label = strip(as ? as[1] : s);
+  const label = strip(as ? as[1]! : s);
   if (s === '(*)') return { id: '(*)', label: 'start/end' };
-  return { id: as ? strip(as[2]) : label, label };
+  return { id: as ? strip(as[2]!) : label, label };
 }
 
 function strip(s: string): string {

@@ -77,7 +77,7 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
 
   // Classic SPICE reads the first line as a title; accept one when it is not itself a card.
   let title: string | undefined;
-  if (!looksLikeCard(cards[0].text)) title = cards.shift()!.text;
+  if (!looksLikeCard(cards[0]!.text)) title = cards.shift()!.text;
 
   const elements: SpiceElement[] = [];
   const models = new Set<string>();
@@ -91,14 +91,14 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
   // First pass for .model and .subckt names, which element cards may reference before their definition.
   for (const c of cards) {
     const t = tokens(c.text);
-    const d = t[0].toLowerCase();
+    const d = (t[0] ?? '').toLowerCase();
     if (d === '.model' && t[1]) models.add(t[1].toLowerCase());
     if (d === '.subckt' && t[1]) subcircuits[t[1].toLowerCase()] = { pins: t.slice(2).filter((p) => !p.includes('=') && p.toLowerCase() !== 'params:'), line: c.line };
   }
 
   for (const c of cards) {
     const t = tokens(c.text);
-    const head = t[0];
+    const head = t[0] ?? '';
     const where = `line ${c.line}`;
     if (inControl) {
       if (head.toLowerCase() === '.endc') inControl = false;
@@ -128,7 +128,7 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
     // SPICE reads commas as spaces, so a decimal comma silently splits a value in two.
     const comma = /(?:^|\s)([+-]?\d+,\d+\w*)/.exec(c.text.replace(/\([^)]*\)/g, ''));
     if (comma) {
-      problems.push(`${where}: '${comma[1]}' uses a decimal comma; write '${comma[1].replace(',', '.')}'`);
+      problems.push(`${where}: '${comma[1]}' uses a decimal comma; write '${comma[1]!.replace(',', '.')}'`);
       continue;
     }
     const el = parseElement(t, where, problems, models, subcircuits);
@@ -190,8 +190,8 @@ function parseElement(
   models: Set<string>,
   subcircuits: Record<string, { pins: string[] }>,
 ): SpiceElement | undefined {
-  const name = t[0];
-  const type = name[0].toUpperCase();
+  const name = t[0] ?? '';
+  const type = (name[0] ?? '').toUpperCase();
   if (!/^[A-Za-z]\w*/.test(name)) {
     problems.push(`${where}: '${name}' is not an element card (cards start with a letter such as R, C, L, V, I, D, Q, M, X)`);
     return undefined;
@@ -225,8 +225,8 @@ function parseElement(
       problems.push(`${where}: ${name}: a BJT needs 3 nodes (collector base emitter) and a model, e.g. "Q1 c b e 2N3904"`);
       return undefined;
     }
-    nodeCount = models.has(pos[3].toLowerCase()) || pos.length === 4 || (pos.length >= 5 && NUMBER.test(pos[4])) ? 3 : 4;
-  } else if (type in FIXED_NODES) nodeCount = FIXED_NODES[type];
+    nodeCount = models.has(pos[3]!.toLowerCase()) || pos.length === 4 || (pos.length >= 5 && NUMBER.test(pos[4]!)) ? 3 : 4;
+  } else if (type in FIXED_NODES) nodeCount = FIXED_NODES[type]!;
   else {
     problems.push(`${where}: unknown element type '${type}' in ${name} (use R, C, L, V, I, D, Q, M, X, E, F, G, H, B, J, K, S, W, T)`);
     return undefined;
@@ -284,7 +284,7 @@ function sourceValue(rest: string[]): { value?: string; problem?: string } {
   for (const tok of rest) {
     const fn = /^(sin|pulse|pwl|exp|sffm|am|trnoise|trrandom)\((.*)\)$/i.exec(tok);
     if (fn) {
-      const args = fn[2].split(/[\s,]+/).filter(Boolean);
+      const args = fn[2]!.split(/[\s,]+/).filter(Boolean);
       const bad = args.find((a) => !NUMBER.test(a) && !EXPR.test(a));
       if (bad) return { problem: `'${bad}' in ${fn[1]}(…) is not a number` };
       continue;
@@ -310,7 +310,7 @@ function stripComment(line: string): string {
 export function looksLikeCard(line: string): boolean {
   if (line.startsWith('.')) return true;
   const t = tokens(line);
-  return /^[RCLVIDQMXEFGHBJKSWTZ]\w*$/i.test(t[0]) && t.length >= 3;
+  return /^[RCLVIDQMXEFGHBJKSWTZ]\w*$/i.test(t[0] ?? '') && t.length >= 3;
 }
 
 /** Whitespace/comma tokens, keeping "fn( … )" groups and {…} expressions together. */
@@ -329,6 +329,6 @@ function tokens(line: string): string[] {
   }
   if (cur) out.push(cur);
   // "SIN (0 1 1k)" → "SIN(0 1 1k)"
-  for (let i = out.length - 1; i > 0; i--) if (out[i].startsWith('(') && /^[a-z]+$/i.test(out[i - 1])) out.splice(i - 1, 2, out[i - 1] + out[i]);
+  for (let i = out.length - 1; i > 0; i--) if (out[i]!.startsWith('(') && /^[a-z]+$/i.test(out[i - 1]!)) out.splice(i - 1, 2, out[i - 1]! + out[i]!);
   return out.map((x) => x.replace(/\s+/g, ' '));
 }

@@ -132,7 +132,7 @@ export async function validateChart(value: unknown): Promise<ValidationResult<Ch
   if (problems.length) return fail(problems);
   const csv = await validateCsv(v.csv as string);
   if (!csv.ok) return fail([`csv: ${csv.error}`]);
-  const numericColumns = csv.summary.columns.filter((_, i) => NUMERIC.test(csv.summary.types[i]));
+  const numericColumns = csv.summary.columns.filter((_, i) => NUMERIC.test(csv.summary.types[i] ?? ''));
   if (numericColumns.length === 0)
     return fail([`csv: no numeric column (columns ${csv.summary.columns.join(', ')} read as ${csv.summary.types.join(', ')}); write the plotted values as plain numbers without units`]);
   if (type.data === 'pie' && csv.summary.columns.length < 2) return fail(['csv: a pie chart needs a label column and a value column']);
