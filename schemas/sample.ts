@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 export const KindSchema = z.enum(['natural', 'text_only', 'chart', 'diagram', 'math', 'mixed']);
 export type Kind = z.infer<typeof KindSchema>;
-export const SubkindSchema = z.enum(['circuit', 'flowchart', 'ui', 'table', 'scientific']);
+export const SubkindSchema = z.enum(['circuit', 'flowchart', 'ui', 'table', 'scientific', 'chemistry']);
 export type Subkind = z.infer<typeof SubkindSchema>;
 
 export const StatusSchema = z.enum(['done', 'rejected', 'quarantined']);

@@ -12,6 +12,7 @@ import type { DetectedObject } from '../../schemas/formal.ts';
 import type { FormalDoc } from '../../schemas/stage-blobs.ts';
 import { KindSchema, SubkindSchema, type Kind, type Subkind } from '../../schemas/sample.ts';
 import { chart } from './kinds/chart.ts';
+import { chemistry } from './kinds/chemistry.ts';
 import { circuit } from './kinds/circuit.ts';
 import { flowchart } from './kinds/flowchart.ts';
 import type { FormalContext, FormalKindDef } from './kinds/kind.ts';
@@ -27,7 +28,7 @@ export { csvRows } from './kinds/table.ts';
 export type { CheckInput, FormalContext, FormalKindDef } from './kinds/kind.ts';
 
 /** Every formal kind, once. */
-export const FORMAL_KINDS = [circuit, flowchart, ui, table, chart, natural, textOnly, mixed, math] as const;
+export const FORMAL_KINDS = [circuit, flowchart, ui, table, chart, natural, textOnly, mixed, math, chemistry] as const;
 
 type Def = (typeof FORMAL_KINDS)[number];
 export type FormalKind = Def['name'];
