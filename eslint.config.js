@@ -20,9 +20,19 @@ const root = dirname(fileURLToPath(import.meta.url));
 // name; shards/commit.ts writes every Parquet shard (the build's and evaluation's); heartbeat.ts is how any
 // activity heartbeats.
 const SHARED_ACTIVITY_MODULES = [
-  'activities/sample-io.ts', 'activities/stage-io.ts', 'activities/heartbeat.ts', 'activities/llm/', 'activities/images/', 'activities/ocr/', 'activities/synthetic/',
-  'activities/grounding/', 'activities/formalize/kinds.ts', 'activities/formalize/kinds/', 'activities/formalize/validators/',
-  'activities/fidelity/score.ts', 'activities/shards/commit.ts',
+  'activities/sample-io.ts',
+  'activities/stage-io.ts',
+  'activities/heartbeat.ts',
+  'activities/llm/',
+  'activities/images/',
+  'activities/ocr/',
+  'activities/synthetic/',
+  'activities/grounding/',
+  'activities/formalize/kinds.ts',
+  'activities/formalize/kinds/',
+  'activities/formalize/validators/',
+  'activities/fidelity/score.ts',
+  'activities/shards/commit.ts',
 ];
 
 /** Per top folder: project folders it may import (`*` = any but those in `not`), npm packages it may import. */
@@ -30,12 +40,19 @@ const LAYERS = {
   schemas: { folders: ['schemas'], packages: ['zod', '@temporalio/common'] },
   core: { folders: ['core', 'schemas', 'infra/server.ts'], packages: '*' },
   activities: { folders: ['activities', 'core', 'schemas'], packages: '*' },
-  workflows: { folders: ['workflows', 'schemas'], typeOnly: ['activities'], packages: ['@temporalio/workflow', '@temporalio/common', 'zod'] },
+  workflows: {
+    folders: ['workflows', 'schemas'],
+    typeOnly: ['activities'],
+    packages: ['@temporalio/workflow', '@temporalio/common', 'zod'],
+  },
   infra: { folders: '*', not: ['cli', 'test'], packages: '*' },
   cli: { folders: '*', not: ['test'], packages: '*' },
 };
 
-const within = (path, prefix) => (prefix.endsWith('/') || !prefix.includes('.') ? path === prefix || path.startsWith(prefix.replace(/\/?$/, '/')) : path === prefix);
+const within = (path, prefix) =>
+  prefix.endsWith('/') || !prefix.includes('.')
+    ? path === prefix || path.startsWith(prefix.replace(/\/?$/, '/'))
+    : path === prefix;
 const stageOf = (path) => (path.startsWith('activities/') && path.split('/').length > 2 ? path.split('/')[1] : null);
 const packageOf = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
 
@@ -47,7 +64,9 @@ function violation(file, spec, typeOnly) {
     if (layer === LAYERS.workflows && builtins.includes(spec)) return null; // the determinism rule below says why
     return `${file.split('/')[0]}/ may import only ${layer.packages.join(', ')} from npm, not ${spec}`;
   }
-  const target = relative(root, resolve(root, dirname(file), spec)).split(sep).join('/');
+  const target = relative(root, resolve(root, dirname(file), spec))
+    .split(sep)
+    .join('/');
   const folder = target.split('/')[0];
   const allowed = layer.folders === '*' ? !layer.not.includes(folder) : layer.folders.some((f) => within(target, f));
   if (!allowed && !(typeOnly && layer.typeOnly?.includes(folder))) {
@@ -70,7 +89,8 @@ const layersRule = {
       const message = violation(file, source.value, typeOnly);
       if (message) context.report({ node: source, message });
     };
-    const allTypes = (node, kind) => node[kind] === 'type' || (node.specifiers?.length > 0 && node.specifiers.every((s) => s[kind] === 'type'));
+    const allTypes = (node, kind) =>
+      node[kind] === 'type' || (node.specifiers?.length > 0 && node.specifiers.every((s) => s[kind] === 'type'));
     return {
       ImportDeclaration: (node) => check(node, node.source, allTypes(node, 'importKind')),
       ExportNamedDeclaration: (node) => check(node, node.source, allTypes(node, 'exportKind')),
@@ -83,7 +103,16 @@ const layersRule = {
 
 export default [
   {
-    ignores: ['.r1ov/**', '.r1ov-*/**', 'test-output/**', 'bench/out/**', 'bench/*/out/**', 'trainer/.venv/**', '.gl/**', '.whl/**'],
+    ignores: [
+      '.r1ov/**',
+      '.r1ov-*/**',
+      'test-output/**',
+      'bench/out/**',
+      'bench/*/out/**',
+      'trainer/.venv/**',
+      '.gl/**',
+      '.whl/**',
+    ],
   },
   {
     files: ['**/*.ts'],
@@ -97,14 +126,24 @@ export default [
     files: ['workflows/**/*.ts'],
     languageOptions: { parser: tsParser, sourceType: 'module' },
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: builtins.map((name) => ({ name, message: 'workflow code must be deterministic: no Node built-ins in workflows/' })),
-        patterns: [{ group: ['node:*'], message: 'workflow code must be deterministic: no Node built-ins in workflows/' }],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtins.map((name) => ({
+            name,
+            message: 'workflow code must be deterministic: no Node built-ins in workflows/',
+          })),
+          patterns: [
+            { group: ['node:*'], message: 'workflow code must be deterministic: no Node built-ins in workflows/' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'process', message: 'no process in workflow code' },
         { name: 'require', message: 'no require in workflow code' },
-        { name: 'setImmediate', message: 'use workflow sleep/condition' }],
+        { name: 'setImmediate', message: 'use workflow sleep/condition' },
+      ],
     },
   },
 ];

@@ -18,7 +18,8 @@ import { describeBuild } from './ingest/build-setup.ts';
 import { probeEndpoint } from './llm/probe.ts';
 
 type Bound<F> = F extends (home: string, input: infer I) => infer R ? (input: I) => R : never;
-const bind = <F extends (home: string, input: never) => unknown>(home: string, f: F) => ((input: never) => f(home, input)) as Bound<F>;
+const bind = <F extends (home: string, input: never) => unknown>(home: string, f: F) =>
+  ((input: never) => f(home, input)) as Bound<F>;
 
 /**
  * Every activity, bound to the worker's home (the home is the worker's, never carried in workflow history).

@@ -3,7 +3,10 @@ import type { z } from 'zod';
 import { resolveHome } from '../core/home.ts';
 import { UsageError } from '../core/errors.ts';
 
-export interface GlobalOpts { home?: string; json?: boolean }
+export interface GlobalOpts {
+  home?: string;
+  json?: boolean;
+}
 
 /** Global options live on the root program; every command reads them through here. */
 export function globals(cmd: Command): { home: string; json: boolean } {
@@ -22,8 +25,10 @@ export function emit<S extends z.ZodType>(json: boolean, schema: S, value: z.inf
 export const log = (m: string) => process.stderr.write(`${m}\n`);
 
 /** A commander parser for a positive-integer option; bad input is a usage error naming the flag. */
-export const positiveInt = (flag: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} ${v}: expected a positive integer`);
-  return n;
-};
+export const positiveInt =
+  (flag: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} ${v}: expected a positive integer`);
+    return n;
+  };

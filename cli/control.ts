@@ -9,7 +9,14 @@ import { memoProgress, queryProgress, summaryText } from './build-progress.ts';
 import { emit, globals, log } from './context.ts';
 import { missingWorkersLine, neededQueues } from './watch.ts';
 
-async function withRun<T>(cmd: Command, run: string, f: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>, ctx: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {
+async function withRun<T>(
+  cmd: Command,
+  run: string,
+  f: (
+    h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>,
+    ctx: Awaited<ReturnType<typeof connectClient>>,
+  ) => Promise<T>,
+): Promise<T> {
   const { home } = globals(cmd);
   const ctx = await connectClient(home);
   try {
@@ -27,25 +34,43 @@ async function withRun<T>(cmd: Command, run: string, f: (h: ReturnType<Awaited<R
 }
 
 export function registerControlCommands(program: Command): void {
-  program.command('status').argument('<run>').description('progress of a build').action(async (run: string, _o: unknown, cmd: Command) => {
-    const { json } = globals(cmd);
-    await withRun(cmd, run, async (h, { client, target }) => {
-      const d = await h.describe();
-      let progress;
-      if (d.status.name === 'COMPLETED') progress = BuildProgressSchema.parse(await h.result());
-      else if (d.status.name !== 'RUNNING') progress = await memoProgress(h, d);
-      else {
-        // A query needs a worker; without one the server would hold it for many seconds: answer from the memo.
-        const missing = await queuesWithoutWorkers(client, target.namespace, neededQueues([]).filter((q) => q.type === 'workflow'), 1_000);
-        if (missing.length) log(missingWorkersLine(missing));
-        progress = missing.length ? await memoProgress(h, d) : await queryProgress(client, h);
-      }
-      emit(json, RunStatusOutput, { run, workflowId: h.workflowId, status: d.status.name, progress, uiUrl: workflowUrl(target, h.workflowId) },
-        () => summaryText(run, d.status.name, progress, target));
+  program
+    .command('status')
+    .argument('<run>')
+    .description('progress of a build')
+    .action(async (run: string, _o: unknown, cmd: Command) => {
+      const { json } = globals(cmd);
+      await withRun(cmd, run, async (h, { client, target }) => {
+        const d = await h.describe();
+        let progress;
+        if (d.status.name === 'COMPLETED') progress = BuildProgressSchema.parse(await h.result());
+        else if (d.status.name !== 'RUNNING') progress = await memoProgress(h, d);
+        else {
+          // A query needs a worker; without one the server would hold it for many seconds: answer from the memo.
+          const missing = await queuesWithoutWorkers(
+            client,
+            target.namespace,
+            neededQueues([]).filter((q) => q.type === 'workflow'),
+            1_000,
+          );
+          if (missing.length) log(missingWorkersLine(missing));
+          progress = missing.length ? await memoProgress(h, d) : await queryProgress(client, h);
+        }
+        emit(
+          json,
+          RunStatusOutput,
+          { run, workflowId: h.workflowId, status: d.status.name, progress, uiUrl: workflowUrl(target, h.workflowId) },
+          () => summaryText(run, d.status.name, progress, target),
+        );
+      });
     });
-  });
   for (const action of ['pause', 'resume'] as const) {
-    program.command(action).argument('<run>').description(`${action} a build (${action === 'pause' ? 'no new samples start; running ones finish' : 'start new samples again; also lifts a halt on a failing endpoint'})`)
+    program
+      .command(action)
+      .argument('<run>')
+      .description(
+        `${action} a build (${action === 'pause' ? 'no new samples start; running ones finish' : 'start new samples again; also lifts a halt on a failing endpoint'})`,
+      )
       .action(async (run: string, _o: unknown, cmd: Command) => {
         const { json } = globals(cmd);
         await withRun(cmd, run, async (h) => {
@@ -54,7 +79,10 @@ export function registerControlCommands(program: Command): void {
         });
       });
   }
-  program.command('cancel').argument('<run>').description('cancel a build; finished samples stay in the shards')
+  program
+    .command('cancel')
+    .argument('<run>')
+    .description('cancel a build; finished samples stay in the shards')
     .action(async (run: string, _o: unknown, cmd: Command) => {
       const { json } = globals(cmd);
       await withRun(cmd, run, async (h) => {

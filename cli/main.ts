@@ -38,7 +38,10 @@ const modules: Array<[string[], () => Promise<Register>]> = [
 function commandWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--home') { i++; continue; }
+    if (a === '--home') {
+      i++;
+      continue;
+    }
     if (a.startsWith('-')) continue;
     return a;
   }

@@ -6,7 +6,14 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { openCatalog, queryReadOnly } from '../core/catalog.ts';
 import { oneLine, UsageError } from '../core/errors.ts';
-import { dropStandIns, markdownTable, numericRows, parseNotebook, provideStandIns, writeChart } from '../activities/report/chart.ts';
+import {
+  dropStandIns,
+  markdownTable,
+  numericRows,
+  parseNotebook,
+  provideStandIns,
+  writeChart,
+} from '../activities/report/chart.ts';
 import { emit, globals, log } from './context.ts';
 
 /** The notebooks shipped with r1ov (the repository's `notebooks/`). */
@@ -14,19 +21,28 @@ export const NOTEBOOKS_DIR = fileURLToPath(new URL('../notebooks/', import.meta.
 
 export const NotebookRunOutput = z.object({
   out: z.string(),
-  notebooks: z.array(z.object({
-    name: z.string(), title: z.string(), rows: z.number().int(),
-    markdown: z.string(), svg: z.string(), png: z.string(),
-    /** Views the notebook needed that the catalog lacks; an empty stand-in was used. */
-    stand_ins: z.array(z.string()),
-  })),
+  notebooks: z.array(
+    z.object({
+      name: z.string(),
+      title: z.string(),
+      rows: z.number().int(),
+      markdown: z.string(),
+      svg: z.string(),
+      png: z.string(),
+      /** Views the notebook needed that the catalog lacks; an empty stand-in was used. */
+      stand_ins: z.array(z.string()),
+    }),
+  ),
   failed: z.array(z.object({ name: z.string(), error: z.string() })),
 });
 export type NotebookRunOutput = z.infer<typeof NotebookRunOutput>;
 
 export function listNotebooks(dir = NOTEBOOKS_DIR): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.sql') && !f.startsWith('.')).map((f) => f.slice(0, -4)).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql') && !f.startsWith('.'))
+    .map((f) => f.slice(0, -4))
+    .sort();
 }
 
 export interface RunNotebooksOptions {
@@ -44,7 +60,8 @@ export async function runNotebooks(o: RunNotebooksOptions): Promise<NotebookRunO
   const all = listNotebooks(dir);
   const names = o.names?.length ? o.names.map((n) => n.replace(/\.sql$/i, '')) : all;
   const unknown = names.filter((n) => !all.includes(n));
-  if (unknown.length) throw new UsageError(`notebook: no such notebook ${unknown.join(', ')} (have: ${all.join(', ') || 'none'})`);
+  if (unknown.length)
+    throw new UsageError(`notebook: no such notebook ${unknown.join(', ')} (have: ${all.join(', ') || 'none'})`);
   mkdirSync(o.out, { recursive: true });
   const result: NotebookRunOutput = { out: o.out, notebooks: [], failed: [] };
   const { conn, close } = await openCatalog(o.home);
@@ -62,14 +79,40 @@ export async function runNotebooks(o: RunNotebooksOptions): Promise<NotebookRunO
         const rows = numericRows(columns, types, reader.getRowObjectsJson() as Array<Record<string, unknown>>);
         const chart = await writeChart(o.out, nb, columns, types, rows);
         const markdown = join(o.out, `${name}.md`);
-        const note = (standIns.length
-          ? `\n> The catalog has no ${standIns.map((v) => `\`${v}\``).join(', ')} view yet; this ran on an empty stand-in.\n`
-          : '') + (rows.length === 0 && nb.needs ? `\n> No rows yet. Needs: ${nb.needs}\n` : '');
-        writeFileSync(markdown, [
-          `# ${nb.title}`, '', nb.description, note, `![${nb.title}](${name}.svg)`, '',
-          markdownTable(columns, rows), '', '<details><summary>SQL</summary>', '', '```sql', nb.sql.trim(), '```', '', '</details>', '',
-        ].join('\n'));
-        result.notebooks.push({ name, title: nb.title, rows: rows.length, markdown, svg: chart.svg, png: chart.png, stand_ins: standIns });
+        const note =
+          (standIns.length
+            ? `\n> The catalog has no ${standIns.map((v) => `\`${v}\``).join(', ')} view yet; this ran on an empty stand-in.\n`
+            : '') + (rows.length === 0 && nb.needs ? `\n> No rows yet. Needs: ${nb.needs}\n` : '');
+        writeFileSync(
+          markdown,
+          [
+            `# ${nb.title}`,
+            '',
+            nb.description,
+            note,
+            `![${nb.title}](${name}.svg)`,
+            '',
+            markdownTable(columns, rows),
+            '',
+            '<details><summary>SQL</summary>',
+            '',
+            '```sql',
+            nb.sql.trim(),
+            '```',
+            '',
+            '</details>',
+            '',
+          ].join('\n'),
+        );
+        result.notebooks.push({
+          name,
+          title: nb.title,
+          rows: rows.length,
+          markdown,
+          svg: chart.svg,
+          png: chart.png,
+          stand_ins: standIns,
+        });
       } catch (err) {
         result.failed.push({ name, error: oneLine(err) });
       } finally {
@@ -99,12 +142,18 @@ export function registerNotebookCommand(program: Command): void {
       const { home, json } = globals(cmd);
       const out = resolve(o.out ?? join(home, 'notebooks'));
       const result = await runNotebooks({ home, out, names });
-      emit(json, NotebookRunOutput, result, () => [
-        ...result.notebooks.map((n) => `${n.name.padEnd(18)} ${String(n.rows).padStart(5)} rows  ${relative(process.cwd(), n.markdown) || n.markdown}${
-          n.stand_ins.length ? `  (no ${n.stand_ins.join(', ')} view yet: empty)` : ''}`),
-        ...result.failed.map((f) => `${f.name.padEnd(18)} FAILED: ${f.error}`),
-        `wrote ${out}`,
-      ].join('\n'));
+      emit(json, NotebookRunOutput, result, () =>
+        [
+          ...result.notebooks.map(
+            (n) =>
+              `${n.name.padEnd(18)} ${String(n.rows).padStart(5)} rows  ${relative(process.cwd(), n.markdown) || n.markdown}${
+                n.stand_ins.length ? `  (no ${n.stand_ins.join(', ')} view yet: empty)` : ''
+              }`,
+          ),
+          ...result.failed.map((f) => `${f.name.padEnd(18)} FAILED: ${f.error}`),
+          `wrote ${out}`,
+        ].join('\n'),
+      );
       if (result.failed.length) {
         for (const f of result.failed) log(`r1ov: notebook ${f.name}: ${f.error}`);
         process.exitCode = 1;

@@ -25,7 +25,11 @@ async function write(out: Writable, chunk: string): Promise<void> {
  * Streams a JSONL file through the verifier. A malformed line stops the run with
  * `FILE:LINE: reason` (no partial --out file is left: it is written to a temp name and renamed).
  */
-export async function scoreJsonlFile(inPath: string, outPath?: string, stdout: Writable = process.stdout): Promise<ScoreFileSummary> {
+export async function scoreJsonlFile(
+  inPath: string,
+  outPath?: string,
+  stdout: Writable = process.stdout,
+): Promise<ScoreFileSummary> {
   if (!existsSync(inPath) || !statSync(inPath).isFile()) throw new UsageError(`rewards score: no such file: ${inPath}`);
   const tmp = outPath ? `${outPath}.tmp-${process.pid}` : null;
   const out: Writable = tmp ? createWriteStream(tmp) : stdout;
@@ -48,10 +52,17 @@ export async function scoreJsonlFile(inPath: string, outPath?: string, stdout: W
       const parsed = RewardInputLineSchema.safeParse(obj);
       if (!parsed.success) {
         const [issue] = parsed.error.issues;
-        throw new UsageError(`${inPath}:${lineNo}: ${issue ? `${issue.path.join('.') || 'line'}: ${issue.message}` : 'not a reward input line'}`);
+        throw new UsageError(
+          `${inPath}:${lineNo}: ${issue ? `${issue.path.join('.') || 'line'}: ${issue.message}` : 'not a reward input line'}`,
+        );
       }
       const it = parsed.data;
-      const r = scoreCompletion({ completion: it.completion, groundTruth: it.ground_truth, choices: it.choices, box: it.box });
+      const r = scoreCompletion({
+        completion: it.completion,
+        groundTruth: it.ground_truth,
+        choices: it.choices,
+        box: it.box,
+      });
       const o: RewardOutputLine = { id: it.id, accuracy: r.accuracy, format: r.format, extracted: r.extracted };
       if (r.iou !== undefined) o.iou = r.iou;
       buf += JSON.stringify(o) + '\n';
@@ -59,7 +70,10 @@ export async function scoreJsonlFile(inPath: string, outPath?: string, stdout: W
       acc += r.accuracy;
       fmt += r.format;
       // Batched writes: one syscall per few hundred lines, with backpressure.
-      if (buf.length > 64 * 1024) { await write(out, buf); buf = ''; }
+      if (buf.length > 64 * 1024) {
+        await write(out, buf);
+        buf = '';
+      }
     }
     if (buf) await write(out, buf);
     if (tmp) {
@@ -69,15 +83,25 @@ export async function scoreJsonlFile(inPath: string, outPath?: string, stdout: W
     }
   } catch (e) {
     rl.close();
-    if (tmp) { out.destroy(); rmSync(tmp, { force: true }); }
+    if (tmp) {
+      out.destroy();
+      rmSync(tmp, { force: true });
+    }
     throw e;
   }
-  return { in: inPath, out: outPath ?? null, scored, accuracy: scored ? acc / scored : 0, format: scored ? fmt / scored : 0 };
+  return {
+    in: inPath,
+    out: outPath ?? null,
+    scored,
+    accuracy: scored ? acc / scored : 0,
+    format: scored ? fmt / scored : 0,
+  };
 }
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`rewards serve: --port must be an integer 0-65535, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`rewards serve: --port must be an integer 0-65535, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -90,7 +114,9 @@ export function registerRewardsCommands(program: Command): void {
 
   rewards
     .command('score')
-    .description('score {id, completion, ground_truth, choices?, box?} JSONL lines → {id, accuracy, format, extracted, iou?}')
+    .description(
+      'score {id, completion, ground_truth, choices?, box?} JSONL lines → {id, accuracy, format, extracted, iou?}',
+    )
     .requiredOption('--in <file>', 'input JSONL file')
     .option('--out <file>', 'output JSONL file (default: stdout)')
     .action(async (opts: { in: string; out?: string }, cmd: Command) => {
@@ -113,13 +139,18 @@ export function registerRewardsCommands(program: Command): void {
         server = await startRewardServer({ port, host: opts.host });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new UsageError(`rewards serve: cannot listen on ${opts.host}:${port} (${code})`);
+        if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')
+          throw new UsageError(`rewards serve: cannot listen on ${opts.host}:${port} (${code})`);
         throw e;
       }
       process.stderr.write(`reward server listening on ${server.url} (POST /score, GET /health)\n`);
       if (wantsJson(cmd)) process.stdout.write(JSON.stringify({ url: server.url }) + '\n');
       await new Promise<void>((resolve) => {
-        const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });

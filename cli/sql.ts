@@ -14,24 +14,34 @@ function csvCell(v: unknown): string {
 }
 
 /** DuckDB's JSON conversion writes 64-bit integers as strings; counts are numbers to every reader of --json. */
-function jsonRows(rows: Array<Record<string, unknown>>, types: string[], columns: string[]): Array<Record<string, unknown>> {
+function jsonRows(
+  rows: Array<Record<string, unknown>>,
+  types: string[],
+  columns: string[],
+): Array<Record<string, unknown>> {
   const big = columns.filter((_, i) => /^(BIGINT|HUGEINT|UBIGINT|INTEGER|SMALLINT|TINYINT)$/.test(types[i] ?? ''));
   if (big.length === 0) return rows;
-  for (const r of rows) for (const c of big) if (typeof r[c] === 'string' && Number.isSafeInteger(Number(r[c]))) r[c] = Number(r[c]);
+  for (const r of rows)
+    for (const c of big) if (typeof r[c] === 'string' && Number.isSafeInteger(Number(r[c]))) r[c] = Number(r[c]);
   return rows;
 }
 
 export function registerSqlCommand(program: Command): void {
-  program.command('sql')
+  program
+    .command('sql')
     .description('read-only SQL over the catalog (views samples, records, quarantine, rejected, llm_calls, runs)')
     .argument('[query]', 'SQL text')
     .option('-f, --file <file>', 'read the SQL from a file')
     .option('--format <fmt>', 'table | json | csv | arrow', 'table')
-    .option('--chart <dir>', "also render the result's chart (the notebook header's, else a guess) as DIR/<name>.svg and .png")
+    .option(
+      '--chart <dir>',
+      "also render the result's chart (the notebook header's, else a guess) as DIR/<name>.svg and .png",
+    )
     .action(async (query: string | undefined, o: { file?: string; format: string; chart?: string }, cmd: Command) => {
       const { home, json } = globals(cmd);
       const format = json ? 'json' : o.format;
-      if (!['table', 'json', 'csv', 'arrow'].includes(format)) throw new UsageError(`--format ${o.format}: expected table, json, csv or arrow`);
+      if (!['table', 'json', 'csv', 'arrow'].includes(format))
+        throw new UsageError(`--format ${o.format}: expected table, json, csv or arrow`);
       if (o.file && !existsSync(o.file)) throw new UsageError(`-f ${o.file}: no such file`);
       const sql = o.file ? readFileSync(o.file, 'utf8') : query;
       if (!sql?.trim()) throw new UsageError('sql: give a query or -f FILE');
@@ -41,13 +51,26 @@ export function registerSqlCommand(program: Command): void {
         await provideStandIns(conn, nb.requires);
         const reader = await queryReadOnly(conn, sql);
         const columns = reader.columnNames();
-        const rows = jsonRows(reader.getRowObjectsJson() as Array<Record<string, unknown>>, reader.columnTypes().map((t) => t.toString()), columns);
+        const rows = jsonRows(
+          reader.getRowObjectsJson() as Array<Record<string, unknown>>,
+          reader.columnTypes().map((t) => t.toString()),
+          columns,
+        );
         if (format === 'json') process.stdout.write(`${JSON.stringify(SqlOutput.parse({ columns, rows }))}\n`);
-        else if (format === 'csv') process.stdout.write(`${[columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`);
+        else if (format === 'csv')
+          process.stdout.write(
+            `${[columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`,
+          );
         else if (format === 'arrow') process.stdout.write(tableToIPC(tableFromJSON(rows), 'stream'));
         else process.stdout.write(`${renderTable(columns, rows)}\n`);
         if (o.chart) {
-          const files = await writeChart(o.chart, nb, columns, reader.columnTypes().map((t) => t.toString()), rows);
+          const files = await writeChart(
+            o.chart,
+            nb,
+            columns,
+            reader.columnTypes().map((t) => t.toString()),
+            rows,
+          );
           process.stderr.write(`chart: ${files.svg} ${files.png}\n`);
         }
       } catch (err) {

@@ -10,7 +10,6 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-
 /** Returns the key. Re-writing the same bytes is a no-op. */
 export async function putBlob(home: string, data: Buffer | string): Promise<string> {
   const key = sha256(data);

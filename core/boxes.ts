@@ -3,8 +3,13 @@
 import type { Box, ImageSize } from '../schemas/formal.ts';
 
 /** Checks one box; returns the clipped box or a problem. `where` names it in messages (e.g. "objects[2].box"). */
-export function checkBox(value: unknown, where: string, size?: ImageSize): { box: Box; clipped: boolean } | { problem: string } {
-  if (!Array.isArray(value) || value.length !== 4) return { problem: `${where}: expected [x1, y1, x2, y2], got ${short(value)}` };
+export function checkBox(
+  value: unknown,
+  where: string,
+  size?: ImageSize,
+): { box: Box; clipped: boolean } | { problem: string } {
+  if (!Array.isArray(value) || value.length !== 4)
+    return { problem: `${where}: expected [x1, y1, x2, y2], got ${short(value)}` };
   if (!value.every((v) => typeof v === 'number' && Number.isFinite(v)))
     return { problem: `${where}: coordinates must be finite numbers, got ${short(value)}` };
   const [x1, y1, x2, y2] = value as Box;

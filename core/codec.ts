@@ -27,7 +27,10 @@ const TAG_BYTES = 16;
 
 type Env = Record<string, string | undefined>;
 
-export interface CodecKeys { currentId: string; keys: Map<string, Buffer> }
+export interface CodecKeys {
+  currentId: string;
+  keys: Map<string, Buffer>;
+}
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : '');
@@ -35,13 +38,18 @@ const dec = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(
 /** Parse `id:base64,id:base64` and the current id; throws UsageError naming the problem (never the key). */
 export function parseCodecKeys(spec: string, currentId?: string): CodecKeys {
   const keys = new Map<string, Buffer>();
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(':');
     if (i <= 0) throw new UsageError('R1OV_CODEC_KEYS: expected id:base64key[,id:base64key…]');
     const id = part.slice(0, i).trim();
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new UsageError(`R1OV_CODEC_KEYS: bad key id ${JSON.stringify(id.slice(0, 64))}`);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id))
+      throw new UsageError(`R1OV_CODEC_KEYS: bad key id ${JSON.stringify(id.slice(0, 64))}`);
     const key = Buffer.from(part.slice(i + 1).trim(), 'base64');
-    if (![16, 24, 32].includes(key.length)) throw new UsageError(`R1OV_CODEC_KEYS: key ${id} is ${key.length} bytes; AES-GCM needs 16, 24 or 32`);
+    if (![16, 24, 32].includes(key.length))
+      throw new UsageError(`R1OV_CODEC_KEYS: key ${id} is ${key.length} bytes; AES-GCM needs 16, 24 or 32`);
     if (keys.has(id)) throw new UsageError(`R1OV_CODEC_KEYS: key id ${id} listed twice`);
     keys.set(id, key);
   }
@@ -63,7 +71,9 @@ export function codecKeysFromEnv(env: Env = process.env): CodecKeys | undefined 
 export class AesGcmCodec implements PayloadCodec {
   constructor(private readonly k: CodecKeys) {}
 
-  get currentKeyId(): string { return this.k.currentId; }
+  get currentKeyId(): string {
+    return this.k.currentId;
+  }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
@@ -85,13 +95,17 @@ export class AesGcmCodec implements PayloadCodec {
       if (dec(p.metadata?.encoding) !== ENCODING) return p; // written before encryption was turned on
       const id = dec(p.metadata?.[KEY_ID_META]);
       const key = this.k.keys.get(id);
-      if (!key) throw new Error(`payload encrypted with unknown key id ${JSON.stringify(id)} (add it to R1OV_CODEC_KEYS)`);
+      if (!key)
+        throw new Error(`payload encrypted with unknown key id ${JSON.stringify(id)} (add it to R1OV_CODEC_KEYS)`);
       const data = Buffer.from(p.data ?? new Uint8Array());
       if (data.length < IV_BYTES + TAG_BYTES) throw new Error('encrypted payload too short');
       const decipher = createDecipheriv(`aes-${key.length * 8}-gcm` as CipherGCMTypes, key, data.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(id));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
       return temporal.api.common.v1.Payload.decode(plain) as Payload;
     });
   }
@@ -104,7 +118,9 @@ export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./codec-failure-con
  * The data converter for client and worker: the codec, and failure messages/stack traces encoded too (otherwise an
  * error message quoting sample text would sit in history in the clear). Undefined when encryption is off.
  */
-export function dataConverterFromEnv(env: Env = process.env): (DataConverter & { payloadCodecs: PayloadCodec[]; failureConverterPath: string }) | undefined {
+export function dataConverterFromEnv(
+  env: Env = process.env,
+): (DataConverter & { payloadCodecs: PayloadCodec[]; failureConverterPath: string }) | undefined {
   const keys = codecKeysFromEnv(env);
   if (!keys) return undefined;
   return { payloadCodecs: [new AesGcmCodec(keys)], failureConverterPath: FAILURE_CONVERTER_PATH };
@@ -117,18 +133,25 @@ export function newCodecKey(id: string): string {
 
 // ---- the Web UI's codec-server JSON shape: { payloads: [{ metadata: { k: base64 }, data: base64 }] } ----
 
-export interface JsonPayload { metadata?: Record<string, string> | null; data?: string | null }
+export interface JsonPayload {
+  metadata?: Record<string, string> | null;
+  data?: string | null;
+}
 
 export function payloadFromJson(p: JsonPayload): Payload {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64')]),
+    ),
     data: Buffer.from(p.data ?? '', 'base64'),
   };
 }
 
 export function payloadToJson(p: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   };
 }

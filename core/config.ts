@@ -35,7 +35,9 @@ export function resolveEndpoints(config: RunConfig, required: Role[], optional: 
     if (e) out[role] = e;
     else if (required.includes(role)) {
       const R = role.toUpperCase();
-      throw new UsageError(`no endpoint for the ${role} role: set roles.${role}.baseUrl/model in --config, or R1OV_${R}_BASE_URL and R1OV_${R}_MODEL, or OPENAI_BASE_URL and R1OV_MODEL`);
+      throw new UsageError(
+        `no endpoint for the ${role} role: set roles.${role}.baseUrl/model in --config, or R1OV_${R}_BASE_URL and R1OV_${R}_MODEL, or OPENAI_BASE_URL and R1OV_MODEL`,
+      );
     }
   }
   return out;

@@ -72,7 +72,10 @@ export function scanCsv(text: string, delimiter: string, { strict = false }: { s
       continue;
     }
     if (ch === '"' && strict) {
-      return { records, problem: `line ${line}: a quote '"' inside an unquoted field; quote the whole field and double inner quotes ("")` };
+      return {
+        records,
+        problem: `line ${line}: a quote '"' inside an unquoted field; quote the whole field and double inner quotes ("")`,
+      };
     }
     field += ch;
     atFieldStart = false;

@@ -14,10 +14,19 @@ export function resolveEndpoint(role: Role, config: RunConfig, env: Env = proces
   const baseUrl = c.baseUrl ?? env[`R1OV_${R}_BASE_URL`] ?? env.OPENAI_BASE_URL;
   const model = c.model ?? env[`R1OV_${R}_MODEL`] ?? env.R1OV_MODEL;
   if (!baseUrl || !model) return undefined;
-  const apiKeyEnv = c.apiKeyEnv ?? (env[`R1OV_${R}_API_KEY`] !== undefined ? `R1OV_${R}_API_KEY` : env.OPENAI_API_KEY !== undefined ? 'OPENAI_API_KEY' : undefined);
+  const apiKeyEnv =
+    c.apiKeyEnv ??
+    (env[`R1OV_${R}_API_KEY`] !== undefined
+      ? `R1OV_${R}_API_KEY`
+      : env.OPENAI_API_KEY !== undefined
+        ? 'OPENAI_API_KEY'
+        : undefined);
   const rpmEnv = env[`R1OV_${R}_RPM`];
   const rpm = c.rpm ?? (rpmEnv ? Number(rpmEnv) : undefined);
-  if (c.local && rpm !== undefined) throw new UsageError(`roles.${role}: local and rpm exclude each other (the rate limit is enforced on the role's task queue)`);
+  if (c.local && rpm !== undefined)
+    throw new UsageError(
+      `roles.${role}: local and rpm exclude each other (the rate limit is enforced on the role's task queue)`,
+    );
   return ResolvedEndpointSchema.parse({
     role,
     baseUrl,

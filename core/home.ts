@@ -10,7 +10,11 @@ export function resolveHome(flag?: string): string {
 
 /** A name safe to use as one path component whatever the input (hostile ids included): readable prefix + hash. */
 export function safeName(id: string): string {
-  const readable = id.normalize('NFKC').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 80);
+  const readable = id
+    .normalize('NFKC')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 80);
   const hash = createHash('sha256').update(id).digest('hex').slice(0, 16);
   return `${readable}-${hash}`;
 }

@@ -12,6 +12,7 @@ export function must<T>(value: T | undefined, what: string): T {
 
 /** `xs[i]` for 0 ≤ i < xs.length (no negative indices, unlike Array.prototype.at); a RangeError naming `what` otherwise. */
 export function at<T>(xs: readonly T[], i: number, what = 'element'): T {
-  if (!Number.isInteger(i) || i < 0 || i >= xs.length) throw new RangeError(`internal error: ${what} index ${i} is outside [0, ${xs.length})`);
+  if (!Number.isInteger(i) || i < 0 || i >= xs.length)
+    throw new RangeError(`internal error: ${what} index ${i} is outside [0, ${xs.length})`);
   return xs[i] as T;
 }

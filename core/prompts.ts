@@ -54,16 +54,20 @@ export function makePrompt(id: string, text: string): Prompt {
     vars,
     render(values) {
       const missing = vars.filter((v) => values[v] === undefined || values[v] === null);
-      if (missing.length > 0) throw new PromptError(`prompt ${id}: missing variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+      if (missing.length > 0)
+        throw new PromptError(`prompt ${id}: missing variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
       // One pass: values containing `{{x}}` are not expanded again.
-      return text.replace(PLACEHOLDER_RE, (whole, name: string | undefined) => (name === undefined ? '{{' : String(values[name])));
+      return text.replace(PLACEHOLDER_RE, (whole, name: string | undefined) =>
+        name === undefined ? '{{' : String(values[name]),
+      );
     },
   };
 }
 
 /** Load `prompts/<stage>/<name>.md` (cached; reloaded when the file changes). */
 export function loadPrompt(stage: string, name: string, opts: { dir?: string } = {}): Prompt {
-  if (!SEGMENT_RE.test(stage) || !SEGMENT_RE.test(name)) throw new PromptError(`prompt ${stage}/${name}: stage and name must match ${SEGMENT_RE}`);
+  if (!SEGMENT_RE.test(stage) || !SEGMENT_RE.test(name))
+    throw new PromptError(`prompt ${stage}/${name}: stage and name must match ${SEGMENT_RE}`);
   const file = join(opts.dir ?? promptsDir(), stage, `${name}.md`);
   let st;
   try {

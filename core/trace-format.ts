@@ -3,7 +3,11 @@
  *   <think>\n…\n</think>\n<answer>\n…\boxed{X}…\n</answer>
  * The reasoning comes from `reasoning_content` when the endpoint separates it, else from inline <think> tags.
  */
-export function normalizeTrace(content: string, reasoning: string | undefined, finalAnswer: string | null): string | null {
+export function normalizeTrace(
+  content: string,
+  reasoning: string | undefined,
+  finalAnswer: string | null,
+): string | null {
   let think = (reasoning ?? '').trim();
   let body = content.trim();
   const inline = body.match(/<think>([\s\S]*?)<\/think>/i);
@@ -24,7 +28,8 @@ export function normalizeTrace(content: string, reasoning: string | undefined, f
       answer = body;
     }
   }
-  if (!/\\(boxed|fbox)\{/.test(answer) && finalAnswer) answer = `${answer ? `${answer}\n` : ''}The final answer is \\boxed{${finalAnswer}}.`;
+  if (!/\\(boxed|fbox)\{/.test(answer) && finalAnswer)
+    answer = `${answer ? `${answer}\n` : ''}The final answer is \\boxed{${finalAnswer}}.`;
   if (!think || !answer) return null;
   return `<think>\n${think}\n</think>\n<answer>\n${answer}\n</answer>`;
 }
@@ -39,4 +44,5 @@ export function splitTrace(trace: string): { think: string; answer: string } | n
  * Talk about the text source instead of the image, or steps that "picture" the image: what role-play must not show
  * (the QA rules reject it; reasoning rewrites a trace that shows it).
  */
-export const CAPTION_TALK = /\b(the|this|given|provided)\s+(caption|description|netlist|textual description|formal description|image description)\b|\bbased on the (caption|description|text provided)\b|\b(let me|i('ll| will)|we can) (picture|imagine|visuali[sz]e) (the|this) image\b/i;
+export const CAPTION_TALK =
+  /\b(the|this|given|provided)\s+(caption|description|netlist|textual description|formal description|image description)\b|\bbased on the (caption|description|text provided)\b|\b(let me|i('ll| will)|we can) (picture|imagine|visuali[sz]e) (the|this) image\b/i;

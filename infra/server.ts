@@ -85,16 +85,30 @@ export async function startServer(opts: ServerOptions): Promise<ServerState> {
   const dbFile = join(dir, 'temporal.sqlite');
   const log = join(dir, 'temporal.log');
   const args = [
-    'server', 'start-dev',
-    '--db-filename', dbFile,
-    '--ip', ip, '--port', String(port), '--ui-port', String(uiPort),
-    '--namespace', namespace,
-    '--log-format', 'json', '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    dbFile,
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--namespace',
+    namespace,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((n) => ['--search-attribute', `${n}=Keyword`]),
     // Many short sample workflows: WAL journaling keeps SQLite writes from serialising on fsync.
-    '--sqlite-pragma', 'journal_mode=wal',
-    '--sqlite-pragma', 'synchronous=normal',
-    '--dynamic-config-value', 'frontend.namespaceRPS=100000',
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
+    '--dynamic-config-value',
+    'frontend.namespaceRPS=100000',
   ];
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   const fd = openSync(log, 'a');
@@ -103,7 +117,15 @@ export async function startServer(opts: ServerOptions): Promise<ServerState> {
   child.unref();
   const address = `${ip}:${port}`;
   const state: ServerState = {
-    pid: child.pid!, address, port, uiPort, uiUrl: `http://${ip}:${uiPort}`, namespace, dbFile, log, startedAt: new Date().toISOString(),
+    pid: child.pid!,
+    address,
+    port,
+    uiPort,
+    uiUrl: `http://${ip}:${uiPort}`,
+    namespace,
+    dbFile,
+    log,
+    startedAt: new Date().toISOString(),
   };
   writeFileSync(stateFile(opts.home), JSON.stringify(state, null, 2));
   try {
@@ -127,7 +149,11 @@ export async function stopServer(home: string): Promise<boolean> {
     try {
       process.kill(-s.data.pid, sig); // its process group: start-dev may spawn helpers
     } catch {
-      try { process.kill(s.data.pid, sig); } catch { /* already gone */ }
+      try {
+        process.kill(s.data.pid, sig);
+      } catch {
+        /* already gone */
+      }
     }
   };
   kill('SIGTERM');

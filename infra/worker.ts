@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  Runtime,
+  makeTelemetryFilterString,
+  type LogLevel,
+} from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { writeFileAtomic } from '../core/blobs.ts';
 import { resolveEndpoint } from '../core/endpoints.ts';
@@ -17,10 +24,15 @@ import { workflowSourceHash } from './workflow-source-hash.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-
 /** Bundle the workflow code once per process, cached on disk by source hash (webpack takes seconds). */
-export async function workflowBundle(home: string, opts: { encodedFailures?: boolean } = {}): Promise<{ code: string }> {
-  const file = join(ensureDir(join(paths.cache(home), 'workflow-bundles')), `${workflowSourceHash()}${opts.encodedFailures ? '-enc' : ''}.js`);
+export async function workflowBundle(
+  home: string,
+  opts: { encodedFailures?: boolean } = {},
+): Promise<{ code: string }> {
+  const file = join(
+    ensureDir(join(paths.cache(home), 'workflow-bundles')),
+    `${workflowSourceHash()}${opts.encodedFailures ? '-enc' : ''}.js`,
+  );
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
@@ -51,7 +63,11 @@ let runtimeInstalled = false;
  * (CPU-bound, one thread) need fewer slots than samples in flight; local activities get one per sample, since a
  * role marked `local` (schemas/config.ts) waits on its endpoint in one.
  */
-export function workflowWorkerSizing(window: number): { maxCachedWorkflows: number; maxConcurrentWorkflowTaskExecutions: number; maxConcurrentLocalActivityExecutions: number } {
+export function workflowWorkerSizing(window: number): {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
+} {
   return {
     maxCachedWorkflows: window + 50,
     maxConcurrentWorkflowTaskExecutions: Math.min(100, Math.max(10, Math.ceil(window / 2))),
@@ -62,9 +78,14 @@ export function workflowWorkerSizing(window: number): { maxCachedWorkflows: numb
 /** Run workers for the chosen task queues in this process until a signal (SIGINT/SIGTERM) or `signal` aborts. */
 export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Promise<void> {
   const queues = opts.queues?.length ? opts.queues : [...ALL_QUEUES];
-  for (const q of queues) if (!ALL_QUEUES.includes(q)) throw new UsageError(`--queues: unknown task queue ${q} (known: ${ALL_QUEUES.join(', ')})`);
+  for (const q of queues)
+    if (!ALL_QUEUES.includes(q))
+      throw new UsageError(`--queues: unknown task queue ${q} (known: ${ALL_QUEUES.join(', ')})`);
   if (!runtimeInstalled) {
-    Runtime.install({ logger: workerLogger((process.env.R1OV_LOG_LEVEL ?? 'WARN') as LogLevel, Boolean(opts.verbose)), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+    Runtime.install({
+      logger: workerLogger((process.env.R1OV_LOG_LEVEL ?? 'WARN') as LogLevel, Boolean(opts.verbose)),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    });
     runtimeInstalled = true;
   }
   // Storage settings are checked before any task is taken: a wrong bucket fails the worker, not every activity.
@@ -82,40 +103,56 @@ export async function runWorkers(opts: WorkerOptions, signal?: AbortSignal): Pro
   const config = opts.config;
   // Payload encryption when R1OV_CODEC_KEYS is set (core/codec.ts): every payload and failure this worker writes.
   const dataConverter = dataConverterFromEnv();
-  const bundle = queues.includes(CPU_QUEUE) ? await workflowBundle(opts.home, { encodedFailures: Boolean(dataConverter) }) : undefined;
+  const bundle = queues.includes(CPU_QUEUE)
+    ? await workflowBundle(opts.home, { encodedFailures: Boolean(dataConverter) })
+    : undefined;
   const window = (config ?? RunConfigSchema.parse({})).window;
   const sizing = workflowWorkerSizing(window);
-  const workers = await Promise.all(queues.map((taskQueue) => {
-    const role = ROLE_NAMES.find((r) => llmQueue(r) === taskQueue);
-    const endpoint = role && config ? resolveEndpoint(role, config) : role ? resolveEndpoint(role, { roles: {} } as RunConfig) : undefined;
-    return Worker.create({
-      connection,
-      namespace: target.namespace,
-      taskQueue,
-      activities,
-      interceptors: { activity: [attemptLimitInterceptor] },
-      ...(dataConverter ? { dataConverter } : {}),
-      ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, ...sizing } : {}),
-      ...(taskQueue === CPU_QUEUE ? { maxConcurrentActivityTaskExecutions: 8 } : {}),
-      // The SDK sends a heartbeat at most every 80 % of the timeout: a 10-s timeout left 2 s of slack, and a busy host
-      // lost training attempts to it. A trainer's beat every few seconds costs nothing beside a GPU step.
-      ...(taskQueue === GPU_QUEUE ? { maxHeartbeatThrottleInterval: '3 seconds' } : {}),
-      ...(role ? {
-        maxConcurrentActivityTaskExecutions: endpoint?.concurrency ?? 64,
-        // The endpoint's RPM as the queue's server-side rate: holds across every worker of this role. The server's
-        // token buckets (one per task-queue partition, 4 by default) also grant a burst of about ceil(rate) + 4
-        // tasks, so the rate is (RPM - 4) / 61: then no 60-s window exceeds RPM (measured at the endpoint by
-        // test/scaleout.integration.test.ts; plain RPM / 60 let 76 calls through a 75-RPM limit).
-        ...(endpoint?.rpm ? { maxTaskQueueActivitiesPerSecond: Math.max(endpoint.rpm - 4, endpoint.rpm / 2) / 61 } : {}),
-      } : {}),
-      shutdownGraceTime: '5 seconds',
-    });
-  }));
+  const workers = await Promise.all(
+    queues.map((taskQueue) => {
+      const role = ROLE_NAMES.find((r) => llmQueue(r) === taskQueue);
+      const endpoint =
+        role && config
+          ? resolveEndpoint(role, config)
+          : role
+            ? resolveEndpoint(role, { roles: {} } as RunConfig)
+            : undefined;
+      return Worker.create({
+        connection,
+        namespace: target.namespace,
+        taskQueue,
+        activities,
+        interceptors: { activity: [attemptLimitInterceptor] },
+        ...(dataConverter ? { dataConverter } : {}),
+        ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle, ...sizing } : {}),
+        ...(taskQueue === CPU_QUEUE ? { maxConcurrentActivityTaskExecutions: 8 } : {}),
+        // The SDK sends a heartbeat at most every 80 % of the timeout: a 10-s timeout left 2 s of slack, and a busy host
+        // lost training attempts to it. A trainer's beat every few seconds costs nothing beside a GPU step.
+        ...(taskQueue === GPU_QUEUE ? { maxHeartbeatThrottleInterval: '3 seconds' } : {}),
+        ...(role
+          ? {
+              maxConcurrentActivityTaskExecutions: endpoint?.concurrency ?? 64,
+              // The endpoint's RPM as the queue's server-side rate: holds across every worker of this role. The server's
+              // token buckets (one per task-queue partition, 4 by default) also grant a burst of about ceil(rate) + 4
+              // tasks, so the rate is (RPM - 4) / 61: then no 60-s window exceeds RPM (measured at the endpoint by
+              // test/scaleout.integration.test.ts; plain RPM / 60 let 76 calls through a 75-RPM limit).
+              ...(endpoint?.rpm
+                ? { maxTaskQueueActivitiesPerSecond: Math.max(endpoint.rpm - 4, endpoint.rpm / 2) / 61 }
+                : {}),
+            }
+          : {}),
+        shutdownGraceTime: '5 seconds',
+      });
+    }),
+  );
   const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
   signal?.addEventListener('abort', stop, { once: true });
-  opts.onReady?.(queues, queues.includes(CPU_QUEUE)
-    ? `window ${window}: workflow cache ${sizing.maxCachedWorkflows}, ${sizing.maxConcurrentWorkflowTaskExecutions} workflow tasks and ${sizing.maxConcurrentLocalActivityExecutions} local activities at once`
-    : 'no workflows');
+  opts.onReady?.(
+    queues,
+    queues.includes(CPU_QUEUE)
+      ? `window ${window}: workflow cache ${sizing.maxCachedWorkflows}, ${sizing.maxConcurrentWorkflowTaskExecutions} workflow tasks and ${sizing.maxConcurrentLocalActivityExecutions} local activities at once`
+      : 'no workflows',
+  );
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {

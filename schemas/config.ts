@@ -6,14 +6,19 @@ export type Role = z.infer<typeof RoleSchema>;
 export const ROLES: readonly Role[] = RoleSchema.options;
 
 /** Price per million tokens, for cost estimates in llm_calls. */
-export const PriceSchema = z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict();
+export const PriceSchema = z
+  .object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() })
+  .strict();
 
 /** One role's endpoint as written in a config file. Keys are never written here: only the env var that holds one. */
 export const RoleConfigSchema = z
   .object({
     baseUrl: z.string().url().optional(),
     model: z.string().min(1).optional(),
-    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable').optional(),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable')
+      .optional(),
     /** Requests per minute for the whole role (server-side task-queue limit). */
     rpm: z.number().positive().optional(),
     /**

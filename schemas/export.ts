@@ -9,7 +9,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  * Prompt of the SFT model as the R1-Onevision paper describes it (its training prompts): used by the
  * r1-onevision and sharegpt layouts, whose assistant turn is the `<think>…</think>\n<answer>…</answer>` trace.
  */
-export const SFT_PROMPT_PREFIX = 'Hint: Please answer the question and provide the final answer at the end.\nQuestion: ';
+export const SFT_PROMPT_PREFIX =
+  'Hint: Please answer the question and provide the final answer at the end.\nQuestion: ';
 
 /** Instruction appended to the question in the TRL layout (the RL model's think/answer format). */
 export const TRL_PROMPT_SUFFIX =
@@ -24,7 +25,10 @@ export const ExportSplitSchema = z.strictObject({
   /** SFT gets the rows not drawn for RL (`rest`) or every row (`all`). */
   sft: z.enum(['rest', 'all']).default('rest'),
   /** RL subset size: a row count, or a fraction of the export. */
-  rl: z.union([z.strictObject({ rows: z.number().int().positive() }), z.strictObject({ fraction: z.number().gt(0).max(1) })]),
+  rl: z.union([
+    z.strictObject({ rows: z.number().int().positive() }),
+    z.strictObject({ fraction: z.number().gt(0).max(1) }),
+  ]),
   /** Answer types RL may draw from (default multiple-choice and numeric: what the accuracy reward verifies exactly). */
   rlAnswers: z.array(z.enum(RL_ANSWER_TYPES)).min(1).default(['multiple-choice', 'numeric']),
   /** Only rows whose trace is at most this long (characters): they fit GRPO's completion budget. */
@@ -40,11 +44,18 @@ export const SplitManifestSchema = z.object({
   format: z.literal('trl'),
   seed: z.number().int(),
   rules: z.object({
-    sft: z.enum(['rest', 'all']), rl: ExportSplitSchema.shape.rl, rlAnswers: z.array(z.enum(RL_ANSWER_TYPES)),
-    rlMaxTraceChars: z.number().int().nullable(), rlMix: z.enum(['balanced', 'proportional']),
+    sft: z.enum(['rest', 'all']),
+    rl: ExportSplitSchema.shape.rl,
+    rlAnswers: z.array(z.enum(RL_ANSWER_TYPES)),
+    rlMaxTraceChars: z.number().int().nullable(),
+    rlMix: z.enum(['balanced', 'proportional']),
   }),
   rows: z.object({ total: z.number().int(), eligible: z.number().int(), rl: z.number().int(), sft: z.number().int() }),
-  rl: z.object({ kinds: z.record(z.string(), z.number().int()), answers: z.record(z.string(), z.number().int()), ids: z.array(z.string()) }),
+  rl: z.object({
+    kinds: z.record(z.string(), z.number().int()),
+    answers: z.record(z.string(), z.number().int()),
+    ids: z.array(z.string()),
+  }),
   sft: z.object({ kinds: z.record(z.string(), z.number().int()) }),
   files: z.object({ sft: z.string(), rl: z.string() }),
 });

@@ -17,6 +17,13 @@ export const FidelityRowSchema = z.object({
 export type FidelityRow = z.infer<typeof FidelityRowSchema>;
 
 export const FIDELITY_COLUMNS: Record<keyof FidelityRow, string> = {
-  run: 'VARCHAR', sample_id: 'VARCHAR', kind: 'VARCHAR', generator: 'VARCHAR', metric: 'VARCHAR', value: 'DOUBLE',
-  prompt_hash: 'VARCHAR', model: 'VARCHAR', created_at: 'VARCHAR',
+  run: 'VARCHAR',
+  sample_id: 'VARCHAR',
+  kind: 'VARCHAR',
+  generator: 'VARCHAR',
+  metric: 'VARCHAR',
+  value: 'DOUBLE',
+  prompt_hash: 'VARCHAR',
+  model: 'VARCHAR',
+  created_at: 'VARCHAR',
 };

@@ -10,12 +10,28 @@ export type Box = z.infer<typeof BoxSchema>;
 export const DetectedObjectSchema = z.object({ label: z.string().min(1), box: BoxSchema });
 export type DetectedObject = z.infer<typeof DetectedObjectSchema>;
 
-export const TextLineSchema = z.object({ text: z.string(), box: BoxSchema, confidence: z.number().min(0).max(1).optional() });
+export const TextLineSchema = z.object({
+  text: z.string(),
+  box: BoxSchema,
+  confidence: z.number().min(0).max(1).optional(),
+});
 export type TextLine = z.infer<typeof TextLineSchema>;
 
 /** The pixel size of the (normalised) image that boxes refer to. */
 export const ImageSizeSchema = z.object({ width: z.number(), height: z.number() });
 export type ImageSize = z.infer<typeof ImageSizeSchema>;
 
-export const ChartTypeSchema = z.enum(['bar', 'stacked_bar', 'line', 'area', 'pie', 'scatter', 'histogram', 'box', 'heatmap', 'radar', 'other']);
+export const ChartTypeSchema = z.enum([
+  'bar',
+  'stacked_bar',
+  'line',
+  'area',
+  'pie',
+  'scatter',
+  'histogram',
+  'box',
+  'heatmap',
+  'radar',
+  'other',
+]);
 export const AxisSchema = z.object({ label: z.string().optional(), unit: z.string().optional() });

@@ -31,9 +31,11 @@ export const sampleWorkflowId = (run: string, sampleId: string): string =>
 export const buildWorkflowId = (run: string): string => `r1ov/${run}`;
 export const evalWorkflowId = (run: string): string => `r1ov-eval/${run}`;
 /** Label of a training epoch's checkpoint: `sft`, `grpo-e1`, `grpo-e2`, … */
-export const epochLabel = (stage: 'sft' | 'grpo', epoch?: number): string => (stage === 'sft' ? 'sft' : `grpo-e${epoch ?? 1}`);
+export const epochLabel = (stage: 'sft' | 'grpo', epoch?: number): string =>
+  stage === 'sft' ? 'sft' : `grpo-e${epoch ?? 1}`;
 /**
  * Eval run of one training epoch on one held-out bench: `<train>.<label>[.<bench>]`, so that
  * `select run, accuracy from eval_runs where run like '<train>.%' order by started_at` lists the epochs.
  */
-export const trainEvalRunName = (train: string, label: string, bench?: string): string => `${train}.${label}${bench ? `.${bench}` : ''}`;
+export const trainEvalRunName = (train: string, label: string, bench?: string): string =>
+  `${train}.${label}${bench ? `.${bench}` : ''}`;

@@ -11,7 +11,11 @@ const itemFields = {
   completion: z.string(),
   ground_truth: GoldSchema,
   // null is treated as absent: JSON writers in other languages emit it for missing fields.
-  choices: z.array(z.string()).max(26).nullish().transform((v) => v ?? undefined),
+  choices: z
+    .array(z.string())
+    .max(26)
+    .nullish()
+    .transform((v) => v ?? undefined),
   box: BoxSchema.nullish().transform((v) => v ?? undefined),
 };
 
@@ -39,7 +43,9 @@ export const RewardBatchRequestSchema = z.object({
 export type RewardBatchRequest = z.infer<typeof RewardBatchRequestSchema>;
 
 /** `POST /score` response: one result per item, in request order. */
-export const RewardBatchResponseSchema = z.object({ results: z.array(RewardOutputLineSchema.extend({ id: IdSchema.optional() })) });
+export const RewardBatchResponseSchema = z.object({
+  results: z.array(RewardOutputLineSchema.extend({ id: IdSchema.optional() })),
+});
 export type RewardBatchResponse = z.infer<typeof RewardBatchResponseSchema>;
 
 /** `GET /health` response. */

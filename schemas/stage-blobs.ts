@@ -67,6 +67,11 @@ export type RuleVerdict = z.infer<typeof RuleVerdictSchema>;
 /** The QA verdict blob: the rules' verdict, or the judge's with the rules' result it overrode and its edit. */
 export const QaVerdictSchema = z.discriminatedUnion('by', [
   z.object({ by: z.literal('rules'), ...RuleVerdictSchema.shape }),
-  z.object({ by: z.literal('judge'), rules: QaResultSchema, ...JudgeVerdictSchema.shape, edit: EditOutcomeSchema.optional() }),
+  z.object({
+    by: z.literal('judge'),
+    rules: QaResultSchema,
+    ...JudgeVerdictSchema.shape,
+    edit: EditOutcomeSchema.optional(),
+  }),
 ]);
 export type QaVerdict = z.infer<typeof QaVerdictSchema>;

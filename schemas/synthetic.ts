@@ -40,7 +40,8 @@ const SyntheticItemObject = z
   })
   .strict();
 
-const mcAnswerIsLetter = (it: { choices?: string[]; answer: string }) => it.choices === undefined || /^[A-D]$/.test(it.answer);
+const mcAnswerIsLetter = (it: { choices?: string[]; answer: string }) =>
+  it.choices === undefined || /^[A-D]$/.test(it.answer);
 const mcMessage = { message: 'a multiple-choice answer is an option letter', path: ['answer'] };
 
 export const SyntheticItemSchema = SyntheticItemObject.refine(mcAnswerIsLetter, mcMessage);

@@ -7,7 +7,10 @@ import { RUN_NAME_RE } from './queues.ts';
 export { CPU_QUEUE, GPU_QUEUE, llmQueue, ALL_QUEUES } from './queues.ts';
 
 /** Where ingestion stands: file index in the resolved file list, row offset in that file. */
-export const IngestCursorSchema = z.object({ file: z.number().int().nonnegative(), row: z.number().int().nonnegative() });
+export const IngestCursorSchema = z.object({
+  file: z.number().int().nonnegative(),
+  row: z.number().int().nonnegative(),
+});
 export type IngestCursor = z.infer<typeof IngestCursorSchema>;
 
 export const IngestPageResultSchema = z.object({
@@ -20,11 +23,21 @@ export type IngestPageResult = z.infer<typeof IngestPageResultSchema>;
 export const EndpointsSchema = z.partialRecord(RoleSchema, ResolvedEndpointSchema);
 export type Endpoints = z.infer<typeof EndpointsSchema>;
 
-export const CountsSchema = z.object({ done: z.number().int(), rejected: z.number().int(), quarantined: z.number().int() });
+export const CountsSchema = z.object({
+  done: z.number().int(),
+  rejected: z.number().int(),
+  quarantined: z.number().int(),
+});
 export type Counts = z.infer<typeof CountsSchema>;
 
 /** A role whose endpoint keeps failing (connection refused, unknown host, key refused). */
-export const EndpointDownSchema = z.object({ role: z.string(), host: z.string(), error: z.string(), sampleId: z.string().optional(), atMs: z.number().optional() });
+export const EndpointDownSchema = z.object({
+  role: z.string(),
+  host: z.string(),
+  error: z.string(),
+  sampleId: z.string().optional(),
+  atMs: z.number().optional(),
+});
 export type EndpointDown = z.infer<typeof EndpointDownSchema>;
 
 /** State a build carries across continue-as-new: offsets and counts, never sample data. */

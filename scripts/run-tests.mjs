@@ -66,20 +66,31 @@ function compare(beforeName, afterName) {
     return readJson(f);
   };
   // `a,b`: runs of disjoint files one after the other (say the slow files measured alone), taken as one run.
-  const load = (names) => names.split(',').map(loadOne).reduce((x, y) => ({
-    startedAt: `${x.startedAt} + ${y.startedAt}`, wallMs: x.wallMs + y.wallMs, tests: x.tests + y.tests,
-    concurrency: `${x.concurrency}+${y.concurrency}`, loadBefore: [...x.loadBefore, '+', ...y.loadBefore],
-    loadAfter: [...x.loadAfter, '+', ...y.loadAfter], files: { ...x.files, ...y.files },
-  }));
+  const load = (names) =>
+    names
+      .split(',')
+      .map(loadOne)
+      .reduce((x, y) => ({
+        startedAt: `${x.startedAt} + ${y.startedAt}`,
+        wallMs: x.wallMs + y.wallMs,
+        tests: x.tests + y.tests,
+        concurrency: `${x.concurrency}+${y.concurrency}`,
+        loadBefore: [...x.loadBefore, '+', ...y.loadBefore],
+        loadAfter: [...x.loadAfter, '+', ...y.loadAfter],
+        files: { ...x.files, ...y.files },
+      }));
   const [b, a] = [load(beforeName), load(afterName)];
-  const files = [...new Set([...Object.keys(b.files), ...Object.keys(a.files)])]
-    .sort((x, y) => (b.files[y]?.ms ?? a.files[y]?.ms ?? 0) - (b.files[x]?.ms ?? a.files[x]?.ms ?? 0));
+  const files = [...new Set([...Object.keys(b.files), ...Object.keys(a.files)])].sort(
+    (x, y) => (b.files[y]?.ms ?? a.files[y]?.ms ?? 0) - (b.files[x]?.ms ?? a.files[x]?.ms ?? 0),
+  );
   const cell = (r) => (r ? `${fmtS(r.ms)}` : '—');
   const tests = (r) => (r ? `${r.tests}${r.fail ? ` (${r.fail} failed)` : ''}` : '—');
   const lines = [
     `| file | ${beforeName} s | ${afterName} s | tests ${beforeName} | tests ${afterName} |`,
     '| --- | ---: | ---: | ---: | ---: |',
-    ...files.map((f) => `| ${f} | ${cell(b.files[f])} | ${cell(a.files[f])} | ${tests(b.files[f])} | ${tests(a.files[f])} |`),
+    ...files.map(
+      (f) => `| ${f} | ${cell(b.files[f])} | ${cell(a.files[f])} | ${tests(b.files[f])} | ${tests(a.files[f])} |`,
+    ),
     `| **wall time of the run** | ${fmtS(b.wallMs)} | ${fmtS(a.wallMs)} | ${b.tests} | ${a.tests} |`,
     '',
     `${beforeName}: ${b.startedAt}, concurrency ${b.concurrency}, load average ${b.loadBefore.join(' ')} before, ${b.loadAfter.join(' ')} after`,
@@ -105,24 +116,31 @@ if (argv[0] === '--compare') {
 
 const quick = argv.includes('--quick');
 const timingsArg = argv.find((a) => a === '--timings' || a.startsWith('--timings='));
-const timingsName = timingsArg ? (timingsArg.split('=')[1] || new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
+const timingsName = timingsArg ? timingsArg.split('=')[1] || new Date().toISOString().replace(/[:.]/g, '-') : undefined;
 const unknown = argv.filter((a) => a.startsWith('--') && a !== '--quick' && a !== timingsArg);
 if (unknown.length) {
   console.error(`run-tests: unknown option ${unknown[0]} (known: --quick, --timings[=NAME], --compare BEFORE AFTER)`);
   process.exit(2);
 }
 const filters = argv.filter((a) => !a.startsWith('--'));
-const files = walk('test').map(posix).sort()
+const files = walk('test')
+  .map(posix)
+  .sort()
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .filter((f) => !quick || (!f.endsWith('.integration.test.ts') && !(f in NOT_QUICK)));
 const fullSuite = filters.length === 0 && !quick;
 // A filtered run (an engineer's own files on a shared machine) keeps to one file at a time unless asked.
-const concurrency = Math.max(1, Number(process.env.R1OV_TEST_CONCURRENCY ?? (fullSuite ? 4 : quick ? availableParallelism() : 1)) || 1);
+const concurrency = Math.max(
+  1,
+  Number(process.env.R1OV_TEST_CONCURRENCY ?? (fullSuite ? 4 : quick ? availableParallelism() : 1)) || 1,
+);
 
 const lastFile = join(TIMINGS_DIR, 'last.json');
 const last = existsSync(lastFile) ? readJson(lastFile) : {};
-const expected = (name) => (last[name] ?? (EXPECTED_S[name] !== undefined ? EXPECTED_S[name] * 1000 : undefined))
-  ?? (name.endsWith('.integration.test.ts') || name in NOT_QUICK ? DEFAULT_INTEGRATION_S : DEFAULT_UNIT_S) * 1000;
+const expected = (name) =>
+  last[name] ??
+  (EXPECTED_S[name] !== undefined ? EXPECTED_S[name] * 1000 : undefined) ??
+  (name.endsWith('.integration.test.ts') || name in NOT_QUICK ? DEFAULT_INTEGRATION_S : DEFAULT_UNIT_S) * 1000;
 
 /** A job: one test file (or the typecheck) in its own process. */
 const jobs = [
@@ -133,7 +151,14 @@ const jobs = [
 /** Counts from the spec reporter's closing summary (`ℹ tests 3`, …); absent when the file crashed before it. */
 function summary(output) {
   const n = (k) => Number(output.match(new RegExp(`^ℹ ${k} (\\d+)$`, 'm'))?.[1] ?? 0);
-  return { tests: n('tests'), pass: n('pass'), fail: n('fail'), skipped: n('skipped'), cancelled: n('cancelled'), todo: n('todo') };
+  return {
+    tests: n('tests'),
+    pass: n('pass'),
+    fail: n('fail'),
+    skipped: n('skipped'),
+    cancelled: n('cancelled'),
+    todo: n('todo'),
+  };
 }
 
 function runJob(job) {
@@ -144,7 +169,9 @@ function runJob(job) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('error', (err) => (out += `\n${String(err)}\n`));
-    child.on('close', (code, signal) => resolve({ name: job.name, code: code ?? 1, signal, ms: Date.now() - t0, out, ...summary(out) }));
+    child.on('close', (code, signal) =>
+      resolve({ name: job.name, code: code ?? 1, signal, ms: Date.now() - t0, out, ...summary(out) }),
+    );
   });
 }
 
@@ -163,18 +190,28 @@ function prepare(envVar, present, what, args) {
   process.env[envVar] = path;
 }
 if (concurrency > 1 && jobs.length > 1) {
-  prepare('TEMPORAL_CLI', () => existsSync(join('.r1ov', 'tools', 'temporal', 'bin', 'temporal')) || onPath('temporal'), 'the Temporal CLI',
-    ['bin/r1ov.js', '--home', '.r1ov', 'server', 'install']);
+  prepare(
+    'TEMPORAL_CLI',
+    () => existsSync(join('.r1ov', 'tools', 'temporal', 'bin', 'temporal')) || onPath('temporal'),
+    'the Temporal CLI',
+    ['bin/r1ov.js', '--home', '.r1ov', 'server', 'install'],
+  );
   if (files.some((f) => /s3|train-checkpoints/.test(f))) {
-    prepare('R1OV_MOTO_SERVER', () => existsSync(join('.r1ov', 'tools', 'moto', 'bin', 'moto_server')) || onPath('moto_server'), 'moto (S3 tests)',
-      ['--import', 'tsx', 'test/support/s3-server.ts', 'install']);
+    prepare(
+      'R1OV_MOTO_SERVER',
+      () => existsSync(join('.r1ov', 'tools', 'moto', 'bin', 'moto_server')) || onPath('moto_server'),
+      'moto (S3 tests)',
+      ['--import', 'tsx', 'test/support/s3-server.ts', 'install'],
+    );
   }
 }
 
 const startedAt = new Date().toISOString();
 const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
 const t0 = Date.now();
-console.log(`run-tests: ${jobs.length} jobs, ${concurrency} at a time, longest first (load average ${loadBefore.join(' ')})`);
+console.log(
+  `run-tests: ${jobs.length} jobs, ${concurrency} at a time, longest first (load average ${loadBefore.join(' ')})`,
+);
 const results = [];
 const queue = [...jobs];
 async function lane() {
@@ -184,7 +221,9 @@ async function lane() {
     results.push(r);
     const ok = r.code === 0;
     // One file's output at a time, whole, when it ends: side-by-side files never interleave.
-    process.stdout.write(`\n── ${ok ? 'ok' : 'FAILED'} ${r.name} (${fmtS(r.ms)} s${r.signal ? `, ${r.signal}` : ''}) ${'─'.repeat(20)}\n${r.out}`);
+    process.stdout.write(
+      `\n── ${ok ? 'ok' : 'FAILED'} ${r.name} (${fmtS(r.ms)} s${r.signal ? `, ${r.signal}` : ''}) ${'─'.repeat(20)}\n${r.out}`,
+    );
   }
 }
 await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, lane));
@@ -195,23 +234,46 @@ const failed = results.filter((r) => r.code !== 0);
 const total = (k) => results.reduce((s, r) => s + r[k], 0);
 const byTime = [...results].sort((a, b) => b.ms - a.ms);
 console.log(`\nrun-tests: per-job wall time (s), longest first`);
-for (const r of byTime) console.log(`${fmtS(r.ms).padStart(8)}  ${r.code === 0 ? '  ' : '✖ '}${r.name}${r.name === 'typecheck' ? '' : `  (${r.tests} tests)`}`);
-console.log(`\nrun-tests: ${results.length} jobs in ${fmtS(wallMs)} s wall (${concurrency} at a time; load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}); `
-  + `tests ${total('tests')}, pass ${total('pass')}, fail ${total('fail')}, skipped ${total('skipped')}, cancelled ${total('cancelled')}, todo ${total('todo')}`);
+for (const r of byTime)
+  console.log(
+    `${fmtS(r.ms).padStart(8)}  ${r.code === 0 ? '  ' : '✖ '}${r.name}${r.name === 'typecheck' ? '' : `  (${r.tests} tests)`}`,
+  );
+console.log(
+  `\nrun-tests: ${results.length} jobs in ${fmtS(wallMs)} s wall (${concurrency} at a time; load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}); ` +
+    `tests ${total('tests')}, pass ${total('pass')}, fail ${total('fail')}, skipped ${total('skipped')}, cancelled ${total('cancelled')}, todo ${total('todo')}`,
+);
 if (failed.length) console.log(`run-tests: FAILED: ${failed.map((r) => r.name).join(', ')}`);
 
 mkdirSync(TIMINGS_DIR, { recursive: true });
-writeFileSync(lastFile, `${JSON.stringify({ ...last, ...Object.fromEntries(results.map((r) => [r.name, r.ms])) }, null, 1)}\n`);
+writeFileSync(
+  lastFile,
+  `${JSON.stringify({ ...last, ...Object.fromEntries(results.map((r) => [r.name, r.ms])) }, null, 1)}\n`,
+);
 if (timingsName) {
   const record = {
-    startedAt, wallMs, concurrency, loadBefore, loadAfter, tests: total('tests'),
-    files: Object.fromEntries(byTime.map((r) => [r.name, { ms: r.ms, code: r.code, tests: r.tests, pass: r.pass, fail: r.fail, skipped: r.skipped }])),
+    startedAt,
+    wallMs,
+    concurrency,
+    loadBefore,
+    loadAfter,
+    tests: total('tests'),
+    files: Object.fromEntries(
+      byTime.map((r) => [
+        r.name,
+        { ms: r.ms, code: r.code, tests: r.tests, pass: r.pass, fail: r.fail, skipped: r.skipped },
+      ]),
+    ),
   };
   writeFileSync(join(TIMINGS_DIR, `${timingsName}.json`), `${JSON.stringify(record, null, 1)}\n`);
   const md = [
     `# ${timingsName}: ${startedAt}, ${fmtS(wallMs)} s wall, ${concurrency} at a time, load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}`,
-    '', '| job | s | tests | fail | skipped |', '| --- | ---: | ---: | ---: | ---: |',
-    ...byTime.map((r) => `| ${r.name} | ${fmtS(r.ms)} | ${r.tests} | ${r.fail || (r.code !== 0 ? 'exit ' + r.code : 0)} | ${r.skipped} |`),
+    '',
+    '| job | s | tests | fail | skipped |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...byTime.map(
+      (r) =>
+        `| ${r.name} | ${fmtS(r.ms)} | ${r.tests} | ${r.fail || (r.code !== 0 ? 'exit ' + r.code : 0)} | ${r.skipped} |`,
+    ),
   ];
   writeFileSync(join(TIMINGS_DIR, `${timingsName}.md`), `${md.join('\n')}\n`);
   console.log(`run-tests: timings in ${join(TIMINGS_DIR, `${timingsName}.md`)}`);

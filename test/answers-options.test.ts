@@ -13,12 +13,15 @@ const CaseSchema = z.object({
   choices: z.array(z.string()).nullable(),
   stripped: z.array(z.string()),
 });
-const cases = z.array(CaseSchema).parse(parse(readFileSync(new URL('./fixtures/answers/questions.yaml', import.meta.url), 'utf8')));
+const cases = z
+  .array(CaseSchema)
+  .parse(parse(readFileSync(new URL('./fixtures/answers/questions.yaml', import.meta.url), 'utf8')));
 
 test('question fixtures cover every option style and instruction family', () => {
   assert.ok(cases.length >= 40, `only ${cases.length} question fixtures`);
   const turns = cases.map((c) => c.turn).join('\n');
-  for (const style of ['\nA: ', '\nA:', '\nA. ', '\n(A) ', ' (A) ', 'A. 300, 400;B.', '\nA) ', 'Choices:', 'Options:']) assert.ok(turns.includes(style), `no fixture with ${JSON.stringify(style)}`);
+  for (const style of ['\nA: ', '\nA:', '\nA. ', '\n(A) ', ' (A) ', 'A. 300, 400;B.', '\nA) ', 'Choices:', 'Options:'])
+    assert.ok(turns.includes(style), `no fixture with ${JSON.stringify(style)}`);
   // Every instruction of the table is exercised by at least one fixture.
   for (const ins of INSTRUCTIONS) {
     const hit = cases.some((c) => c.stripped.some((s) => new RegExp(`^(?:${ins.text.source})$`).test(s)));

@@ -13,7 +13,12 @@ import { commitEval, describeBench, evalBatch } from '../activities/eval/evaluat
 import { openCatalog } from '../core/catalog.ts';
 import { storeFor } from '../core/storage/index.ts';
 import { ResolvedEndpointSchema } from '../schemas/config.ts';
-import { benchResponder, publishedExpectation, publishedFixture, writeBenchFixtures } from './support/bench-fixtures.ts';
+import {
+  benchResponder,
+  publishedExpectation,
+  publishedFixture,
+  writeBenchFixtures,
+} from './support/bench-fixtures.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { startS3Server, type S3Server } from './support/s3-server.ts';
 
@@ -47,16 +52,25 @@ test('eval rows, shard and manifest are bucket objects; the catalog reads them f
   const c = await commitEval(home, { run: 'wm-s3' });
   assert.equal(c.rows, e.items + e.malformed_rows.length);
   const keys = (await store.list('runs/wm-s3/')).map((o) => o.key);
-  assert.deepEqual(keys.filter((k) => k.includes('staging-eval')), []);
+  assert.deepEqual(
+    keys.filter((k) => k.includes('staging-eval')),
+    [],
+  );
   assert.equal(keys.filter((k) => /^runs\/wm-s3\/eval\/items-[0-9a-f]{20}\.parquet$/.test(k)).length, 1);
   assert.ok(keys.includes('runs/wm-s3/eval-run.json'));
   assert.ok(!existsSync(join(home, 'runs')), 'nothing of the run under the home');
   const { conn, close } = await openCatalog(home);
   try {
-    const runs = (await conn.runAndReadAll(`SELECT run, bench, items, correct, malformed FROM eval_runs`)).getRowObjectsJS();
-    assert.deepEqual(runs.map((r) => ({ ...r, items: Number(r.items), correct: Number(r.correct), malformed: Number(r.malformed) })),
-      [{ run: 'wm-s3', bench: 'wemath', items: e.items, correct: e.correct, malformed: e.malformed_rows.length }]);
-    const keyed = (await conn.runAndReadAll(`SELECT count(*) AS n FROM eval_items WHERE meta['key'] LIKE '%_multi'`)).getRowObjectsJS();
+    const runs = (
+      await conn.runAndReadAll(`SELECT run, bench, items, correct, malformed FROM eval_runs`)
+    ).getRowObjectsJS();
+    assert.deepEqual(
+      runs.map((r) => ({ ...r, items: Number(r.items), correct: Number(r.correct), malformed: Number(r.malformed) })),
+      [{ run: 'wm-s3', bench: 'wemath', items: e.items, correct: e.correct, malformed: e.malformed_rows.length }],
+    );
+    const keyed = (
+      await conn.runAndReadAll(`SELECT count(*) AS n FROM eval_items WHERE meta['key'] LIKE '%_multi'`)
+    ).getRowObjectsJS();
     assert.equal(Number(keyed[0]!.n), 5);
   } finally {
     close();

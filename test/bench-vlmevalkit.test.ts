@@ -18,7 +18,12 @@ import { predictionTable, writePredictionTable } from '../activities/eval/vlmeva
 import { trainerPython } from '../activities/train/run-trainer.ts';
 import { openCatalog } from '../core/catalog.ts';
 import { ResolvedEndpointSchema } from '../schemas/config.ts';
-import { benchResponder, publishedExpectation, publishedFixture, writeBenchFixtures } from './support/bench-fixtures.ts';
+import {
+  benchResponder,
+  publishedExpectation,
+  publishedFixture,
+  writeBenchFixtures,
+} from './support/bench-fixtures.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 
 const vk = publishedFixture('vlmevalkit');
@@ -28,10 +33,14 @@ before(async () => {
   const fx = await writeBenchFixtures(mkdtempSync(join(tmpdir(), 'r1ov-vk-')));
   fake = await startFakeOpenAI({ respond: benchResponder(fx, [vk]) });
 });
-after(async () => { await fake?.close(); });
+after(async () => {
+  await fake?.close();
+});
 
 const python = trainerPython();
-const noPandas = existsSync(python) ? false : `trainer not installed (${python} missing): run \`bash trainer/install.sh\``;
+const noPandas = existsSync(python)
+  ? false
+  : `trainer not installed (${python} missing): run \`bash trainer/install.sh\``;
 
 describe('VLMEvalKit TSV round trip', () => {
   const out = mkdtempSync(join(tmpdir(), 'r1ov-vk-out-'));
@@ -47,14 +56,24 @@ describe('VLMEvalKit TSV round trip', () => {
     await evalBatch(home, { ...common, offset: 0, limit: 10, model, itemAttempts: 1 });
     await commitEval(home, { run: 'vk' });
     const { conn, close } = await openCatalog(home);
-    const rows = (await conn.runAndReadAll(`SELECT row_index, status, correct, prompt, images, response FROM eval_items WHERE run = 'vk' ORDER BY row_index`)).getRowObjectsJS();
+    const rows = (
+      await conn.runAndReadAll(
+        `SELECT row_index, status, correct, prompt, images, response FROM eval_items WHERE run = 'vk' ORDER BY row_index`,
+      )
+    ).getRowObjectsJS();
     close();
     assert.equal(rows.filter((r) => r.status === 'scored').length, expected.items);
     assert.equal(rows.filter((r) => r.correct).length, expected.correct);
     assert.equal(rows[2]!.images, 2, 'both images of the list row were sent');
-    assert.equal(rows[0]!.prompt, 'Hint: Look at the whole image.\nQuestion: [q:vk-0] Which colour dominates?\nOptions:\nA. red\nB. blue\nC. green\nD. grey\nPlease select the correct answer from the options above. \n');
-    responses = new Map(rows.filter((r) => r.status === 'scored').map((r) => [Number(r.row_index), r.response as string]));
-    for (const f of Object.values(files)) await writePredictionTable(await predictionTable(vk.file, (row) => responses.get(row) ?? null), f);
+    assert.equal(
+      rows[0]!.prompt,
+      'Hint: Look at the whole image.\nQuestion: [q:vk-0] Which colour dominates?\nOptions:\nA. red\nB. blue\nC. green\nD. grey\nPlease select the correct answer from the options above. \n',
+    );
+    responses = new Map(
+      rows.filter((r) => r.status === 'scored').map((r) => [Number(r.row_index), r.response as string]),
+    );
+    for (const f of Object.values(files))
+      await writePredictionTable(await predictionTable(vk.file, (row) => responses.get(row) ?? null), f);
     const tsv = readFileSync(files.tsv, 'utf8');
     assert.equal(tsv.split('\n')[0], expected.columns!.map((c) => `"${c}"`).join('\t'));
     assert.ok(!tsv.includes('iVBORw0KGgo'), 'no image in the predictions');
@@ -68,11 +87,18 @@ describe('VLMEvalKit TSV round trip', () => {
       // empty prediction (wrong), as VLMEvalKit would count it.
       assert.equal(rep.items, expected.items + 1, f);
       assert.equal(rep.correct, expected.correct, f);
-      assert.deepEqual(rep.groups.filter((g) => g.dimension === 'l2-category').map((g) => [g.key, g.correct, g.n]), [['perception', 3, 4], ['reasoning', 1, 2]], f);
+      assert.deepEqual(
+        rep.groups.filter((g) => g.dimension === 'l2-category').map((g) => [g.key, g.correct, g.n]),
+        [
+          ['perception', 3, 4],
+          ['reasoning', 1, 2],
+        ],
+        f,
+      );
     }
   });
 
-  test('pandas reads both files back with VLMEvalKit\'s columns', { skip: noPandas }, () => {
+  test("pandas reads both files back with VLMEvalKit's columns", { skip: noPandas }, () => {
     const script = [
       'import json, sys, pandas as pd',
       "t = pd.read_csv(sys.argv[1], sep='\\t')",
@@ -82,7 +108,16 @@ describe('VLMEvalKit TSV round trip', () => {
     ].join('\n');
     const r = spawnSync(python, ['-c', script, files.tsv, files.xlsx], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const got = JSON.parse(r.stdout) as { tsv: string[]; xlsx: string[]; n: number[]; index: number[]; pred: string[]; predx: string[]; D3: string[]; hint1: string };
+    const got = JSON.parse(r.stdout) as {
+      tsv: string[];
+      xlsx: string[];
+      n: number[];
+      index: number[];
+      pred: string[];
+      predx: string[];
+      D3: string[];
+      hint1: string;
+    };
     assert.deepEqual(got.tsv, expected.columns);
     assert.deepEqual(got.xlsx, expected.columns);
     assert.deepEqual(got.n, [6, 6]);

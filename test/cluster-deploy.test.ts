@@ -7,12 +7,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { renderServerConfig, SERVER_PORT_NAMES, type ServerPorts } from '../infra/cluster/server-config.ts';
-import { MIN_TEMPORAL_SERVER_VERSION, parseServerVersion, TEMPORAL_SERVER_VERSION, versionAtLeast } from '../infra/cluster/version.ts';
+import {
+  MIN_TEMPORAL_SERVER_VERSION,
+  parseServerVersion,
+  TEMPORAL_SERVER_VERSION,
+  versionAtLeast,
+} from '../infra/cluster/version.ts';
 import { repoRoot } from './support/cluster.ts';
 
 const D = join(repoRoot, 'infra', 'deploy');
 type Service = { image?: string; command?: string[] | string; depends_on?: Record<string, unknown> };
-const compose = parse(readFileSync(join(D, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(readFileSync(join(D, 'compose.yaml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
 
 test('compose runs the Temporal server version the tests run, its schema tool, and `r1ov cluster init`', () => {
   const s = compose.services;
@@ -25,7 +32,8 @@ test('compose runs the Temporal server version the tests run, its schema tool, a
   assert.ok(!s['temporal-setup']!.depends_on?.['temporal-setup'], 'init does not wait for itself');
   // Every r1ov service waits for init.
   for (const [name, svc] of Object.entries(s)) {
-    if (/^r1ov(-gpu)?:/.test(svc.image ?? '') && name !== 'temporal-setup') assert.ok(svc.depends_on?.['temporal-setup'], `${name} does not wait for cluster init`);
+    if (/^r1ov(-gpu)?:/.test(svc.image ?? '') && name !== 'temporal-setup')
+      assert.ok(svc.depends_on?.['temporal-setup'], `${name} does not wait for cluster init`);
   }
 });
 
@@ -37,20 +45,28 @@ test('k8s runs `r1ov cluster init` as a Job and names the server version the tes
   const kust = parse(readFileSync(join(D, 'k8s', 'kustomization.yaml'), 'utf8')) as { resources: string[] };
   assert.ok(kust.resources.includes('cluster-init.yaml'));
   for (const f of ['cluster-init.yaml', 'README.md']) {
-    const tags = [...readFileSync(join(D, 'k8s', f), 'utf8').matchAll(/server\.image\.tag: (\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+    const tags = [...readFileSync(join(D, 'k8s', f), 'utf8').matchAll(/server\.image\.tag: (\d+\.\d+\.\d+)/g)].map(
+      (m) => m[1],
+    );
     assert.ok(tags.length > 0, `${f} names no server.image.tag`);
     for (const t of tags) assert.equal(t, TEMPORAL_SERVER_VERSION, f);
   }
 });
 
-test('the server config carries this start\'s ports and database, and a dynamic config that exists', () => {
+test("the server config carries this start's ports and database, and a dynamic config that exists", () => {
   const ports = Object.fromEntries(SERVER_PORT_NAMES.map((n, i) => [n, 20000 + i])) as ServerPorts;
-  const cfg = parse(renderServerConfig({ ports, postgres: { host: '127.0.0.1', port: 15432, user: 'u', password: 'p' } })) as any;
+  const cfg = parse(
+    renderServerConfig({ ports, postgres: { host: '127.0.0.1', port: 15432, user: 'u', password: 'p' } }),
+  ) as any;
   assert.equal(cfg.services.frontend.rpc.grpcPort, ports.frontend);
   assert.equal(cfg.services.frontend.rpc.httpPort, ports.frontendHttp);
   assert.equal(cfg.services.history.rpc.membershipPort, ports.historyMembership);
   assert.equal(cfg.services.worker.rpc.grpcPort, ports.worker);
-  const used = Object.values(cfg.services).flatMap((s: any) => Object.entries(s.rpc).filter(([k]) => k.endsWith('Port')).map(([, v]) => v));
+  const used = Object.values(cfg.services).flatMap((s: any) =>
+    Object.entries(s.rpc)
+      .filter(([k]) => k.endsWith('Port'))
+      .map(([, v]) => v),
+  );
   assert.deepEqual([...used].sort(), Object.values(ports).sort());
   for (const store of Object.values(cfg.persistence.datastores) as any[]) {
     assert.equal(store.sql.connectAddr, '127.0.0.1:15432');
@@ -59,10 +75,15 @@ test('the server config carries this start\'s ports and database, and a dynamic 
   assert.equal(cfg.clusterMetadata.clusterInformation.active.rpcAddress, `127.0.0.1:${ports.frontend}`);
   assert.ok(existsSync(cfg.dynamicConfigClient.filepath), cfg.dynamicConfigClient.filepath);
   assert.equal(cfg.global.metrics, undefined, 'no metrics listener: it would need one more free port');
-  assert.throws(() => renderServerConfig({ ports: { ...ports, frontend: 0 }, postgres: { host: 'h', port: 1, user: 'u', password: 'p' } }));
+  assert.throws(() =>
+    renderServerConfig({
+      ports: { ...ports, frontend: 0 },
+      postgres: { host: 'h', port: 1, user: 'u', password: 'p' },
+    }),
+  );
 });
 
-test('server versions: Temporal\'s own strings read, too-old ones refused, unknown schemes left alone', () => {
+test("server versions: Temporal's own strings read, too-old ones refused, unknown schemes left alone", () => {
   assert.deepEqual(parseServerVersion('1.32.0'), [1, 32, 0]);
   assert.deepEqual(parseServerVersion('v1.27.1-cloud.123'), [1, 27, 1]);
   assert.equal(parseServerVersion('cloud'), undefined);

@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AesGcmCodec, codecKeysFromEnv, ENCODING, newCodecKey, parseCodecKeys, payloadFromJson, payloadToJson } from '../core/codec.ts';
+import {
+  AesGcmCodec,
+  codecKeysFromEnv,
+  ENCODING,
+  newCodecKey,
+  parseCodecKeys,
+  payloadFromJson,
+  payloadToJson,
+} from '../core/codec.ts';
 import { startCodecServer } from '../cli/codec-server.ts';
 
 const k1 = newCodecKey('k1');
@@ -31,7 +39,8 @@ test('rotation: new payloads use the current id, old ids still decode; a dropped
   const rotated = new AesGcmCodec(parseCodecKeys(`${k1},${k2}`, 'k2'));
   const [fromNew] = await rotated.encode([defaultPayloadConverter.toPayload(sample)]);
   assert.equal(text(fromNew!.metadata!['encryption-key-id']), 'k2');
-  for (const e of [fromOld!, fromNew!]) assert.deepEqual(defaultPayloadConverter.fromPayload((await rotated.decode([e]))[0]!), sample);
+  for (const e of [fromOld!, fromNew!])
+    assert.deepEqual(defaultPayloadConverter.fromPayload((await rotated.decode([e]))[0]!), sample);
   const onlyNew = new AesGcmCodec(parseCodecKeys(k2));
   await assert.rejects(onlyNew.decode([fromOld!]), /unknown key id "k1"/);
 });
@@ -39,7 +48,8 @@ test('rotation: new payloads use the current id, old ids still decode; a dropped
 test('tampered ciphertext or a forged key id is refused (GCM tag, id as associated data)', async () => {
   const codec = new AesGcmCodec(parseCodecKeys(`${k1},k2:${k1.split(':')[1]}`, 'k1'));
   const [e] = await codec.encode([defaultPayloadConverter.toPayload(sample)]);
-  const flipped = Buffer.from(e!.data!); flipped[20] = (flipped[20] ?? 0) ^ 1;
+  const flipped = Buffer.from(e!.data!);
+  flipped[20] = (flipped[20] ?? 0) ^ 1;
   await assert.rejects(codec.decode([{ ...e!, data: flipped }]));
   // Same key bytes under another id: the id is authenticated, so relabelling fails.
   await assert.rejects(codec.decode([{ ...e!, metadata: { ...e!.metadata, 'encryption-key-id': Buffer.from('k2') } }]));
@@ -59,7 +69,11 @@ test('key parsing: env off by default, bad specs name the problem, never the key
   assert.throws(() => parseCodecKeys(`${k1},${k1}`), /twice/);
   assert.throws(() => parseCodecKeys('no-colon'), /expected id:base64key/);
   const secret = k1.split(':')[1]!;
-  try { parseCodecKeys(`bad id:${secret}`); } catch (err) { assert.ok(!(err as Error).message.includes(secret)); }
+  try {
+    parseCodecKeys(`bad id:${secret}`);
+  } catch (err) {
+    assert.ok(!(err as Error).message.includes(secret));
+  }
   const keys = codecKeysFromEnv({ R1OV_CODEC_KEYS: `${k1}, ${k2}` })!;
   assert.equal(keys.currentId, 'k2'); // default: the last listed
   assert.equal(keys.keys.size, 2);
@@ -70,9 +84,12 @@ test('codec server: /encode and /decode speak the Web UI protocol, with CORS for
   const s = await startCodecServer({ codec, origins: ['http://127.0.0.1:8233'] });
   try {
     const body = { payloads: [payloadToJson(defaultPayloadConverter.toPayload(sample))] };
-    const post = (path: string, b: unknown, origin = 'http://127.0.0.1:8233') => fetch(s.url + path, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', origin }, body: JSON.stringify(b),
-    });
+    const post = (path: string, b: unknown, origin = 'http://127.0.0.1:8233') =>
+      fetch(s.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'default', origin },
+        body: JSON.stringify(b),
+      });
     const enc = await post('/encode', body);
     assert.equal(enc.status, 200);
     assert.equal(enc.headers.get('access-control-allow-origin'), 'http://127.0.0.1:8233');
@@ -82,7 +99,14 @@ test('codec server: /encode and /decode speak the Web UI protocol, with CORS for
     const decoded = (await decRes.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
     assert.deepEqual(defaultPayloadConverter.fromPayload(payloadFromJson(decoded.payloads[0]!)), sample);
     // Preflight as the browser sends it.
-    const pre = await fetch(s.url + '/decode', { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+    const pre = await fetch(s.url + '/decode', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://127.0.0.1:8233',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace',
+      },
+    });
     assert.equal(pre.status, 204);
     assert.match(pre.headers.get('access-control-allow-headers') ?? '', /x-namespace/);
     assert.match(pre.headers.get('access-control-allow-headers') ?? '', /content-type/);
@@ -92,7 +116,14 @@ test('codec server: /encode and /decode speak the Web UI protocol, with CORS for
     assert.equal(evil.headers.get('access-control-allow-origin'), null);
     // Bad bodies are 400s with a reason, not crashes.
     assert.equal((await post('/decode', { nope: 1 })).status, 400);
-    const unknown = await post('/decode', { payloads: [{ ...encoded.payloads[0]!, metadata: { ...encoded.payloads[0]!.metadata, 'encryption-key-id': Buffer.from('zz').toString('base64') } }] });
+    const unknown = await post('/decode', {
+      payloads: [
+        {
+          ...encoded.payloads[0]!,
+          metadata: { ...encoded.payloads[0]!.metadata, 'encryption-key-id': Buffer.from('zz').toString('base64') },
+        },
+      ],
+    });
     assert.equal(unknown.status, 400);
     assert.match(((await unknown.json()) as { error: string }).error, /unknown key id/);
   } finally {

@@ -29,11 +29,16 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'r1ov-conformance-'));
   corpus = await writeConformanceCorpus(dir);
   fake = await startFakeOpenAI({ respond: corpusResponder(corpus) });
-  const roles = Object.fromEntries(['router', 'formalizer', 'reasoner'].map((r) => [r, { baseUrl: fake.url, model: `conf-${r}` }]));
+  const roles = Object.fromEntries(
+    ['router', 'formalizer', 'reasoner'].map((r) => [r, { baseUrl: fake.url, model: `conf-${r}` }]),
+  );
   config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ roles, window: 100, pageSize: 20, commitEvery: 200 }));
   importConfig = join(dir, 'import.json');
-  writeFileSync(importConfig, JSON.stringify({ roles, window: 100, pageSize: 20, commitEvery: 200, importTraces: true }));
+  writeFileSync(
+    importConfig,
+    JSON.stringify({ roles, window: 100, pageSize: 20, commitEvery: 200, importTraces: true }),
+  );
   cluster = await startCluster();
   await cluster.startWorker();
 });
@@ -47,16 +52,32 @@ describe('conformance corpus against an endpoint that answers every question cor
   let byId: Map<string, Row>;
 
   test('both layouts build; every answerable sample done, every unanswerable one quarantined no_gold_answer', async () => {
-    for (const [run, src] of [['conf-ov', corpus.ovDir], ['conf-r1', corpus.r1Dir]] as const) {
-      const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', run, '--config', config, '--wait']);
+    for (const [run, src] of [
+      ['conf-ov', corpus.ovDir],
+      ['conf-r1', corpus.r1Dir],
+    ] as const) {
+      const out = await cluster.cliJson<{ status: string }>([
+        'build',
+        '--source',
+        src,
+        '--run',
+        run,
+        '--config',
+        config,
+        '--wait',
+      ]);
       assert.equal(out.status, 'COMPLETED', run);
     }
-    const rows = await sql(`select sample_id, status, reason_code, reason, answer, answer_raw, answer_source, question, question_raw, choices, route_by, route_reason, formal_shared, final_answer from samples where run in ('conf-ov', 'conf-r1')`);
+    const rows = await sql(
+      `select sample_id, status, reason_code, reason, answer, answer_raw, answer_source, question, question_raw, choices, route_by, route_reason, formal_shared, final_answer from samples where run in ('conf-ov', 'conf-r1')`,
+    );
     byId = new Map(rows.map((r) => [String(r.sample_id), r]));
     assert.equal(rows.length, corpus.samples.length, 'one sample per exchange');
     const answerable = corpus.samples.filter((s) => s.expect === 'done');
     const done = answerable.filter((s) => byId.get(s.sampleId)?.status === 'done');
-    const missed = answerable.filter((s) => byId.get(s.sampleId)?.status !== 'done').map((s) => `${s.sampleId}: ${byId.get(s.sampleId)?.reason_code} ${byId.get(s.sampleId)?.reason}`);
+    const missed = answerable
+      .filter((s) => byId.get(s.sampleId)?.status !== 'done')
+      .map((s) => `${s.sampleId}: ${byId.get(s.sampleId)?.reason_code} ${byId.get(s.sampleId)?.reason}`);
     assert.ok(answerable.length >= 30, `${answerable.length} answerable samples`);
     assert.deepEqual(missed, [], `done ${done.length}/${answerable.length}`);
     for (const s of corpus.samples.filter((x) => x.expect === 'no_gold_answer')) {
@@ -64,10 +85,14 @@ describe('conformance corpus against an endpoint that answers every question cor
       assert.equal(r.status, 'quarantined', s.sampleId);
       assert.equal(r.reason_code, 'no_gold_answer', s.sampleId);
     }
-    for (const s of corpus.samples.filter((x) => x.expect === 'not_done')) assert.notEqual(byId.get(s.sampleId)!.status, 'done', s.sampleId);
+    for (const s of corpus.samples.filter((x) => x.expect === 'not_done'))
+      assert.notEqual(byId.get(s.sampleId)!.status, 'done', s.sampleId);
     // Every family is represented and reaches done.
     for (const family of ['math', 'chart_doc', 'ocr', 'general', 'r1_onevision']) {
-      assert.ok(done.some((s) => s.family === family), `no ${family} sample done`);
+      assert.ok(
+        done.some((s) => s.family === family),
+        `no ${family} sample done`,
+      );
     }
   });
 
@@ -75,9 +100,16 @@ describe('conformance corpus against an endpoint that answers every question cor
     const wrongGold: string[] = [];
     for (const s of corpus.samples.filter((x) => x.expect === 'done')) {
       const r = byId.get(s.sampleId)!;
-      assert.ok(String(r.answer_raw).length > 0 && String(r.question_raw).length >= String(r.question).length, s.sampleId);
-      assert.ok(!String(r.question).includes('<image>') && !/Answer with the option's letter|^Hint:/m.test(String(r.question)), `${s.sampleId}: ${r.question}`);
-      if (r.answer !== s.answer) wrongGold.push(`${s.sampleId}: ${JSON.stringify(r.answer)} (${r.answer_source}) ≠ ${JSON.stringify(s.answer)}`);
+      assert.ok(
+        String(r.answer_raw).length > 0 && String(r.question_raw).length >= String(r.question).length,
+        s.sampleId,
+      );
+      assert.ok(
+        !String(r.question).includes('<image>') && !/Answer with the option's letter|^Hint:/m.test(String(r.question)),
+        `${s.sampleId}: ${r.question}`,
+      );
+      if (r.answer !== s.answer)
+        wrongGold.push(`${s.sampleId}: ${JSON.stringify(r.answer)} (${r.answer_source}) ≠ ${JSON.stringify(s.answer)}`);
     }
     assert.deepEqual(wrongGold, [], 'gold answers normalised wrongly');
     const geo3k = byId.get('geo3k-0#0')!;
@@ -101,25 +133,44 @@ describe('conformance corpus against an endpoint that answers every question cor
   });
 
   test('a multi-turn row with three questions on one chart image makes one formalizer call, not three', async () => {
-    const calls = await sql(`select count(*) as n from llm_calls where run = 'conf-ov' and role = 'formalizer' and not cache_hit and sample_id like '${corpus.multiTurnRow}#%'`);
+    const calls = await sql(
+      `select count(*) as n from llm_calls where run = 'conf-ov' and role = 'formalizer' and not cache_hit and sample_id like '${corpus.multiTurnRow}#%'`,
+    );
     assert.equal(calls[0]!.n, 1);
     const shared = [0, 1, 2].map((t) => byId.get(`${corpus.multiTurnRow}#${t}`)!.formal_shared);
     assert.equal(shared.filter(Boolean).length, 2);
     // The same image in two rows of another subset shares it too; math stays per question.
     assert.equal(byId.get('dvqa-0#0')!.formal_shared, true);
-    const perQuestion = await sql(`select count(*) as n from samples where run = 'conf-ov' and kind = 'math' and formal_shared`);
+    const perQuestion = await sql(
+      `select count(*) as n from samples where run = 'conf-ov' and kind = 'math' and formal_shared`,
+    );
     assert.equal(perQuestion[0]!.n, 0);
     // The saving, measured: formalizer calls made vs. samples formalized.
-    const [m] = await sql(`select count(*) filter (formal_key is not null) as formalized, count(*) filter (formal_shared) as shared from samples where run = 'conf-ov'`);
-    const [c] = await sql(`select count(*) as n from llm_calls where run = 'conf-ov' and role = 'formalizer' and not cache_hit`);
+    const [m] = await sql(
+      `select count(*) filter (formal_key is not null) as formalized, count(*) filter (formal_shared) as shared from samples where run = 'conf-ov'`,
+    );
+    const [c] = await sql(
+      `select count(*) as n from llm_calls where run = 'conf-ov' and role = 'formalizer' and not cache_hit`,
+    );
     assert.equal(Number(c!.n), Number(m!.formalized) - Number(m!.shared));
     assert.ok(Number(m!.shared) >= 4, `shared ${m!.shared}`);
   });
 
   test('released R1-Onevision traces import as ready-made traces and are verified, with no model calls', async () => {
-    const out = await cluster.cliJson<{ status: string }>(['build', '--source', corpus.r1Dir, '--run', 'conf-import', '--config', importConfig, '--wait']);
+    const out = await cluster.cliJson<{ status: string }>([
+      'build',
+      '--source',
+      corpus.r1Dir,
+      '--run',
+      'conf-import',
+      '--config',
+      importConfig,
+      '--wait',
+    ]);
     assert.equal(out.status, 'COMPLETED');
-    const rows = await sql(`select sample_id, status, reason_code, generator, trace, route_by from samples where run = 'conf-import'`);
+    const rows = await sql(
+      `select sample_id, status, reason_code, generator, trace, route_by from samples where run = 'conf-import'`,
+    );
     const withAnswer = corpus.samples.filter((s) => s.family === 'r1_onevision' && s.expect === 'done');
     const imported = rows.filter((r) => r.route_by === 'imported');
     assert.ok(imported.length >= withAnswer.length - 1, `${imported.length} imported of ${withAnswer.length}`);
@@ -131,14 +182,20 @@ describe('conformance corpus against an endpoint that answers every question cor
     for (const s of corpus.samples.filter((x) => x.family === 'r1_onevision' && x.expect === 'no_gold_answer')) {
       assert.equal(rows.find((r) => r.sample_id === s.sampleId)!.reason_code, 'no_gold_answer');
     }
-    const calls = await sql(`select count(*) as n from llm_calls where run = 'conf-import' and role in ('formalizer', 'reasoner')`);
+    const calls = await sql(
+      `select count(*) as n from llm_calls where run = 'conf-import' and role in ('formalizer', 'reasoner')`,
+    );
     assert.equal(calls[0]!.n, 0);
   });
 
   test('r1ov profile predicts the build: same extraction rate, same quarantines, same rejections', async () => {
-    for (const [run, src] of [['conf-ov', corpus.ovDir], ['conf-r1', corpus.r1Dir]] as const) {
+    for (const [run, src] of [
+      ['conf-ov', corpus.ovDir],
+      ['conf-r1', corpus.r1Dir],
+    ] as const) {
       const p = await cluster.cliJson<SourceProfile>(['profile', '--source', src, '--config', config]);
-      const [b] = await sql(`select count(*) filter (answer_source not in ('none', 'missing')) as extracted, count(*) filter (answer_source <> 'missing') as replies,
+      const [b] =
+        await sql(`select count(*) filter (answer_source not in ('none', 'missing')) as extracted, count(*) filter (answer_source <> 'missing') as replies,
         count(*) filter (status = 'quarantined' and reason_code = 'no_gold_answer') as no_gold, count(*) filter (status = 'rejected' and reason_code = 'no_reasoning') as no_reasoning,
         count(*) as n from samples where run = '${run}'`);
       assert.equal(p.total.turns, Number(b!.n), run);

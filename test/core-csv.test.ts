@@ -24,7 +24,13 @@ test('reads Python csv.writer output: CRLF line ends, doubled quotes, quoted com
 
 test('reads a QUOTE_ALL TSV with tabs, newlines and quotes inside fields', () => {
   const { records } = scanCsv(PY_TSV, '\t');
-  assert.deepEqual(records.map((r) => r.fields), [['index', 'question', 'A', 'answer'], ['0', 'Which\tone?\nPick "best"', 'x', 'A']]);
+  assert.deepEqual(
+    records.map((r) => r.fields),
+    [
+      ['index', 'question', 'A', 'answer'],
+      ['0', 'Which\tone?\nPick "best"', 'x', 'A'],
+    ],
+  );
 });
 
 test('blank lines are not records; a last line without a newline is', () => {
@@ -41,7 +47,10 @@ test('strict mode names the line of a stray quote or an unclosed quoted field; l
     records: [{ fields: ['a', 'b'], line: 1 }],
     problem: `line 2: a quote '"' inside an unquoted field; quote the whole field and double inner quotes ("")`,
   });
-  assert.deepEqual(scanCsv('a,b\n1,"never\nclosed', ',', { strict: true }).problem, 'line 2: quoted field is never closed');
+  assert.deepEqual(
+    scanCsv('a,b\n1,"never\nclosed', ',', { strict: true }).problem,
+    'line 2: quoted field is never closed',
+  );
   assert.deepEqual(scanCsv('a,b\n1,x"y\n', ',').records[1]?.fields, ['1', 'x"y']);
   assert.deepEqual(scanCsv('a,b\n1,"never\nclosed', ',').records[1], { fields: ['1', 'never\nclosed'], line: 2 });
 });

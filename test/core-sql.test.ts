@@ -13,7 +13,16 @@ test('sqlString doubles single quotes and wraps the string in them', () => {
 test('sqlString literals read back unchanged in DuckDB, injection attempts included', async () => {
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
-    for (const s of ["it's", "'; DROP TABLE t; --", "''", 'back\\slash', 'line\nbreak', '"double"', 'ünïcødé ∑', '/runs/o\'neil/shards/*.parquet']) {
+    for (const s of [
+      "it's",
+      "'; DROP TABLE t; --",
+      "''",
+      'back\\slash',
+      'line\nbreak',
+      '"double"',
+      'ünïcødé ∑',
+      "/runs/o'neil/shards/*.parquet",
+    ]) {
       const rows = (await conn.runAndReadAll(`SELECT ${sqlString(s)} AS v`)).getRowObjectsJS();
       assert.deepEqual(rows, [{ v: s }], JSON.stringify(s));
     }

@@ -12,7 +12,16 @@ import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { repoRoot, startCluster, type Cluster } from './support/cluster.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
-import { benchResponder, expectedAccuracy, publishedExpectation, publishedFixture, writeBenchFixtures, GRADES, CATEGORIES, type BenchFixtures } from './support/bench-fixtures.ts';
+import {
+  benchResponder,
+  expectedAccuracy,
+  publishedExpectation,
+  publishedFixture,
+  writeBenchFixtures,
+  GRADES,
+  CATEGORIES,
+  type BenchFixtures,
+} from './support/bench-fixtures.ts';
 
 let cluster: Cluster;
 let fake: FakeOpenAI;
@@ -20,7 +29,19 @@ let fx: BenchFixtures;
 const SECRET = 'sk-evaltest-secret-0123456789';
 
 type Group = { dimension: string; key: string; n: number; correct: number; accuracy: number | null };
-type Report = { run: string; items: number; correct: number; errored: number; malformed: number; judged: number; accuracy: number; groups: Group[]; errors: Array<{ item_id: string }>; malformedRows: Array<{ row: number }>; metrics?: { values: Record<string, number> } };
+type Report = {
+  run: string;
+  items: number;
+  correct: number;
+  errored: number;
+  malformed: number;
+  judged: number;
+  accuracy: number;
+  groups: Group[];
+  errors: Array<{ item_id: string }>;
+  malformedRows: Array<{ row: number }>;
+  metrics?: { values: Record<string, number> };
+};
 type EvalOut = { status: string; progress: Report };
 
 before(async () => {
@@ -37,8 +58,12 @@ after(async () => {
 /** The CLI as a subprocess, asynchronously: the fake model server lives in this process and must keep answering. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), ...args], { env: { ...cluster.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), ...args], {
+      env: { ...cluster.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', rej);
@@ -51,7 +76,26 @@ async function cliJson<T>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   return JSON.parse(r.stdout) as T;
 }
 const evalRun = (file: string, run: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
-  cliJson<EvalOut>(['eval', '--bench', file, '--model-endpoint', fake.url, '--model', 'fake-vlm', '--run', run, '--attempts', '2', '--batch-size', '6', '--wait', ...extra], env);
+  cliJson<EvalOut>(
+    [
+      'eval',
+      '--bench',
+      file,
+      '--model-endpoint',
+      fake.url,
+      '--model',
+      'fake-vlm',
+      '--run',
+      run,
+      '--attempts',
+      '2',
+      '--batch-size',
+      '6',
+      '--wait',
+      ...extra,
+    ],
+    env,
+  );
 const group = (r: Report, d: string, k: string) => r.groups.find((g) => g.dimension === d && g.key === k);
 
 describe('r1ov eval', () => {
@@ -64,15 +108,25 @@ describe('r1ov eval', () => {
     assert.equal(r.correct, e.correct);
     assert.equal(r.accuracy, e.correct / e.n);
     assert.equal(r.errored, 1);
-    assert.deepEqual(r.errors.map((x) => x.item_id), fx.r1ov.items.filter((i) => i.behaviour === 'error').map((i) => i.id));
-    assert.deepEqual(r.malformedRows.map((m) => m.row), fx.r1ov.malformedRows);
+    assert.deepEqual(
+      r.errors.map((x) => x.item_id),
+      fx.r1ov.items.filter((i) => i.behaviour === 'error').map((i) => i.id),
+    );
+    assert.deepEqual(
+      r.malformedRows.map((m) => m.row),
+      fx.r1ov.malformedRows,
+    );
     for (const g of GRADES) {
       const its = fx.r1ov.items.filter((i) => i.meta.level === g);
       assert.equal(group(r, 'grade', g)!.accuracy, its.filter((i) => i.behaviour === 'right').length / its.length, g);
     }
     for (const c of CATEGORIES) {
       const its = fx.r1ov.items.filter((i) => i.meta.category === c);
-      assert.equal(group(r, 'category', c)!.accuracy, its.filter((i) => i.behaviour === 'right').length / its.length, c);
+      assert.equal(
+        group(r, 'category', c)!.accuracy,
+        its.filter((i) => i.behaviour === 'right').length / its.length,
+        c,
+      );
     }
     // The erroring item was retried before it was recorded.
     const hits = fake.calls.filter((c) => JSON.stringify(c.body).includes('[q:r1-19]')).length;
@@ -90,7 +144,12 @@ describe('r1ov eval', () => {
   });
 
   test('MathVista, MathVerse, MathVision, WeMath: exact accuracies and their breakdowns', async () => {
-    const benches = [['mathvista', 'mv'], ['mathverse', 'mvs'], ['mathvision', 'mvis'], ['wemath', 'wm']] as const;
+    const benches = [
+      ['mathvista', 'mv'],
+      ['mathverse', 'mvs'],
+      ['mathvision', 'mvis'],
+      ['wemath', 'wm'],
+    ] as const;
     const outs = await Promise.all(benches.map(([name, run]) => evalRun(fx[name].file, run)));
     for (const [i, [name]] of benches.entries()) {
       const out = outs[i]!;
@@ -98,23 +157,46 @@ describe('r1ov eval', () => {
       const e = expectedAccuracy(fx[name].items);
       assert.equal(out.progress.items, e.n, name);
       assert.equal(out.progress.accuracy, e.correct / e.n, name);
-      assert.deepEqual(out.progress.malformedRows.map((m) => m.row), fx[name].malformedRows, name);
+      assert.deepEqual(
+        out.progress.malformedRows.map((m) => m.row),
+        fx[name].malformedRows,
+        name,
+      );
     }
     const rep = async (run: string) => (await cliJson<{ runs: Report[] }>(['eval', 'report', run])).runs[0]!;
     const [mvs, mv, wmRep] = await Promise.all([rep('mvs'), rep('mv'), rep('wm')]);
     for (const v of ['Text Dominant', 'Vision Only']) {
       const its = fx.mathverse.items.filter((i) => i.meta.problem_version === v);
-      assert.equal(group(mvs, 'problem_version', v)!.accuracy, its.filter((i) => i.behaviour === 'right').length / its.length, v);
+      assert.equal(
+        group(mvs, 'problem_version', v)!.accuracy,
+        its.filter((i) => i.behaviour === 'right').length / its.length,
+        v,
+      );
     }
     for (const t of ['multi_choice', 'free_form']) {
       const its = fx.mathvista.items.filter((i) => i.meta.question_type === t);
-      assert.equal(group(mv, 'question_type', t)!.accuracy, its.filter((i) => i.behaviour === 'right').length / its.length, t);
+      assert.equal(
+        group(mv, 'question_type', t)!.accuracy,
+        its.filter((i) => i.behaviour === 'right').length / its.length,
+        t,
+      );
     }
     // WeMath as published (image_path files): the model answers only when the image arrives; hand-counted metrics.
     const wm = wmRep.metrics!.values;
     const we = publishedExpectation('wemath');
     assert.equal(wmRep.correct, we.correct);
-    for (const k of ['problems', 'IK', 'IG', 'CM_strict', 'CM_loose', 'RM_strict', 'RM_loose', 'score_strict', 'score_loose'] as const) assert.equal(wm[k], we.metrics![k], k);
+    for (const k of [
+      'problems',
+      'IK',
+      'IG',
+      'CM_strict',
+      'CM_loose',
+      'RM_strict',
+      'RM_loose',
+      'score_strict',
+      'score_loose',
+    ] as const)
+      assert.equal(wm[k], we.metrics![k], k);
   });
 
   test('VLMEvalKit TSV with VLMEvalKit prompts; predictions exported in its layout and scored back', async () => {
@@ -124,7 +206,13 @@ describe('r1ov eval', () => {
     assert.equal(out.status, 'COMPLETED');
     assert.deepEqual([out.progress.items, out.progress.correct], [e.items, e.correct]);
     const dir = mkdtempSync(join(tmpdir(), 'r1ov-vkexport-'));
-    const exp = await cliJson<{ rows: number; columns: string[]; file: string }>(['eval', 'export', 'vk', '--out', join(dir, 'fake-vlm_MMBench.xlsx')]);
+    const exp = await cliJson<{ rows: number; columns: string[]; file: string }>([
+      'eval',
+      'export',
+      'vk',
+      '--out',
+      join(dir, 'fake-vlm_MMBench.xlsx'),
+    ]);
     assert.deepEqual(exp.columns, e.columns);
     assert.equal(exp.rows, 6);
     const scored = await cliJson<{ report: Report }>(['eval', 'score', exp.file]);
@@ -136,10 +224,27 @@ describe('r1ov eval', () => {
     const runs = await sql(`select run, bench, items, correct, errored, malformed, status from eval_runs order by run`);
     assert.equal(runs.length, 7);
     assert.ok(runs.every((r) => r.status === 'completed'));
-    assert.equal((await sql(`select count(*) as n from eval_items where run = 'r1-judge' and decided_by = 'judge'`))[0]!.n, 2);
+    assert.equal(
+      (await sql(`select count(*) as n from eval_items where run = 'r1-judge' and decided_by = 'judge'`))[0]!.n,
+      2,
+    );
     const out = mkdtempSync(join(tmpdir(), 'r1ov-report-'));
-    const r = await cliJson<{ flips: { fixed: string[]; broken: string[] }; files: Record<string, string> }>(['eval', 'report', 'r1-rules', '--vs', 'r1-judge', '--out', out]);
-    assert.deepEqual(r.flips.fixed.sort(), fx.r1ov.items.filter((i) => i.behaviour === 'unsure').map((i) => i.id).sort());
+    const r = await cliJson<{ flips: { fixed: string[]; broken: string[] }; files: Record<string, string> }>([
+      'eval',
+      'report',
+      'r1-rules',
+      '--vs',
+      'r1-judge',
+      '--out',
+      out,
+    ]);
+    assert.deepEqual(
+      r.flips.fixed.sort(),
+      fx.r1ov.items
+        .filter((i) => i.behaviour === 'unsure')
+        .map((i) => i.id)
+        .sort(),
+    );
     assert.deepEqual(r.flips.broken, []);
     for (const f of ['report.md', 'report.csv', 'chart.svg', 'chart.png']) assert.ok(existsSync(join(out, f)), f);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
@@ -159,8 +264,23 @@ describe('r1ov eval', () => {
     assert.ok(!text.includes('[q:r1-'), 'question text in history');
     assert.ok(text.length < 200_000);
     await conn.close();
-    assert.equal((await cli(['eval', '--bench', '/nonexistent.tsv', '--model-endpoint', fake.url, '--model', 'm', '--run', 'x'])).status, 2);
-    const noJudge = await cli(['eval', '--bench', fx.r1ov.file, '--model-endpoint', fake.url, '--model', 'm', '--run', 'x', '--judge']);
+    assert.equal(
+      (await cli(['eval', '--bench', '/nonexistent.tsv', '--model-endpoint', fake.url, '--model', 'm', '--run', 'x']))
+        .status,
+      2,
+    );
+    const noJudge = await cli([
+      'eval',
+      '--bench',
+      fx.r1ov.file,
+      '--model-endpoint',
+      fake.url,
+      '--model',
+      'm',
+      '--run',
+      'x',
+      '--judge',
+    ]);
     assert.equal(noJudge.status, 2);
     assert.match(noJudge.stderr, /judge role/);
   });

@@ -20,13 +20,21 @@ before(async () => {
   fx = await writeBenchFixtures(mkdtempSync(join(tmpdir(), 'r1ov-bench-')));
   fake = await startFakeOpenAI({ respond: benchResponder(fx) });
 });
-after(async () => { await fake?.close(); });
+after(async () => {
+  await fake?.close();
+});
 
 describe('loaders', () => {
   test('TSV parsing keeps quoted tabs, quotes and newlines', () => {
     const { header, rows } = parseDelimited('a\tb\n1\t"x\ty ""q""\nz"\n2\t3\n');
     assert.deepEqual(header, ['a', 'b']);
-    assert.deepEqual(rows.map((r) => r.cells), [['1', 'x\ty "q"\nz'], ['2', '3']]);
+    assert.deepEqual(
+      rows.map((r) => r.cells),
+      [
+        ['1', 'x\ty "q"\nz'],
+        ['2', '3'],
+      ],
+    );
     assert.equal(rows[1]!.line, 4);
   });
   test('option lists: JSON, Python repr, inline', () => {
@@ -35,12 +43,24 @@ describe('loaders', () => {
     assert.deepEqual(parseInlineChoices('Q?\nChoices:\nA:30°\nB:45°\nC:60°'), ['30°', '45°', '60°']);
     assert.deepEqual(parseInlineChoices('A. 3 cm; B. 4 cm; C. 5 cm'), ['3 cm', '4 cm', '5 cm']);
   });
-  for (const [name, kind] of [['r1ov', 'r1ov-bench'], ['mathvista', 'mathvista'], ['mathverse', 'mathverse'], ['mathvision', 'mathvision'], ['wemath', 'wemath']] as const) {
+  for (const [name, kind] of [
+    ['r1ov', 'r1ov-bench'],
+    ['mathvista', 'mathvista'],
+    ['mathverse', 'mathverse'],
+    ['mathvision', 'mathvision'],
+    ['wemath', 'wemath'],
+  ] as const) {
     test(`${kind}: detected, every item read, malformed rows reported by row number`, async () => {
       const b = await loadBench(fx[name].file);
       assert.equal(b.kind, kind);
-      assert.deepEqual(b.items.map((i) => /\[q:([^\]]+)\]/.exec(i.question)?.[1]), fx[name].items.map((i) => i.tag));
-      assert.deepEqual(b.malformed.map((m) => m.row), fx[name].malformedRows);
+      assert.deepEqual(
+        b.items.map((i) => /\[q:([^\]]+)\]/.exec(i.question)?.[1]),
+        fx[name].items.map((i) => i.tag),
+      );
+      assert.deepEqual(
+        b.malformed.map((m) => m.row),
+        fx[name].malformedRows,
+      );
       for (const m of b.malformed) assert.ok(m.reason.length > 3);
     });
   }
@@ -70,7 +90,10 @@ describe('verifier verdicts', () => {
     assert.equal(ruleVerdict('\\boxed{7}', { answer: '8', meta: {} }).decision, 'wrong');
   });
   test('undecided: no final answer, or a non-trivial mismatch', () => {
-    assert.equal(ruleVerdict('I think it might be something, not sure at all, really no idea here.', mc).decision, 'undecided');
+    assert.equal(
+      ruleVerdict('I think it might be something, not sure at all, really no idea here.', mc).decision,
+      'undecided',
+    );
     assert.equal(ruleVerdict('\\boxed{twelve centimetres}', { answer: '12', meta: {} }).decision, 'undecided');
   });
   test('judge replies', () => {
@@ -85,11 +108,22 @@ describe('verifier verdicts', () => {
 describe('WeMath four-dimensional metrics (hand-computed)', () => {
   test('one group of each kind', () => {
     const s = wemathScores([
-      { id: '1', key: '2steps_1', correct: true }, { id: '1', key: '2steps_2', correct: true }, { id: '1', key: '2steps_multi', correct: false }, // IG
-      { id: '2', key: '2steps_1', correct: false }, { id: '2', key: '2steps_2', correct: true }, { id: '2', key: '2steps_multi', correct: true }, // RM strict, CM loose
-      { id: '3', key: '3steps_1', correct: false }, { id: '3', key: '3steps_2', correct: false }, { id: '3', key: '3steps_3', correct: false }, { id: '3', key: '3steps_multi', correct: true }, // RM both
-      { id: '4', key: '2steps_1', correct: true }, { id: '4', key: '2steps_2', correct: true }, { id: '4', key: '2steps_multi', correct: true }, // CM both
-      { id: '5', key: '2steps_1', correct: false }, { id: '5', key: '2steps_2', correct: false }, { id: '5', key: '2steps_multi', correct: false }, // IK
+      { id: '1', key: '2steps_1', correct: true },
+      { id: '1', key: '2steps_2', correct: true },
+      { id: '1', key: '2steps_multi', correct: false }, // IG
+      { id: '2', key: '2steps_1', correct: false },
+      { id: '2', key: '2steps_2', correct: true },
+      { id: '2', key: '2steps_multi', correct: true }, // RM strict, CM loose
+      { id: '3', key: '3steps_1', correct: false },
+      { id: '3', key: '3steps_2', correct: false },
+      { id: '3', key: '3steps_3', correct: false },
+      { id: '3', key: '3steps_multi', correct: true }, // RM both
+      { id: '4', key: '2steps_1', correct: true },
+      { id: '4', key: '2steps_2', correct: true },
+      { id: '4', key: '2steps_multi', correct: true }, // CM both
+      { id: '5', key: '2steps_1', correct: false },
+      { id: '5', key: '2steps_2', correct: false },
+      { id: '5', key: '2steps_multi', correct: false }, // IK
       { id: '6', key: '1step_1', correct: true },
     ]);
     assert.equal(s.problems, 5);
@@ -99,10 +133,20 @@ describe('WeMath four-dimensional metrics (hand-computed)', () => {
     assert.equal(s.score_loose, 0.5);
   });
   test('all mastered scores 1; all wrong scores 0; incomplete groups are listed, not scored', () => {
-    const all = wemathScores([{ id: 'a', key: '2steps_1', correct: true }, { id: 'a', key: '2steps_2', correct: true }, { id: 'a', key: '2steps_multi', correct: true }]);
+    const all = wemathScores([
+      { id: 'a', key: '2steps_1', correct: true },
+      { id: 'a', key: '2steps_2', correct: true },
+      { id: 'a', key: '2steps_multi', correct: true },
+    ]);
     assert.equal(all.score_strict, 1);
     assert.equal(all.score_loose, 1);
-    const none = wemathScores([{ id: 'a', key: '3steps_1', correct: false }, { id: 'a', key: '3steps_2', correct: false }, { id: 'a', key: '3steps_3', correct: false }, { id: 'a', key: '3steps_multi', correct: false }, { id: 'b', key: '2steps_1', correct: true }]);
+    const none = wemathScores([
+      { id: 'a', key: '3steps_1', correct: false },
+      { id: 'a', key: '3steps_2', correct: false },
+      { id: 'a', key: '3steps_3', correct: false },
+      { id: 'a', key: '3steps_multi', correct: false },
+      { id: 'b', key: '2steps_1', correct: true },
+    ]);
     assert.equal(none.score_strict, 0);
     assert.deepEqual(none.incomplete, ['b']);
   });
@@ -114,13 +158,21 @@ describe('batches without Temporal', () => {
     const model = ResolvedEndpointSchema.parse({ role: 'model', baseUrl: fake.url, model: 'fake-vlm' });
     const judge = ResolvedEndpointSchema.parse({ role: 'judge', baseUrl: fake.url, model: 'fake-judge' });
     const common = { run: 'unit', bench: fx.r1ov.file, kind: 'r1ov-bench' as const, promptStyle: 'sft' as const };
-    const d = await describeBench(home, { ...common, model: 'fake-vlm', judge: true, startedAt: new Date().toISOString() });
+    const d = await describeBench(home, {
+      ...common,
+      model: 'fake-vlm',
+      judge: true,
+      startedAt: new Date().toISOString(),
+    });
     assert.deepEqual(d, { kind: 'r1ov-bench', rows: 22, malformed: 2 });
-    let correct = 0, errored = 0;
+    let correct = 0,
+      errored = 0;
     const undecided: number[] = [];
     for (let off = 0; off < 22; off += 8) {
       const r = await evalBatch(home, { ...common, offset: off, limit: 8, model, itemAttempts: 1 });
-      correct += r.correct; errored += r.errored; undecided.push(...r.undecided);
+      correct += r.correct;
+      errored += r.errored;
+      undecided.push(...r.undecided);
     }
     const right = fx.r1ov.items.filter((i) => i.behaviour === 'right').length;
     assert.equal(correct, right);
@@ -133,18 +185,35 @@ describe('batches without Temporal', () => {
     assert.equal(readdirSync(join(home, 'runs', 'unit', 'staging-eval')).length, 0);
     assert.ok(existsSync(join(home, 'runs', 'unit', 'llm_calls')));
     const { conn, close } = await openCatalog(home);
-    const rows = (await conn.runAndReadAll(`select * replace (CAST(to_json(meta) AS VARCHAR) AS meta) from eval_items where run = 'unit' order by row_index`)).getRowObjectsJS() as unknown as Array<ItemRow & { meta: string }>;
-    const runs = (await conn.runAndReadAll(`select items, correct, errored, malformed, judged, accuracy from eval_runs`)).getRowObjectsJS();
+    const rows = (
+      await conn.runAndReadAll(
+        `select * replace (CAST(to_json(meta) AS VARCHAR) AS meta) from eval_items where run = 'unit' order by row_index`,
+      )
+    ).getRowObjectsJS() as unknown as Array<ItemRow & { meta: string }>;
+    const runs = (
+      await conn.runAndReadAll(`select items, correct, errored, malformed, judged, accuracy from eval_runs`)
+    ).getRowObjectsJS();
     close();
     assert.equal(rows.length, 22);
-    assert.deepEqual(runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]))), [{ items: 20, correct: right + 2, errored: 1, malformed: 2, judged: 2, accuracy: (right + 2) / 20 }]);
-    const rep = buildRunReport(rows.map((r) => ({ ...r, row_index: Number(r.row_index), meta: JSON.parse(r.meta) as Record<string, string> })));
+    assert.deepEqual(
+      runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]))),
+      [{ items: 20, correct: right + 2, errored: 1, malformed: 2, judged: 2, accuracy: (right + 2) / 20 }],
+    );
+    const rep = buildRunReport(
+      rows.map((r) => ({ ...r, row_index: Number(r.row_index), meta: JSON.parse(r.meta) as Record<string, string> })),
+    );
     assert.equal(rep.accuracy, (right + 2) / 20);
     assert.equal(rep.errors.length, 1);
     assert.match(rep.errors[0]!.error, /HTTP 500/);
-    assert.deepEqual(rep.malformedRows.map((m) => m.row), [6, 13]);
+    assert.deepEqual(
+      rep.malformedRows.map((m) => m.row),
+      [6, 13],
+    );
     const md = renderMarkdown([rep]);
-    assert.match(md, /\| run \| Avg \| Junior High School \| High School \| College \| Social Test \| Math \| Physics \| Chemistry \| Biology \| Deduction \|/);
+    assert.match(
+      md,
+      /\| run \| Avg \| Junior High School \| High School \| College \| Social Test \| Math \| Physics \| Chemistry \| Biology \| Deduction \|/,
+    );
     assert.match(renderCsv([rep]), /^run,bench,model,dimension,key,n,correct,accuracy\n/);
     assert.match(renderSvg([rep]), /^<svg/);
     // The key never reaches a row; the prompt went through the sft template.

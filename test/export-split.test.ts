@@ -38,8 +38,18 @@ const ROWS: Array<[string, string, string, string[] | null]> = [
 async function writeHome(): Promise<void> {
   home = mkdtempSync(join(tmpdir(), 'r1ov-split-'));
   const rows = ROWS.map(([kind, question, answer, choices], i) => ({
-    run: 'r', sample_id: `s${String(i).padStart(2, '0')}#0`, row_id: `s${i}`, turn: 0, source: 'test', subset: kind, status: 'done',
-    stage: 'done', question, answer, choices: choices ? JSON.stringify(choices) : null, kind,
+    run: 'r',
+    sample_id: `s${String(i).padStart(2, '0')}#0`,
+    row_id: `s${i}`,
+    turn: 0,
+    source: 'test',
+    subset: kind,
+    status: 'done',
+    stage: 'done',
+    question,
+    answer,
+    choices: choices ? JSON.stringify(choices) : null,
+    kind,
     // One long trace: the length cap keeps it out of RL.
     trace: `<think>\n${i === 7 ? 'long reasoning '.repeat(200) : `step ${i}`}\n</think>\n<answer>\n\\boxed{${answer}}\n</answer>`,
     finished_at: '2026-01-01T00:00:00Z',
@@ -48,11 +58,18 @@ async function writeHome(): Promise<void> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   const cols = Object.entries(RECORD_COLUMNS);
-  const values = rows.map((r) => `(${cols.map(([c, t]) => {
-    const v = (r as Record<string, unknown>)[c];
-    return v === undefined || v === null ? `NULL::${t}` : `${sqlString(String(v))}::${t}`;
-  }).join(', ')})`);
-  await conn.run(`COPY (SELECT * FROM (VALUES ${values.join(', ')}) t(${cols.map(([c]) => `"${c}"`).join(', ')})) TO ${sqlString(join(shards, 'records-x.parquet'))} (FORMAT parquet)`);
+  const values = rows.map(
+    (r) =>
+      `(${cols
+        .map(([c, t]) => {
+          const v = (r as Record<string, unknown>)[c];
+          return v === undefined || v === null ? `NULL::${t}` : `${sqlString(String(v))}::${t}`;
+        })
+        .join(', ')})`,
+  );
+  await conn.run(
+    `COPY (SELECT * FROM (VALUES ${values.join(', ')}) t(${cols.map(([c]) => `"${c}"`).join(', ')})) TO ${sqlString(join(shards, 'records-x.parquet'))} (FORMAT parquet)`,
+  );
   conn.closeSync();
   db.closeSync();
 }
@@ -61,7 +78,9 @@ async function ids(file: string): Promise<string[]> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   try {
-    return (await (await conn.runAndReadAll(`SELECT id FROM read_parquet(${sqlString(file)}) ORDER BY id`)).getRowObjectsJS()).map((r) => String(r.id));
+    return (
+      await (await conn.runAndReadAll(`SELECT id FROM read_parquet(${sqlString(file)}) ORDER BY id`)).getRowObjectsJS()
+    ).map((r) => String(r.id));
   } finally {
     conn.closeSync();
     db.closeSync();
@@ -85,7 +104,12 @@ describe('r1ov export --split', () => {
 
   test('RL: verifiable, short, balanced over kinds; SFT: the rest; manifest and files agree', async () => {
     const dir = out();
-    const r = await exportRun(home, { run: 'r', format: 'trl', out: dir, split: split({ rl: { rows: 4 }, rlMaxTraceChars: 500 }) });
+    const r = await exportRun(home, {
+      run: 'r',
+      format: 'trl',
+      out: dir,
+      split: split({ rl: { rows: 4 }, rlMaxTraceChars: 500 }),
+    });
     const m = SplitManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'split.json'), 'utf8')));
     assert.deepEqual(m, r.split);
     // 8 verifiable rows (MC 4, numeric 4: 35.5, 7/2, 12, 3), minus the long trace (s07) → 7 eligible.
@@ -98,16 +122,54 @@ describe('r1ov export --split', () => {
     assert.deepEqual(rl, m.rl.ids);
     assert.ok(!rl.includes('s07#0') && !rl.includes('s02#0') && !rl.includes('s10#0'), rl.join(' '));
     assert.equal(sft.length, 8);
-    assert.deepEqual([...rl, ...sft].sort(), ROWS.map((_, i) => `s${String(i).padStart(2, '0')}#0`));
+    assert.deepEqual(
+      [...rl, ...sft].sort(),
+      ROWS.map((_, i) => `s${String(i).padStart(2, '0')}#0`),
+    );
   });
 
   test('the seed decides the draw; the same seed gives the same split; sft=all keeps every row; boxes on request', async () => {
-    const a = (await exportRun(home, { run: 'r', format: 'trl', out: out(), split: split({ rl: { rows: 2 }, rlMix: 'proportional', seed: 1 }) })).split!;
-    const b = (await exportRun(home, { run: 'r', format: 'trl', out: out(), split: split({ rl: { rows: 2 }, rlMix: 'proportional', seed: 1 }) })).split!;
-    const seeds = await Promise.all([2, 3, 4, 5].map(async (seed) => (await exportRun(home, { run: 'r', format: 'trl', out: out(), split: split({ rl: { rows: 2 }, rlMix: 'proportional', seed }) })).split!.rl.ids.join()));
+    const a = (
+      await exportRun(home, {
+        run: 'r',
+        format: 'trl',
+        out: out(),
+        split: split({ rl: { rows: 2 }, rlMix: 'proportional', seed: 1 }),
+      })
+    ).split!;
+    const b = (
+      await exportRun(home, {
+        run: 'r',
+        format: 'trl',
+        out: out(),
+        split: split({ rl: { rows: 2 }, rlMix: 'proportional', seed: 1 }),
+      })
+    ).split!;
+    const seeds = await Promise.all(
+      [2, 3, 4, 5].map(async (seed) =>
+        (
+          await exportRun(home, {
+            run: 'r',
+            format: 'trl',
+            out: out(),
+            split: split({ rl: { rows: 2 }, rlMix: 'proportional', seed }),
+          })
+        ).split!.rl.ids.join(),
+      ),
+    );
     assert.deepEqual(a.rl.ids, b.rl.ids);
-    assert.ok(seeds.some((s) => s !== a.rl.ids.join()), 'five seeds drew the same rows');
-    const all = (await exportRun(home, { run: 'r', format: 'trl', out: out(), split: split({ sft: 'all', rl: { fraction: 1 }, rlAnswers: ['box'] }) })).split!;
+    assert.ok(
+      seeds.some((s) => s !== a.rl.ids.join()),
+      'five seeds drew the same rows',
+    );
+    const all = (
+      await exportRun(home, {
+        run: 'r',
+        format: 'trl',
+        out: out(),
+        split: split({ sft: 'all', rl: { fraction: 1 }, rlAnswers: ['box'] }),
+      })
+    ).split!;
     assert.deepEqual(all.rl.ids, ['s10#0']);
     assert.equal(all.rows.sft, 12);
   });
@@ -116,8 +178,15 @@ describe('r1ov export --split', () => {
     assert.deepEqual(parseSplitSpec('sft=rest,rl=2000'), { sft: 'rest', rl: { rows: 2000 } });
     assert.deepEqual(parseSplitSpec('rl=10%'), { sft: 'rest', rl: { fraction: 0.1 } });
     for (const bad of ['sft=rest', 'rl=0', 'rl=-3', 'rl=150%', 'sft=some,rl=5', 'dpo=5,rl=1', 'rl=1,rl=2']) {
-      assert.throws(() => parseSplitSpec(bad), (e: unknown) => e instanceof UsageError && /--split/.test(e.message), bad);
+      assert.throws(
+        () => parseSplitSpec(bad),
+        (e: unknown) => e instanceof UsageError && /--split/.test(e.message),
+        bad,
+      );
     }
-    await assert.rejects(exportRun(home, { run: 'r', format: 'sharegpt', out: out(), split: split({}) }), /--format trl/);
+    await assert.rejects(
+      exportRun(home, { run: 'r', format: 'sharegpt', out: out(), split: split({}) }),
+      /--format trl/,
+    );
   });
 });

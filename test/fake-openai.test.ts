@@ -11,14 +11,21 @@ test('fake: chat completion with default usage, recorded call, /v1/models', asyn
   const fake = await startFakeOpenAI({ respond: () => ({ content: 'hello there' }), models: ['m1', 'm2'] });
   try {
     const client = new OpenAI({ baseURL: fake.url, apiKey: 'k', maxRetries: 0 });
-    const r = await client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'say hello please' }], temperature: 0 });
+    const r = await client.chat.completions.create({
+      model: 'm1',
+      messages: [{ role: 'user', content: 'say hello please' }],
+      temperature: 0,
+    });
     assert.equal(r.choices[0]!.message.content, 'hello there');
     assert.equal(r.usage?.prompt_tokens, 4);
     assert.equal(r.usage?.completion_tokens, 3);
     assert.equal(fake.calls.length, 1);
     assert.equal(fake.calls[0]!.body!.temperature, 0);
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((m) => m.id), ['m1', 'm2']);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      ['m1', 'm2'],
+    );
   } finally {
     await fake.close();
   }
@@ -26,11 +33,20 @@ test('fake: chat completion with default usage, recorded call, /v1/models', asyn
 
 test('fake: OpenAI error bodies, 429 Retry-After header, json reply', async () => {
   const fake = await startFakeOpenAI({
-    respond: (_req, n) => (n === 0 ? { status: 429, error: 'too many', headers: { 'retry-after': '3' } } : n === 1 ? { status: 400, error: 'bad' } : { json: { a: 1 } }),
+    respond: (_req, n) =>
+      n === 0
+        ? { status: 429, error: 'too many', headers: { 'retry-after': '3' } }
+        : n === 1
+          ? { status: 400, error: 'bad' }
+          : { json: { a: 1 } },
   });
   try {
     const post = () =>
-      fetch(`${fake.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) });
+      fetch(`${fake.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+      });
     const r1 = await post();
     assert.equal(r1.status, 429);
     assert.equal(r1.headers.get('retry-after'), '3');
@@ -47,7 +63,10 @@ test('fake: OpenAI error bodies, 429 Retry-After header, json reply', async () =
 
 test('fake: close() ends hanging requests', async () => {
   const fake = await startFakeOpenAI({ respond: () => ({ hang: true }) });
-  const p = fetch(`${fake.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [] }) }).then(
+  const p = fetch(`${fake.url}/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'm', messages: [] }),
+  }).then(
     () => 'answered',
     () => 'aborted',
   );
@@ -73,7 +92,11 @@ test('minimalFromSchema satisfies zod-generated JSON schemas', () => {
 
 test('standalone fake (json mode): prints its URL, answers with schema-shaped JSON, counts calls on /stats', async () => {
   const script = fileURLToPath(new URL('./support/fake-openai.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--mode', 'json', '--latency-ms', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, '--port', '0', '--mode', 'json', '--latency-ms', '5'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once('line', resolve);
@@ -86,11 +109,18 @@ test('standalone fake (json mode): prints its URL, answers with schema-shaped JS
       const r = await client.chat.completions.create({
         model: 'm',
         messages: [{ role: 'user', content: 'q' }],
-        response_format: { type: 'json_schema', json_schema: { name: 'out', schema: z.toJSONSchema(S) as Record<string, unknown> } },
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'out', schema: z.toJSONSchema(S) as Record<string, unknown> },
+        },
       });
       assert.equal(S.safeParse(JSON.parse(r.choices[0]!.message.content!)).success, true);
     }
-    const stats = (await (await fetch(url.replace(/\/v1$/, '/stats'))).json()) as { total: number; lastMinute: number; windows: unknown[] };
+    const stats = (await (await fetch(url.replace(/\/v1$/, '/stats'))).json()) as {
+      total: number;
+      lastMinute: number;
+      windows: unknown[];
+    };
     assert.equal(stats.total, 3);
     assert.equal(stats.lastMinute, 3);
     assert.ok(stats.windows.length >= 1);

@@ -20,9 +20,17 @@ type Mode = 'perfect' | 'partial' | 'garbage';
 function partly(item: SyntheticItem): string {
   const t = item.formalText;
   switch (item.kind) {
-    case 'bar': case 'line': case 'pie': case 'table': {
+    case 'bar':
+    case 'line':
+    case 'pie':
+    case 'table': {
       let k = 0;
-      return t.split('\n').map((l) => (!l.startsWith('#') && /\d/.test(l) && k++ % 2 === 0 ? l.replace(/\d+/g, (d) => String(Number(d) * 2 + 7)) : l)).join('\n');
+      return t
+        .split('\n')
+        .map((l) =>
+          !l.startsWith('#') && /\d/.test(l) && k++ % 2 === 0 ? l.replace(/\d+/g, (d) => String(Number(d) * 2 + 7)) : l,
+        )
+        .join('\n');
     }
     case 'circuit': {
       // R1 gets another value, and the last element is rewired to a new node.
@@ -32,7 +40,11 @@ function partly(item: SyntheticItem): string {
       return lines.join('\n');
     }
     case 'flowchart':
-      return t.split('\n').slice(0, -2).join('\n').replace(/"Start"/, '"Begin"');
+      return t
+        .split('\n')
+        .slice(0, -2)
+        .join('\n')
+        .replace(/"Start"/, '"Begin"');
     default:
       return t; // geometry: no structure to score; its answer stays right
   }
@@ -40,24 +52,52 @@ function partly(item: SyntheticItem): string {
 
 function garbage(item: SyntheticItem): string {
   switch (item.kind) {
-    case 'circuit': return '* nothing like it\nV9 a 0 DC 1\nR9 a 0 123\n.end';
-    case 'flowchart': return 'flowchart TD\n  z1["Nothing"] --> z2["Here"]';
-    case 'geometry': return 'figure: a square\nside = 1';
-    default: return 'Thing,Amount\nzzz,0.5';
+    case 'circuit':
+      return '* nothing like it\nV9 a 0 DC 1\nR9 a 0 123\n.end';
+    case 'flowchart':
+      return 'flowchart TD\n  z1["Nothing"] --> z2["Here"]';
+    case 'geometry':
+      return 'figure: a square\nside = 1';
+    default:
+      return 'Thing,Amount\nzzz,0.5';
   }
 }
 
 /** The kind's structured output carrying a formal text in the exact description's notation. */
 function asOutput(item: SyntheticItem, text: string): unknown {
   switch (item.kind) {
-    case 'bar': case 'line': case 'pie': {
-      const head = Object.fromEntries(text.split('\n').filter((l) => l.startsWith('# ')).map((l) => l.slice(2).split(/:\s*/, 2) as [string, string]));
-      return { chartType: head.chart ?? 'bar', title: head.title, xAxis: head.x ? { label: head.x } : undefined, yAxis: head.y ? { label: head.y } : undefined, csv: text.split('\n').filter((l) => !l.startsWith('#')).join('\n') };
+    case 'bar':
+    case 'line':
+    case 'pie': {
+      const head = Object.fromEntries(
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('# '))
+          .map((l) => l.slice(2).split(/:\s*/, 2) as [string, string]),
+      );
+      return {
+        chartType: head.chart ?? 'bar',
+        title: head.title,
+        xAxis: head.x ? { label: head.x } : undefined,
+        yAxis: head.y ? { label: head.y } : undefined,
+        csv: text
+          .split('\n')
+          .filter((l) => !l.startsWith('#'))
+          .join('\n'),
+      };
     }
-    case 'table': return { format: 'csv', csv: text };
-    case 'flowchart': return { format: 'mermaid', source: text };
-    case 'circuit': return { format: 'spice', netlist: text };
-    case 'geometry': return { figure: text.split('\n')[0]!, givens: text.split('\n').slice(1).filter(Boolean), strategies: ['Apply the formula for the asked quantity to the given lengths.'] };
+    case 'table':
+      return { format: 'csv', csv: text };
+    case 'flowchart':
+      return { format: 'mermaid', source: text };
+    case 'circuit':
+      return { format: 'spice', netlist: text };
+    case 'geometry':
+      return {
+        figure: text.split('\n')[0]!,
+        givens: text.split('\n').slice(1).filter(Boolean),
+        strategies: ['Apply the formula for the asked quantity to the given lengths.'],
+      };
   }
 }
 
@@ -98,8 +138,14 @@ describe('fidelity scorers (pure)', () => {
     const p = flowchartF1(f.formalText, partly(f));
     assert.ok(p.node_f1 > 0 && p.node_f1 < 1 && p.edge_f1 > 0 && p.edge_f1 < 1, JSON.stringify(p));
     assert.deepEqual(flowchartF1(f.formalText, garbage(f)), { node_f1: 0, edge_f1: 0 });
-    assert.deepEqual(flowchartF1('flowchart TD\n a["A"] --> b["B"]', 'flowchart LR\n x["A"] --> y["B"]'), { node_f1: 1, edge_f1: 1 });
-    assert.deepEqual(flowchartF1('flowchart TD\n a["A"] --> b["B"]', '@startuml\nstart\n:A;\n:B;\nstop\n@enduml').node_f1 > 0, true);
+    assert.deepEqual(flowchartF1('flowchart TD\n a["A"] --> b["B"]', 'flowchart LR\n x["A"] --> y["B"]'), {
+      node_f1: 1,
+      edge_f1: 1,
+    });
+    assert.deepEqual(
+      flowchartF1('flowchart TD\n a["A"] --> b["B"]', '@startuml\nstart\n:A;\n:B;\nstop\n@enduml').node_f1 > 0,
+      true,
+    );
     assert.equal(multisetF1([], []), 1);
   });
 });
@@ -129,7 +175,9 @@ describe('r1ov build --fidelity', () => {
     const lines = item.formalText.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
     const sees = lines.every((l) => text.includes(JSON.stringify(l).slice(1, -1)));
     const answer = sees ? item.answer : 'none of them';
-    return { content: `<think>\nReading the figure carefully, the values give ${answer}.\n</think>\n<answer>\nThe answer is \\boxed{${answer}}.\n</answer>` };
+    return {
+      content: `<think>\nReading the figure carefully, the values give ${answer}.\n</think>\n<answer>\nThe answer is \\boxed{${answer}}.\n</answer>`,
+    };
   };
 
   before(async () => {
@@ -138,7 +186,17 @@ describe('r1ov build --fidelity', () => {
     const dir = mkdtempSync(join(tmpdir(), 'r1ov-fidelity-'));
     for (const mode of ['perfect', 'partial', 'garbage'] as const) {
       configs[mode] = join(dir, `${mode}.json`);
-      writeFileSync(configs[mode]!, JSON.stringify({ roles: { formalizer: { baseUrl: fake.url, model: `formalizer-${mode}` }, reasoner: { baseUrl: fake.url, model: 'reasoner' } }, judge: false, maxRepairs: 0 }));
+      writeFileSync(
+        configs[mode]!,
+        JSON.stringify({
+          roles: {
+            formalizer: { baseUrl: fake.url, model: `formalizer-${mode}` },
+            reasoner: { baseUrl: fake.url, model: 'reasoner' },
+          },
+          judge: false,
+          maxRepairs: 0,
+        }),
+      );
     }
     cluster = await startCluster();
     await cluster.startWorker();
@@ -149,20 +207,45 @@ describe('r1ov build --fidelity', () => {
   });
 
   test('--fidelity needs a formalizer endpoint and a synthetic source', async () => {
-    const r = await cluster.cli(['build', '--source', SOURCE, '--run', 'nofid', '--fidelity'], { env: { OPENAI_BASE_URL: '', R1OV_MODEL: '', R1OV_FORMALIZER_BASE_URL: '', R1OV_FORMALIZER_MODEL: '' } });
+    const r = await cluster.cli(['build', '--source', SOURCE, '--run', 'nofid', '--fidelity'], {
+      env: { OPENAI_BASE_URL: '', R1OV_MODEL: '', R1OV_FORMALIZER_BASE_URL: '', R1OV_FORMALIZER_MODEL: '' },
+    });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /formalizer/);
   });
 
   test('perfect, partly wrong and garbage formalizations score 1.0, strictly between, and ≈ 0', async () => {
     for (const mode of ['perfect', 'partial', 'garbage'] as const) {
-      const out = await cluster.cliJson<{ status: string }>(['build', '--source', SOURCE, '--run', `fid-${mode}`, '--config', configs[mode]!, '--fidelity', '--wait']);
+      const out = await cluster.cliJson<{ status: string }>([
+        'build',
+        '--source',
+        SOURCE,
+        '--run',
+        `fid-${mode}`,
+        '--config',
+        configs[mode]!,
+        '--fidelity',
+        '--wait',
+      ]);
       assert.equal(out.status, 'COMPLETED');
     }
     type Agg = { run: string; kind: string; metric: string; v: number; n: number; prompts: number; model: string };
-    const rows = (await cluster.cliJson<{ rows: Agg[] }>(['sql', `select run, kind, metric, avg(value) as v, count(*) as n, count(distinct prompt_hash) as prompts, any_value(model) as model from fidelity group by all order by all`])).rows;
-    const get = (mode: Mode, kind: string, metric: string) => rows.find((r) => r.run === `fid-${mode}` && r.kind === kind && r.metric === metric);
-    const structural: Array<[string, string]> = [['chart', 'cell_accuracy'], ['table', 'cell_accuracy'], ['circuit', 'element_f1'], ['circuit', 'connection_f1'], ['flowchart', 'node_f1'], ['flowchart', 'edge_f1']];
+    const rows = (
+      await cluster.cliJson<{ rows: Agg[] }>([
+        'sql',
+        `select run, kind, metric, avg(value) as v, count(*) as n, count(distinct prompt_hash) as prompts, any_value(model) as model from fidelity group by all order by all`,
+      ])
+    ).rows;
+    const get = (mode: Mode, kind: string, metric: string) =>
+      rows.find((r) => r.run === `fid-${mode}` && r.kind === kind && r.metric === metric);
+    const structural: Array<[string, string]> = [
+      ['chart', 'cell_accuracy'],
+      ['table', 'cell_accuracy'],
+      ['circuit', 'element_f1'],
+      ['circuit', 'connection_f1'],
+      ['flowchart', 'node_f1'],
+      ['flowchart', 'edge_f1'],
+    ];
     for (const [kind, metric] of structural) {
       assert.equal(get('perfect', kind, metric)?.v, 1, `perfect ${kind} ${metric}`);
       const p = get('partial', kind, metric)!.v;
@@ -180,7 +263,12 @@ describe('r1ov build --fidelity', () => {
     assert.ok(mean > 0 && mean < 1, `partial answer accuracy ${mean}`);
     assert.ok(rows.every((r) => r.prompts === 1 && r.model.startsWith('formalizer-')));
     // The dataset itself is still the exact one.
-    const done = (await cluster.cliJson<{ rows: Array<{ n: number }> }>(['sql', `select count(*) as n from samples where run = 'fid-garbage' and status = 'done'`])).rows[0]!.n;
+    const done = (
+      await cluster.cliJson<{ rows: Array<{ n: number }> }>([
+        'sql',
+        `select count(*) as n from samples where run = 'fid-garbage' and status = 'done'`,
+      ])
+    ).rows[0]!.n;
     assert.equal(done, 10);
   });
 });

@@ -11,12 +11,31 @@ const base = { question: 'q', finalAnswer: null };
 
 test('tables: DuckDB types the columns; numbers with units read as text', async () => {
   const csv = await runFormalChecks({ ...base, format: 'csv', text: 'Item,Price\nPen,1.5\nBook,12' });
-  assert.deepEqual(csv.table, { status: 'typed', message: null, columns: ['Item', 'Price'], types: ['VARCHAR', 'DOUBLE'] });
-  const json = await runFormalChecks({ ...base, format: 'csv', text: 'x', data: { json: [{ Item: 'Pen', Price: '1.5 $' }, { Item: 'Book', Price: '12 $' }] } });
+  assert.deepEqual(csv.table, {
+    status: 'typed',
+    message: null,
+    columns: ['Item', 'Price'],
+    types: ['VARCHAR', 'DOUBLE'],
+  });
+  const json = await runFormalChecks({
+    ...base,
+    format: 'csv',
+    text: 'x',
+    data: {
+      json: [
+        { Item: 'Pen', Price: '1.5 $' },
+        { Item: 'Book', Price: '12 $' },
+      ],
+    },
+  });
   assert.deepEqual(json.table?.types, ['VARCHAR', 'VARCHAR']);
   const bad = await runFormalChecks({ ...base, format: 'csv', text: 'a,b\n1,2,3' });
   assert.equal(bad.table?.status, 'failed');
-  const chart = await runFormalChecks({ ...base, format: 'chart', text: '# chart: bar\n# title: T\nyear,sales\n2020,3\n2021,4' });
+  const chart = await runFormalChecks({
+    ...base,
+    format: 'chart',
+    text: '# chart: bar\n# title: T\nyear,sales\n2020,3\n2021,4',
+  });
   assert.deepEqual(chart.table?.types, ['BIGINT', 'BIGINT']);
 });
 
@@ -29,7 +48,11 @@ test('flowcharts: every synthetic flowchart reaches its end from its start', asy
 });
 
 test('flowcharts: an end no path reaches is reported with the nodes cut off', async () => {
-  const r = await runFormalChecks({ ...base, format: 'mermaid', text: 'flowchart TD\n  s([Start]) --> a[Mix]\n  a --> d{Done?}\n  d -->|No| a\n  b[Bake] --> e([End])' });
+  const r = await runFormalChecks({
+    ...base,
+    format: 'mermaid',
+    text: 'flowchart TD\n  s([Start]) --> a[Mix]\n  a --> d{Done?}\n  d -->|No| a\n  b[Bake] --> e([End])',
+  });
   assert.equal(r.flow?.status, 'unreachable');
   assert.match(r.flow?.message ?? '', /no path from s reaches e/);
   assert.deepEqual(r.flow?.unreachable, ['b', 'e']);
@@ -40,10 +63,31 @@ test('flowcharts: an end no path reaches is reported with the nodes cut off', as
 test('the viewer shows each check, the revisit rounds and where boxes came from', async () => {
   const { checksHtml, revisitHtml, provenanceRows } = await import('../viewer/method.ts');
   const row = {
-    sim_status: 'simulated', sim_quantity: 'voltage across R2', sim_value: 4, sim_agrees: false, table_check: null, flow_check: null,
+    sim_status: 'simulated',
+    sim_quantity: 'voltage across R2',
+    sim_value: 4,
+    sim_agrees: false,
+    table_check: null,
+    flow_check: null,
     formal_checks: JSON.stringify({ sim: { status: 'simulated', message: null }, table: null, flow: null }),
-    revisit: JSON.stringify({ firstAnswer: '6', rounds: [{ round: 1, facts: [{ target: 'R2', question: 'value?', answer: '2 Ω' }], answerBefore: '6', answerAfter: '4', changed: true, note: null }] }),
-    box_source: 'model_fallback', qa_edit: 'rejected: edit_reworded_step: …', ocr_engine_lines: '[{"text":"x","box":[0,0,1,1],"confidence":0.9}]', source_width: 800, source_height: 600,
+    revisit: JSON.stringify({
+      firstAnswer: '6',
+      rounds: [
+        {
+          round: 1,
+          facts: [{ target: 'R2', question: 'value?', answer: '2 Ω' }],
+          answerBefore: '6',
+          answerAfter: '4',
+          changed: true,
+          note: null,
+        },
+      ],
+    }),
+    box_source: 'model_fallback',
+    qa_edit: 'rejected: edit_reworded_step: …',
+    ocr_engine_lines: '[{"text":"x","box":[0,0,1,1],"confidence":0.9}]',
+    source_width: 800,
+    source_height: 600,
   };
   const checks = checksHtml(row).toString();
   assert.match(checks, /SPICE \(ngspice\)/);
@@ -54,5 +98,10 @@ test('the viewer shows each check, the revisit rounds and where boxes came from'
   assert.match(revisit, /first answer 6/);
   assert.match(revisit, /round 1: 6 → 4/);
   assert.match(revisit, /<strong>R2<\/strong>: value\? → <em>2 Ω<\/em>/);
-  assert.deepEqual(provenanceRows(row), [['boxes from', 'model_fallback'], ['source image', '800×600 px (boxes_source_px)'], ['OCR engine lines', 1], ['judge edit', 'rejected: edit_reworded_step: …']]);
+  assert.deepEqual(provenanceRows(row), [
+    ['boxes from', 'model_fallback'],
+    ['source image', '800×600 px (boxes_source_px)'],
+    ['OCR engine lines', 1],
+    ['judge edit', 'rejected: edit_reworded_step: …'],
+  ]);
 });

@@ -37,7 +37,9 @@ const ROUTES = {
   text_only: { source: 'visualmrc', kind: 'text_only', subkind: null, by: 'table' },
   mixed: { source: 'st_vqa', kind: 'mixed', subkind: null, by: 'table' },
   math: { source: 'geo3k', kind: 'math', subkind: null, by: 'table' },
-} satisfies Partial<Record<FormalKind, { source: string; kind: string; subkind: string | null; by: 'table' | 'classifier' }>>;
+} satisfies Partial<
+  Record<FormalKind, { source: string; kind: string; subkind: string | null; by: 'table' | 'classifier' }>
+>;
 type TestedKind = keyof typeof ROUTES;
 const KINDS = Object.keys(ROUTES) as TestedKind[];
 
@@ -59,17 +61,36 @@ const OUTPUTS: Record<TestedKind, { good: unknown; bad: unknown; error: RegExp }
     error: /close <\/span> first/,
   },
   table: {
-    good: { format: 'csv', csv: 'Item,Price\nPen,1\nBook,12', json: [{ Item: 'Pen', Price: 1 }, { Item: 'Book', Price: 12 }] },
+    good: {
+      format: 'csv',
+      csv: 'Item,Price\nPen,1\nBook,12',
+      json: [
+        { Item: 'Pen', Price: 1 },
+        { Item: 'Book', Price: 12 },
+      ],
+    },
     bad: { format: 'csv', csv: 'Item,Price\nPen,1,3\nBook,12' },
     error: /3 fields, but the header has 2/,
   },
   chart: {
-    good: { chartType: 'bar', title: 'Harvest', xAxis: { label: 'Farm' }, yAxis: { label: 'Tonnes' }, csv: 'Farm,Apples\nWest,3\nEast,5' },
+    good: {
+      chartType: 'bar',
+      title: 'Harvest',
+      xAxis: { label: 'Farm' },
+      yAxis: { label: 'Tonnes' },
+      csv: 'Farm,Apples\nWest,3\nEast,5',
+    },
     bad: { chartType: 'bar', csv: 'Farm,Apples\nWest,three\nEast,five' },
     error: /no numeric column/,
   },
   natural: {
-    good: { caption: 'Two cubes on a table, a red one left of a blue one.', objects: [{ label: 'red cube', box: [10, 40, 60, 90] }, { label: 'blue cube', box: [90, 40, 150, 130] }] },
+    good: {
+      caption: 'Two cubes on a table, a red one left of a blue one.',
+      objects: [
+        { label: 'red cube', box: [10, 40, 60, 90] },
+        { label: 'blue cube', box: [90, 40, 150, 130] },
+      ],
+    },
     bad: { caption: 'Two cubes.', objects: [{ label: 'red cube', box: [0.1, 0.3, 0.4, 0.7] }] },
     error: /normalised to 0–1/,
   },
@@ -79,13 +100,25 @@ const OUTPUTS: Record<TestedKind, { good: unknown; bad: unknown; error: RegExp }
     error: /no text lines/,
   },
   mixed: {
-    good: { caption: 'A sign reading Total 42 above a box.', objects: [{ label: 'box', box: [20, 60, 100, 110] }], lines: [{ text: 'Total 42', box: [8, 28, 63, 42], confidence: 0.9 }] },
+    good: {
+      caption: 'A sign reading Total 42 above a box.',
+      objects: [{ label: 'box', box: [20, 60, 100, 110] }],
+      lines: [{ text: 'Total 42', box: [8, 28, 63, 42], confidence: 0.9 }],
+    },
     bad: { caption: 'A sign.', objects: [{ label: 'box', box: [100, 60, 20, 110] }], lines: [] },
     error: /x1 \(100\) must be less than x2 \(20\)/,
   },
   math: {
-    good: { figure: 'Right triangle ABC with the right angle at C.', givens: ['AC = 3', 'BC = 4'], strategies: ['Use the Pythagorean theorem.'] },
-    bad: { figure: 'Right triangle ABC with the right angle at C.', givens: ['AC = 3'], strategies: ['Use Pythagoras.', 'use  pythagoras.'] },
+    good: {
+      figure: 'Right triangle ABC with the right angle at C.',
+      givens: ['AC = 3', 'BC = 4'],
+      strategies: ['Use the Pythagorean theorem.'],
+    },
+    bad: {
+      figure: 'Right triangle ABC with the right angle at C.',
+      givens: ['AC = 3'],
+      strategies: ['Use Pythagoras.', 'use  pythagoras.'],
+    },
     error: /repeats strategies\[0\]/,
   },
 };
@@ -118,7 +151,9 @@ function responder(req: FakeRequest): FakeReply {
   }
   const m = text.match(/labelled (\d+) and (\d+)/);
   const sum = m ? Number(m[1]) + Number(m[2]) : 0;
-  return { content: `<think>\nThe image shows two values, ${m?.[1]} and ${m?.[2]}. Adding them gives ${m?.[1]} + ${m?.[2]} = ${sum}.\n</think>\n<answer>\nThe sum is \\boxed{${sum}}.\n</answer>` };
+  return {
+    content: `<think>\nThe image shows two values, ${m?.[1]} and ${m?.[2]}. Adding them gives ${m?.[1]} + ${m?.[2]} = ${sum}.\n</think>\n<answer>\nThe sum is \\boxed{${sum}}.\n</answer>`,
+  };
 }
 
 async function writeSource(dir: string): Promise<number> {
@@ -131,9 +166,22 @@ async function writeSource(dir: string): Promise<number> {
       const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="rgb(232,238,${200 + i})"/><text x="8" y="40" font-family="DejaVu Sans" font-size="14" fill="#123">Total 42</text></svg>`;
       const png = await sharp(Buffer.from(svg)).png().toBuffer();
       const img = png.toString('base64');
-      tagByImage.set((await normalizeImage(png, RunConfigSchema.parse({}))).png.toString('base64'), `[${kind}/${mode}]`);
+      tagByImage.set(
+        (await normalizeImage(png, RunConfigSchema.parse({}))).png.toString('base64'),
+        `[${kind}/${mode}]`,
+      );
       const q = `<image>\n[${kind}/${mode}] The image shows two values labelled ${i} and ${i + 3}. What is their sum?`;
-      rows.push(JSON.stringify({ id: `${kind}-${mode}`, img, conversations: [{ from: 'human', value: q }, { from: 'gpt', value: String(2 * i + 3) }], data_source: ROUTES[kind].source }));
+      rows.push(
+        JSON.stringify({
+          id: `${kind}-${mode}`,
+          img,
+          conversations: [
+            { from: 'human', value: q },
+            { from: 'gpt', value: String(2 * i + 3) },
+          ],
+          data_source: ROUTES[kind].source,
+        }),
+      );
     }
   const sub = join(dir, 'mixed_kinds');
   mkdirSync(sub, { recursive: true });
@@ -164,7 +212,18 @@ before(async () => {
   fake = await startFakeOpenAI({ respond: responder });
   configFile = join(dir, 'config.json');
   const role = (r: string) => ({ baseUrl: fake.url, model: `test-${r}` });
-  writeFileSync(configFile, JSON.stringify({ roles: { router: role('router'), formalizer: role('formalizer'), reasoner: role('reasoner') }, maxRepairs: 1, judge: false, revisitRounds: 0, window: 50, pageSize: 50, commitEvery: 100 }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      roles: { router: role('router'), formalizer: role('formalizer'), reasoner: role('reasoner') },
+      maxRepairs: 1,
+      judge: false,
+      revisitRounds: 0,
+      window: 50,
+      pageSize: 50,
+      commitEvery: 100,
+    }),
+  );
   cluster = await startCluster();
   await cluster.startWorker();
 });
@@ -179,7 +238,16 @@ describe('formalizers through the lifecycle', () => {
   let callsAfterFirst = 0;
 
   before(async () => {
-    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'kinds', '--config', configFile, '--wait']);
+    const out = await cluster.cliJson<{ status: string }>([
+      'build',
+      '--source',
+      src,
+      '--run',
+      'kinds',
+      '--config',
+      configFile,
+      '--wait',
+    ]);
     assert.equal(out.status, 'COMPLETED');
     callsAfterFirst = fake.calls.length;
     rows = await sql(`select * from samples where run = 'kinds' order by sample_id`);
@@ -211,7 +279,11 @@ describe('formalizers through the lifecycle', () => {
         if (kind === 'natural' || kind === 'mixed') {
           const boxes = JSON.parse(r.boxes) as Array<{ label: string; box: number[] }>;
           assert.ok(boxes.length > 0);
-          for (const b of boxes) assert.ok(b.box[0]! >= 0 && b.box[2]! <= W && b.box[1]! >= 0 && b.box[3]! <= H, `box ${b.box} clipped to ${W}×${H}`);
+          for (const b of boxes)
+            assert.ok(
+              b.box[0]! >= 0 && b.box[2]! <= W && b.box[1]! >= 0 && b.box[3]! <= H,
+              `box ${b.box} clipped to ${W}×${H}`,
+            );
         } else assert.equal(r.boxes, null);
         if (kind === 'text_only' || kind === 'mixed') assert.equal(JSON.parse(r.ocr_lines)[0].text, 'Total 42');
         else assert.equal(r.ocr_lines, null);
@@ -238,26 +310,56 @@ describe('formalizers through the lifecycle', () => {
   });
 
   test('the repair re-asks with the validator error; text kinds get the embedded OCR lines', () => {
-    const asks = fake.calls.slice(0, callsAfterFirst).map((c) => c.body!).filter((b) => b.response_format?.json_schema?.name === 'formal_circuit');
+    const asks = fake.calls
+      .slice(0, callsAfterFirst)
+      .map((c) => c.body!)
+      .filter((b) => b.response_format?.json_schema?.name === 'formal_circuit');
     const repair = asks.find((b) => b.messages.length === 3 && imageTag(b).includes('[circuit/repair]'))!;
     assert.ok(repair, 'a repair request for the circuit');
     assert.match(JSON.stringify(repair.messages[2]), /R1 has no value/);
-    const ocrAsk = fake.calls.map((c) => c.body!).find((b) => b.response_format?.json_schema?.name === 'formal_text_only')!;
+    const ocrAsk = fake.calls
+      .map((c) => c.body!)
+      .find((b) => b.response_format?.json_schema?.name === 'formal_text_only')!;
     assert.match(JSON.stringify(ocrAsk.messages[0]), /\[\d+, \d+, \d+, \d+\] \([01]\.\d\d\) Total ?42/);
   });
 
   test('llm_calls rows match the calls the server saw', async () => {
-    const [r] = await sql(`select count(*) filter (not cache_hit) as misses, count(*) as n from llm_calls where run = 'kinds'`);
+    const [r] = await sql(
+      `select count(*) filter (not cache_hit) as misses, count(*) as n from llm_calls where run = 'kinds'`,
+    );
     assert.equal(r!.misses, callsAfterFirst);
   });
 
   test('a second identical build makes zero calls and gives the same records', async () => {
-    const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'kinds-again', '--config', configFile, '--wait']);
+    const out = await cluster.cliJson<{ status: string }>([
+      'build',
+      '--source',
+      src,
+      '--run',
+      'kinds-again',
+      '--config',
+      configFile,
+      '--wait',
+    ]);
     assert.equal(out.status, 'COMPLETED');
     assert.equal(fake.calls.length, callsAfterFirst, 'no new calls');
-    const again = await sql(`select sample_id, status, kind, formal_text, formal_attempts, formal_error from samples where run = 'kinds-again' order by sample_id`);
-    assert.deepEqual(again, rows.map((r) => ({ sample_id: r.sample_id, status: r.status, kind: r.kind, formal_text: r.formal_text, formal_attempts: r.formal_attempts, formal_error: r.formal_error })));
-    const [c] = await sql(`select count(*) as n, count(*) filter (cache_hit) as hits from llm_calls where run = 'kinds-again'`);
+    const again = await sql(
+      `select sample_id, status, kind, formal_text, formal_attempts, formal_error from samples where run = 'kinds-again' order by sample_id`,
+    );
+    assert.deepEqual(
+      again,
+      rows.map((r) => ({
+        sample_id: r.sample_id,
+        status: r.status,
+        kind: r.kind,
+        formal_text: r.formal_text,
+        formal_attempts: r.formal_attempts,
+        formal_error: r.formal_error,
+      })),
+    );
+    const [c] = await sql(
+      `select count(*) as n, count(*) filter (cache_hit) as hits from llm_calls where run = 'kinds-again'`,
+    );
     assert.ok(c!.n > 0);
     assert.equal(c!.hits, c!.n);
   });

@@ -49,6 +49,9 @@ test('parseStructured: validation failure carries the zod issues on one line and
 test('splitThink', () => {
   assert.deepEqual(splitThink('no thinking'), { text: 'no thinking' });
   assert.deepEqual(splitThink('<think> a </think> b'), { text: 'b', reasoning: 'a' });
-  assert.deepEqual(splitThink('opened by template </think>\nanswer'), { text: 'answer', reasoning: 'opened by template' });
+  assert.deepEqual(splitThink('opened by template </think>\nanswer'), {
+    text: 'answer',
+    reasoning: 'opened by template',
+  });
   assert.deepEqual(splitThink('<think>cut off mid-thought'), { text: '', reasoning: 'cut off mid-thought' });
 });

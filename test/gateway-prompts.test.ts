@@ -23,8 +23,14 @@ test('loadPrompt: id, content hash, render with {{var}}', () => {
     assert.equal(p.id, 'formalize/chart');
     assert.equal(p.hash, createHash('sha256').update(text).digest('hex').slice(0, 12));
     assert.deepEqual(p.vars, ['kind', 'question']);
-    assert.equal(p.render({ kind: 'bar', question: 'max? {{kind}}' }), 'Describe the bar chart.\nQuestion: max? {{kind}}\nAgain: bar\n');
-    assert.throws(() => p.render({ kind: 'bar' }), (e: unknown) => e instanceof PromptError && /formalize\/chart: missing variable question/.test(e.message));
+    assert.equal(
+      p.render({ kind: 'bar', question: 'max? {{kind}}' }),
+      'Describe the bar chart.\nQuestion: max? {{kind}}\nAgain: bar\n',
+    );
+    assert.throws(
+      () => p.render({ kind: 'bar' }),
+      (e: unknown) => e instanceof PromptError && /formalize\/chart: missing variable question/.test(e.message),
+    );
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

@@ -93,14 +93,19 @@ test('structured output: response_format json_schema sent, answer parsed and val
   const sent = fake.calls[before]!.body!;
   assert.equal(sent.response_format?.type, 'json_schema');
   assert.equal(sent.response_format?.json_schema?.name, 'answer');
-  const schema = sent.response_format?.json_schema?.schema as { properties: Record<string, unknown>; required: string[] };
+  const schema = sent.response_format?.json_schema?.schema as {
+    properties: Record<string, unknown>;
+    required: string[];
+  };
   assert.deepEqual(Object.keys(schema.properties).sort(), ['answer', 'steps']);
   assert.equal(fake.calls[before]!.headers.authorization, `Bearer ${SECRET}`);
 });
 
 test('fenced JSON with prose around it is parsed', async () => {
   const h = home();
-  script = () => ({ content: 'Sure! Here it is:\n```json\n{"answer": 7, "steps": ["x"]}\n```\nLet me know if you need more {details}.' });
+  script = () => ({
+    content: 'Sure! Here it is:\n```json\n{"answer": 7, "steps": ["x"]}\n```\nLet me know if you need more {details}.',
+  });
   const r = await chat(request(h, { schema: Answer }));
   assert.deepEqual(r.parsed, { answer: 7, steps: ['x'] });
 });
@@ -160,7 +165,10 @@ test('429 with Retry-After: 2 → LlmRateLimited with nextRetryDelay 2 s (retrya
   const date = new Date(Date.now() + 5000).toUTCString();
   script = () => ({ status: 429, error: 'slow down', headers: { 'retry-after': date } });
   const f3 = await failureOf(chat(request(h)));
-  assert.ok(typeof f3.nextRetryDelay === 'number' && f3.nextRetryDelay > 2000 && f3.nextRetryDelay <= 5000, String(f3.nextRetryDelay));
+  assert.ok(
+    typeof f3.nextRetryDelay === 'number' && f3.nextRetryDelay > 2000 && f3.nextRetryDelay <= 5000,
+    String(f3.nextRetryDelay),
+  );
   const rs = rows(h);
   assert.equal(rs.length, 3);
   assert.ok(rs.every((r) => r.status === 'error' && /LlmRateLimited/.test(r.error!)));
@@ -168,7 +176,10 @@ test('429 with Retry-After: 2 → LlmRateLimited with nextRetryDelay 2 s (retrya
 
 test('401 → non-retryable EndpointDown (the key is refused for the whole role), one line naming role, host and status, without the key', async () => {
   const h = home();
-  script = () => ({ status: 401, error: `Incorrect API key provided: ${SECRET}. You can find your API key at https://example.invalid.` });
+  script = () => ({
+    status: 401,
+    error: `Incorrect API key provided: ${SECRET}. You can find your API key at https://example.invalid.`,
+  });
   const f = await failureOf(chat(request(h)));
   assert.equal(f.type, 'EndpointDown');
   assert.equal(f.nonRetryable, true);
@@ -245,7 +256,9 @@ test('an identical second call is a cache hit: no HTTP call, still recorded', as
   // noCache skips the cache.
   await chat({ ...req, noCache: true });
   assert.equal(fake.calls.length - before, 5);
-  const files = readdirSync(join(paths.cache(h), 'llm'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
+  const files = readdirSync(join(paths.cache(h), 'llm'), { recursive: true }).filter((f) =>
+    String(f).endsWith('.json'),
+  );
   assert.equal(files.length, 4);
 });
 
@@ -294,9 +307,23 @@ test('staged llm_calls rows match the calls the server saw (count, tokens)', asy
   assert.equal(real.length, seen);
   assert.equal(real.filter((r) => r.status === 'error').length, 3);
   assert.equal(rs.filter((r) => r.cache_hit).length, 3);
-  assert.equal(real.reduce((s, r) => s + r.tokens_in, 0), served.in);
-  assert.equal(real.reduce((s, r) => s + r.tokens_out, 0), served.out);
-  assert.ok(rs.every((r) => r.run === 'acct' && r.role === 'formalizer' && r.base_url_host === new URL(fake.url).host && r.prompt_hash === 'abcdef012345'));
+  assert.equal(
+    real.reduce((s, r) => s + r.tokens_in, 0),
+    served.in,
+  );
+  assert.equal(
+    real.reduce((s, r) => s + r.tokens_out, 0),
+    served.out,
+  );
+  assert.ok(
+    rs.every(
+      (r) =>
+        r.run === 'acct' &&
+        r.role === 'formalizer' &&
+        r.base_url_host === new URL(fake.url).host &&
+        r.prompt_hash === 'abcdef012345',
+    ),
+  );
 });
 
 test('staged rows: one per distinct call when every call succeeds', async () => {
@@ -306,9 +333,17 @@ test('staged rows: one per distinct call when every call succeeds', async () => 
   for (let i = 0; i < 5; i++) await chat(request(h, { sampleId: `x${i}`, run: 'acct2' }));
   const rs = rows(h, 'acct2');
   assert.equal(rs.length, fake.calls.length - before);
-  assert.equal(rs.reduce((s, r) => s + r.tokens_in, 0), 15);
-  assert.equal(rs.reduce((s, r) => s + r.tokens_out, 0), 20);
-  assert.ok(rs.every((r) => r.status === 'ok' && r.error === null && r.attempt === 1 && /^[0-9a-f]{32}$/.test(r.call_id)));
+  assert.equal(
+    rs.reduce((s, r) => s + r.tokens_in, 0),
+    15,
+  );
+  assert.equal(
+    rs.reduce((s, r) => s + r.tokens_out, 0),
+    20,
+  );
+  assert.ok(
+    rs.every((r) => r.status === 'ok' && r.error === null && r.attempt === 1 && /^[0-9a-f]{32}$/.test(r.call_id)),
+  );
 });
 
 test('per-role concurrency caps in-flight calls in the process', async () => {
@@ -359,7 +394,11 @@ test('inside an activity: cancellation aborts the call', async () => {
 });
 
 test('the fake streams SSE chunks that the openai client reads (stream: true)', async () => {
-  script = () => ({ reasoning_content: 'think think', content: 'streamed answer text', usage: { prompt_tokens: 9, completion_tokens: 8 } });
+  script = () => ({
+    reasoning_content: 'think think',
+    content: 'streamed answer text',
+    usage: { prompt_tokens: 9, completion_tokens: 8 },
+  });
   const client = new OpenAI({ baseURL: fake.url, apiKey: 'x', maxRetries: 0 });
   const stream = await client.chat.completions.create({
     model: 'fake-model',

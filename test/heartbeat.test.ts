@@ -22,9 +22,14 @@ test('inside an activity: heartbeatWhile beats with its details while the work i
   const env = new MockActivityEnvironment();
   const seen: unknown[] = [];
   let finish: (v: string) => void = () => {};
-  const work = new Promise<string>((resolve) => { finish = resolve; });
+  const work = new Promise<string>((resolve) => {
+    finish = resolve;
+  });
   // The work settles on its third beat: proof that beats arrive while it is pending.
-  env.on('heartbeat', (d: unknown) => { seen.push(d); if (seen.length === 3) finish('done'); });
+  env.on('heartbeat', (d: unknown) => {
+    seen.push(d);
+    if (seen.length === 3) finish('done');
+  });
   const result = await env.run(() => heartbeatWhile(work, { everyMs: 5, details: { run: 'r' } }));
   assert.equal(result, 'done');
   assert.deepEqual(seen, [{ run: 'r' }, { run: 'r' }, { run: 'r' }]);

@@ -7,8 +7,30 @@ import { parseEasyOcrResponse } from '../activities/ocr/easyocr.ts';
 import { recognizeText } from '../activities/ocr/index.ts';
 
 test('parses EasyOCR readtext tuples and {lines} objects', () => {
-  assert.deepEqual(parseEasyOcrResponse([[[[10, 5], [90, 6], [90, 30], [10, 29]], 'Hello', 0.93]]), [{ text: 'Hello', box: [10, 5, 90, 30], confidence: 0.93 }]);
-  assert.deepEqual(parseEasyOcrResponse({ lines: [{ text: 'a', box: [1, 2, 3, 4] }, { text: ' ', box: [1, 2, 3, 4] }] }), [{ text: 'a', box: [1, 2, 3, 4], confidence: 1 }]);
+  assert.deepEqual(
+    parseEasyOcrResponse([
+      [
+        [
+          [10, 5],
+          [90, 6],
+          [90, 30],
+          [10, 29],
+        ],
+        'Hello',
+        0.93,
+      ],
+    ]),
+    [{ text: 'Hello', box: [10, 5, 90, 30], confidence: 0.93 }],
+  );
+  assert.deepEqual(
+    parseEasyOcrResponse({
+      lines: [
+        { text: 'a', box: [1, 2, 3, 4] },
+        { text: ' ', box: [1, 2, 3, 4] },
+      ],
+    }),
+    [{ text: 'a', box: [1, 2, 3, 4], confidence: 1 }],
+  );
   assert.throws(() => parseEasyOcrResponse({ nope: true }));
 });
 
@@ -23,7 +45,20 @@ test('recognizeText posts the image to R1OV_OCR_URL when set', async () => {
         res.writeHead(503).end('busy');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([[[[0, 0], [10, 0], [10, 8], [0, 8]], 'stub', 0.5]]));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify([
+          [
+            [
+              [0, 0],
+              [10, 0],
+              [10, 8],
+              [0, 8],
+            ],
+            'stub',
+            0.5,
+          ],
+        ]),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

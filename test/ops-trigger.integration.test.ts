@@ -29,10 +29,15 @@ function readmeBlock(lang: string, marker: string): string {
   return b;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
     const c = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
     c.stderr.on('data', (d) => (stderr += d));
     c.on('error', rej);
@@ -82,16 +87,30 @@ test('no worker: build says which queue has none within 10 s; status answers fas
   assert.match(s.stderr, /no worker polls r1ov-cpu/);
   // Beyond start-up, 3 s: the query that used to wait ~30 s for a worker is gone.
   assert.ok(statusMs - statusStartup < 3_000, `status took ${statusMs} ms (start-up ${statusStartup} ms)`);
-  process.stderr.write(`ops: no-worker warning after ${took} ms; status in ${statusMs} ms; start-up ${buildStartup} / ${statusStartup} ms\n`);
+  process.stderr.write(
+    `ops: no-worker warning after ${took} ms; status in ${statusMs} ms; start-up ${buildStartup} / ${statusStartup} ms\n`,
+  );
 });
 
 test('an endpoint on a closed port: exit 2 within 10 s naming the role and host', async () => {
   const port = await freePort();
   const config = join(dir, 'closed.json');
-  writeFileSync(config, JSON.stringify({ roles: { formalizer: { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm' } } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ roles: { formalizer: { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm' } } }),
+  );
   const startup = await startupMs('build');
   const t0 = Date.now();
-  const r = await cluster.cli(['build', '--source', 'synthetic:4', '--fidelity', '--run', 'closed', '--config', config]);
+  const r = await cluster.cli([
+    'build',
+    '--source',
+    'synthetic:4',
+    '--fidelity',
+    '--run',
+    'closed',
+    '--config',
+    config,
+  ]);
   const took = Date.now() - t0;
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, new RegExp(`formalizer endpoint at 127\\.0\\.0\\.1:${port} is not usable: ECONNREFUSED`));
@@ -99,29 +118,39 @@ test('an endpoint on a closed port: exit 2 within 10 s naming the role and host'
   await assert.rejects(client.workflow.getHandle('r1ov/closed').describe(), 'no build was started');
 });
 
-test('scripts: README\'s temporal CLI and Python examples build synthetic:20; the build sets R1ovRun and R1ovKind', async () => {
+test("scripts: README's temporal CLI and Python examples build synthetic:20; the build sets R1ovRun and R1ovKind", async () => {
   await cluster.startWorker();
   // The build started without a worker goes on once one runs.
-  const waited = await client.workflow.getHandle('r1ov/noworker').result() as { counts: { done: number } };
+  const waited = (await client.workflow.getHandle('r1ov/noworker').result()) as { counts: { done: number } };
   assert.equal(waited.counts.done, 6);
 
   const env = { ...cluster.env, TEMPORAL_ADDRESS: cluster.server.address };
   const bash = readmeBlock('bash', 'temporal workflow start');
   const cli = await run('bash', ['-c', bash.replace(/^temporal /m, `'${process.env.TEMPORAL_CLI}' `)], env);
   assert.equal(cli.status, 0, cli.stderr);
-  const result = await client.workflow.getHandle('r1ov/scripted').result() as { counts: { done: number; rejected: number; quarantined: number }; finished: number; total: number };
+  const result = (await client.workflow.getHandle('r1ov/scripted').result()) as {
+    counts: { done: number; rejected: number; quarantined: number };
+    finished: number;
+    total: number;
+  };
   assert.equal(result.finished, 20);
   assert.equal(result.total, 20);
   assert.equal(result.counts.done + result.counts.rejected + result.counts.quarantined, 20);
 
   const listed: string[] = [];
-  for await (const w of client.workflow.list({ query: `R1ovRun = 'scripted' AND R1ovKind = 'build'` })) listed.push(w.workflowId);
+  for await (const w of client.workflow.list({ query: `R1ovRun = 'scripted' AND R1ovKind = 'build'` }))
+    listed.push(w.workflowId);
   assert.deepEqual(listed, ['r1ov/scripted']);
   let samples = 0;
   for await (const _ of client.workflow.list({ query: `R1ovRun = 'scripted' AND R1ovKind = 'sample'` })) samples++;
   assert.equal(samples, 20);
   // The Web UI's memo carries the progress.
-  const memo = (await client.workflow.getHandle('r1ov/scripted').describe()).memo as { kind: string; state: string; finished: number; total: number };
+  const memo = (await client.workflow.getHandle('r1ov/scripted').describe()).memo as {
+    kind: string;
+    state: string;
+    finished: number;
+    total: number;
+  };
   assert.equal(memo.kind, 'build');
   assert.equal(memo.state, 'finished');
   assert.equal(memo.finished, 20);
@@ -131,16 +160,21 @@ test('scripts: README\'s temporal CLI and Python examples build synthetic:20; th
   const py = await run(PYTHON, ['-c', readmeBlock('python', 'temporalio')], env);
   assert.equal(py.status, 0, py.stderr);
   assert.match(py.stdout, /'done': \d+/);
-  const pyResult = await client.workflow.getHandle('r1ov/scripted-py').result() as { finished: number };
+  const pyResult = (await client.workflow.getHandle('r1ov/scripted-py').result()) as { finished: number };
   assert.equal(pyResult.finished, 20);
   const pyListed: string[] = [];
-  for await (const w of client.workflow.list({ query: `R1ovRun = 'scripted-py' AND R1ovKind = 'build'` })) pyListed.push(w.workflowId);
+  for await (const w of client.workflow.list({ query: `R1ovRun = 'scripted-py' AND R1ovKind = 'build'` }))
+    pyListed.push(w.workflowId);
   assert.deepEqual(pyListed, ['r1ov/scripted-py']);
 });
 
 test('a malformed input fails the workflow within one task, naming the field', async () => {
   const t0 = Date.now();
-  const h = await client.workflow.start('buildDataset', { taskQueue: 'r1ov-cpu', workflowId: 'r1ov/malformed', args: [{ run: 'malformed', source: 'synthetic:5', limit: -3 }] });
+  const h = await client.workflow.start('buildDataset', {
+    taskQueue: 'r1ov-cpu',
+    workflowId: 'r1ov/malformed',
+    args: [{ run: 'malformed', source: 'synthetic:5', limit: -3 }],
+  });
   await assert.rejects(h.result(), (err: Error & { cause?: { message?: string } }) => {
     assert.match(err.cause?.message ?? '', /^buildDataset input: limit: /);
     return true;
@@ -149,7 +183,11 @@ test('a malformed input fails the workflow within one task, naming the field', a
   const history = await h.fetchHistory();
   const E = proto.temporal.api.enums.v1.EventType;
   const types = (history.events ?? []).map((e) => e.eventType);
-  assert.equal(types.filter((t) => t === E.EVENT_TYPE_WORKFLOW_TASK_FAILED).length, 0, `workflow task failures: ${types.join(',')}`);
+  assert.equal(
+    types.filter((t) => t === E.EVENT_TYPE_WORKFLOW_TASK_FAILED).length,
+    0,
+    `workflow task failures: ${types.join(',')}`,
+  );
   assert.equal(types.filter((t) => t === E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length, 1, 'one workflow task');
   assert.equal(types.at(-1), E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
   assert.ok(took < 10_000, `took ${took} ms`);

@@ -24,9 +24,22 @@ let server: PerceptionServer;
 let fake: FakeOpenAI;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'r1ov-perception-'));
-  execFileSync(trainerPython(), ['-m', 'r1ov_trainer', 'perception', 'make-tiny', '--out', join(dir, 'tiny-dino')], { cwd: trainerDir, stdio: 'pipe' });
+  execFileSync(trainerPython(), ['-m', 'r1ov_trainer', 'perception', 'make-tiny', '--out', join(dir, 'tiny-dino')], {
+    cwd: trainerDir,
+    stdio: 'pipe',
+  });
   server = await startPerceptionServer({ checkpoint: join(dir, 'tiny-dino'), port: 0 });
-  fake = await startFakeOpenAI({ respond: () => ({ json: { caption: 'A cat beside a dog on a red mat.', objects: [{ label: 'cat', box: [4, 4, 30, 30] }, { label: 'dog', box: [40, 10, 76, 50] }] } }) });
+  fake = await startFakeOpenAI({
+    respond: () => ({
+      json: {
+        caption: 'A cat beside a dog on a red mat.',
+        objects: [
+          { label: 'cat', box: [4, 4, 30, 30] },
+          { label: 'dog', box: [40, 10, 76, 50] },
+        ],
+      },
+    }),
+  });
 });
 after(async () => {
   await server?.stop();
@@ -37,12 +50,20 @@ after(async () => {
 
 test('the server answers the client contract with boxes in pixels of the posted image', async () => {
   assert.equal(server.model, 'grounding-dino');
-  const png = await sharp({ create: { width: 80, height: 60, channels: 3, background: '#c02020' } }).png().toBuffer();
-  const found = await groundingDinoDetector({ url: server.url, boxThreshold: 0, textThreshold: 0 }).detect(png, ['cat', 'dog'], { width: 80, height: 60 });
-  assert.ok(found.length > 0, 'threshold 0 keeps the random model\'s boxes');
+  const png = await sharp({ create: { width: 80, height: 60, channels: 3, background: '#c02020' } })
+    .png()
+    .toBuffer();
+  const found = await groundingDinoDetector({ url: server.url, boxThreshold: 0, textThreshold: 0 }).detect(
+    png,
+    ['cat', 'dog'],
+    { width: 80, height: 60 },
+  );
+  assert.ok(found.length > 0, "threshold 0 keeps the random model's boxes");
   for (const d of found) {
     assert.ok(['cat', 'dog'].includes(d.label));
-    assert.ok(d.box[0] >= 0 && d.box[1] >= 0 && d.box[2] <= 80 && d.box[3] <= 60 && d.box[0] < d.box[2] && d.box[1] < d.box[3]);
+    assert.ok(
+      d.box[0] >= 0 && d.box[1] >= 0 && d.box[2] <= 80 && d.box[3] <= 60 && d.box[0] < d.box[2] && d.box[1] < d.box[3],
+    );
   }
 });
 
@@ -50,20 +71,60 @@ test('a detector killed between two samples: the second keeps the model boxes an
   process.env.R1OV_GROUNDING_DINO_URL = server.url;
   const home = join(dir, 'home');
   const endpoint = ResolvedEndpointSchema.parse({ role: 'formalizer', baseUrl: fake.url, model: 'vl' });
-  const route = { kind: 'natural', subkind: null, routeBy: 'test', exact: false, needsClassifier: false, reject: null, quarantine: null };
+  const route = {
+    kind: 'natural',
+    subkind: null,
+    routeBy: 'test',
+    exact: false,
+    needsClassifier: false,
+    reject: null,
+    quarantine: null,
+  };
   const one = async (id: string, colour: string) => {
-    const png = await sharp({ create: { width: 80, height: 60, channels: 3, background: colour } }).png().toBuffer();
+    const png = await sharp({ create: { width: 80, height: 60, channels: 3, background: colour } })
+      .png()
+      .toBuffer();
     const imageKey = await putBlob(home, png);
-    const sampleKey = await putJsonBlob(home, { sampleId: id, rowId: id, turn: 0, source: 't', subset: 't', sourceFile: 'f', question: `What animals are there (${id})?`, answer: 'cat', imageKey, width: 80, height: 60 });
-    const r = await formalize(home, { run: 'p', ref: { sampleId: id, sampleKey, source: 't' }, route, endpoint, maxRepairs: 0 });
+    const sampleKey = await putJsonBlob(home, {
+      sampleId: id,
+      rowId: id,
+      turn: 0,
+      source: 't',
+      subset: 't',
+      sourceFile: 'f',
+      question: `What animals are there (${id})?`,
+      answer: 'cat',
+      imageKey,
+      width: 80,
+      height: 60,
+    });
+    const r = await formalize(home, {
+      run: 'p',
+      ref: { sampleId: id, sampleKey, source: 't' },
+      route,
+      endpoint,
+      maxRepairs: 0,
+    });
     assert.equal(r.valid, true, r.error ?? '');
-    return (await getJsonBlob(home, r.formalKey!) as { data: { objects: Array<{ source: string; fallback?: string }>; perception: { detector: { status: string; message: string | null } } } }).data;
+    return (
+      (await getJsonBlob(home, r.formalKey!)) as {
+        data: {
+          objects: Array<{ source: string; fallback?: string }>;
+          perception: { detector: { status: string; message: string | null } };
+        };
+      }
+    ).data;
   };
   const first = await one('p-1', '#203040');
   assert.equal(first.perception.detector.status, 'ok', first.perception.detector.message ?? '');
-  assert.ok(first.objects.every((o) => !o.fallback), 'the server answered');
+  assert.ok(
+    first.objects.every((o) => !o.fallback),
+    'the server answered',
+  );
   server.child.kill('SIGKILL');
-  await new Promise<void>((r) => (server.child.exitCode !== null || server.child.signalCode !== null ? r() : server.child.once('exit', () => r())));
+  await new Promise<void>((r) =>
+    server.child.exitCode !== null || server.child.signalCode !== null ? r() : server.child.once('exit', () => r()),
+  );
   const second = await one('p-2', '#405060');
   assert.equal(second.perception.detector.status, 'failed');
   assert.match(second.perception.detector.message ?? '', /^grounding-dino failed: /);

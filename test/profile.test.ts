@@ -18,10 +18,17 @@ import { repoRoot } from './support/cluster.ts';
 
 let dir: string;
 let corpus: Corpus;
-const priced = RunConfigSchema.parse({ roles: {
-  formalizer: { model: 'f', price: { inputPerMTok: 2, outputPerMTok: 8 } }, reasoner: { model: 'r', price: { inputPerMTok: 1, outputPerMTok: 4 } },
-} });
-const cli = (args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), ...args], { encoding: 'utf8', env: { ...process.env, R1OV_HOME: join(dir, 'home') } });
+const priced = RunConfigSchema.parse({
+  roles: {
+    formalizer: { model: 'f', price: { inputPerMTok: 2, outputPerMTok: 8 } },
+    reasoner: { model: 'r', price: { inputPerMTok: 1, outputPerMTok: 4 } },
+  },
+});
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, R1OV_HOME: join(dir, 'home') },
+  });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'r1ov-profile-'));
@@ -50,7 +57,9 @@ describe('profileSource', () => {
     assert.equal(by['dvqa(cauldron,llava_format)']!.projection.sharedFormalizations, 2);
     assert.equal(chart.projection.calls.reasoner, 6);
     const t = p.total.projection;
-    const expected = (t.tokensIn.formalizer! * 2 + t.tokensOut.formalizer! * 8 + t.tokensIn.reasoner! + t.tokensOut.reasoner! * 4) / 1e6;
+    const expected =
+      (t.tokensIn.formalizer! * 2 + t.tokensOut.formalizer! * 8 + t.tokensIn.reasoner! + t.tokensOut.reasoner! * 4) /
+      1e6;
     assert.ok(Math.abs(t.costUsd.formalizer! + t.costUsd.reasoner! - expected) < 1e-9);
     assert.ok(p.total.extractionRate > 0.9 && p.total.extractionRate < 1);
   });
@@ -60,7 +69,10 @@ describe('profileSource', () => {
     const b = await profileSource(corpus.r1Dir, priced, { pageSize: 500 });
     assert.deepEqual({ ...a, elapsedSec: 0 }, { ...b, elapsedSec: 0 });
     assert.equal(a.total.rowsWithoutImage, 0);
-    assert.equal(a.total.quarantined.no_gold_answer, corpus.samples.filter((s) => s.sampleId.startsWith('r1ov-') && s.expect === 'no_gold_answer').length);
+    assert.equal(
+      a.total.quarantined.no_gold_answer,
+      corpus.samples.filter((s) => s.sampleId.startsWith('r1ov-') && s.expect === 'no_gold_answer').length,
+    );
   });
 
   test('importTraces: rows with a released trace are kept as imported, with no projected calls', async () => {
@@ -79,7 +91,8 @@ describe('r1ov profile', () => {
     writeFileSync(config, JSON.stringify({ roles: { formalizer: { price: { inputPerMTok: 2, outputPerMTok: 8 } } } }));
     const t = cli(['profile', '--source', corpus.r1Dir, '--config', config]);
     assert.equal(t.status, 0, t.stderr);
-    for (const name of ['ai2d', 'Geometry3K(MathV360K)', 'robut_WTQ', '(all)', 'projected tokens in/out']) assert.ok(t.stdout.includes(name), name);
+    for (const name of ['ai2d', 'Geometry3K(MathV360K)', 'robut_WTQ', '(all)', 'projected tokens in/out'])
+      assert.ok(t.stdout.includes(name), name);
   });
 
   test('bad sources are one-line usage errors', () => {

@@ -11,10 +11,24 @@ import { boxedReading, goldAnswer, writtenReading } from './fixtures/math-verify
 const fixtureDir = new URL('./fixtures/math-verify/', import.meta.url);
 const Fixture = z.object({
   source: z.object({ repo: z.string(), commit: z.string().regex(/^[0-9a-f]{40}$/), files: z.array(z.string()) }),
-  cases: z.array(z.object({ id: z.string(), file: z.string(), test: z.string(), gold: z.string(), pred: z.string(), expected: z.union([z.literal(0), z.literal(1)]) })),
+  cases: z.array(
+    z.object({
+      id: z.string(),
+      file: z.string(),
+      test: z.string(),
+      gold: z.string(),
+      pred: z.string(),
+      expected: z.union([z.literal(0), z.literal(1)]),
+    }),
+  ),
   excluded: z.array(z.object({ why: z.string() }).passthrough()),
 });
-const Labels = z.object({ overrides: z.record(z.string(), z.object({ expected: z.union([z.literal(0), z.literal(1)]), reason: z.string().min(10) })) });
+const Labels = z.object({
+  overrides: z.record(
+    z.string(),
+    z.object({ expected: z.union([z.literal(0), z.literal(1)]), reason: z.string().min(10) }),
+  ),
+});
 
 const fixture = Fixture.parse(JSON.parse(readFileSync(new URL('cases.json', fixtureDir), 'utf8')));
 const labels = Labels.parse(JSON.parse(readFileSync(new URL('labels.json', fixtureDir), 'utf8')));
@@ -25,7 +39,10 @@ function agreement(reading: (pred: string) => string): { rate: number; failures:
   for (const c of fixture.cases) {
     const expected = labels.overrides[c.id]?.expected ?? c.expected;
     const got = scoreCompletion({ completion: reading(c.pred), groundTruth: goldAnswer(c.gold) });
-    if (got.accuracy !== expected) failures.push(`${c.id}: expected ${expected}, got ${got.accuracy} (gold ${JSON.stringify(goldAnswer(c.gold)).slice(0, 80)}, extracted ${JSON.stringify(got.extracted)?.slice(0, 80)})`);
+    if (got.accuracy !== expected)
+      failures.push(
+        `${c.id}: expected ${expected}, got ${got.accuracy} (gold ${JSON.stringify(goldAnswer(c.gold)).slice(0, 80)}, extracted ${JSON.stringify(got.extracted)?.slice(0, 80)})`,
+      );
   }
   return { rate: 1 - failures.length / fixture.cases.length, failures };
 }
@@ -38,18 +55,28 @@ test('the fixture is the recorded upstream suite, every override names a case', 
   for (const id of Object.keys(labels.overrides)) assert.ok(ids.has(id), `override for unknown case ${id}`);
 });
 
-for (const [name, reading] of [['boxed', boxedReading], ['as written', writtenReading]] as const) {
+for (const [name, reading] of [
+  ['boxed', boxedReading],
+  ['as written', writtenReading],
+] as const) {
   test(`Math-Verify suite, ${name} reading: ≥ ${REQUIRED * 100} % agreement with the expected labels`, () => {
     const { rate, failures } = agreement(reading);
-    assert.ok(rate >= REQUIRED, `${(100 * rate).toFixed(1)} % < ${REQUIRED * 100} %; disagreements:\n${failures.join('\n')}`);
+    assert.ok(
+      rate >= REQUIRED,
+      `${(100 * rate).toFixed(1)} % < ${REQUIRED * 100} %; disagreements:\n${failures.join('\n')}`,
+    );
   });
 }
 
 test('Math-Verify suite: no false positive on a relation gold, in either reading', () => {
-  const negatives = fixture.cases.filter((c) => c.test === 'test_relations_math' && (labels.overrides[c.id]?.expected ?? c.expected) === 0);
+  const negatives = fixture.cases.filter(
+    (c) => c.test === 'test_relations_math' && (labels.overrides[c.id]?.expected ?? c.expected) === 0,
+  );
   assert.ok(negatives.length >= 4, `only ${negatives.length} negative relation cases`);
   const wrong = negatives.flatMap((c) =>
-    [boxedReading, writtenReading].filter((read) => scoreCompletion({ completion: read(c.pred), groundTruth: goldAnswer(c.gold) }).accuracy === 1).map((read) => `${c.id} (${read === boxedReading ? 'boxed' : 'as written'})`),
+    [boxedReading, writtenReading]
+      .filter((read) => scoreCompletion({ completion: read(c.pred), groundTruth: goldAnswer(c.gold) }).accuracy === 1)
+      .map((read) => `${c.id} (${read === boxedReading ? 'boxed' : 'as written'})`),
   );
   assert.deepEqual(wrong, []);
 });
@@ -128,8 +155,16 @@ const other: Hard[] = [
   [`${THINK}\\boxed{p=5, q=2}`, '(5, 2)', 1],
   [`${THINK}\\boxed{1 \\text{ and } 2}`, '\\{1, 2\\}', 1],
   [`${THINK}\\boxed{1; 2}`, '\\{1, 2\\}', 1],
-  [`${THINK}\\boxed{\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}}`, '\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}', 1],
-  [`${THINK}\\boxed{\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}}`, '\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}', 0],
+  [
+    `${THINK}\\boxed{\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}}`,
+    '\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}',
+    1,
+  ],
+  [
+    `${THINK}\\boxed{\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}}`,
+    '\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}',
+    0,
+  ],
   [`${THINK}Final Answer: The final answer is $14{,}916$. I hope it is correct.`, '14916', 1],
   [`${THINK}So the number of sequences is 19.`, '19', 1],
   [`${THINK}$\\frac12$`, '0.5', 1],
@@ -140,11 +175,21 @@ const other: Hard[] = [
   ['<think>\nSo the answer is \\boxed{5}.\n</think>', '5', 0],
 ];
 
-for (const [name, cases] of [['equation right-hand sides', equationRhs], ['multiple choice', multipleChoice], ['project hard cases', other]] as const) {
+for (const [name, cases] of [
+  ['equation right-hand sides', equationRhs],
+  ['multiple choice', multipleChoice],
+  ['project hard cases', other],
+] as const) {
   test(`${name}: every case right (${cases.length})`, () => {
     const failures = cases
-      .filter(([completion, gold, expected, choices]) => scoreCompletion({ completion, groundTruth: gold, choices }).accuracy !== expected)
-      .map(([completion, gold, expected, choices]) => `${JSON.stringify(completion)} vs ${JSON.stringify(gold)}${choices ? ` ${JSON.stringify(choices)}` : ''}: expected ${expected}`);
+      .filter(
+        ([completion, gold, expected, choices]) =>
+          scoreCompletion({ completion, groundTruth: gold, choices }).accuracy !== expected,
+      )
+      .map(
+        ([completion, gold, expected, choices]) =>
+          `${JSON.stringify(completion)} vs ${JSON.stringify(gold)}${choices ? ` ${JSON.stringify(choices)}` : ''}: expected ${expected}`,
+      );
     assert.deepEqual(failures, []);
   });
 }

@@ -17,7 +17,11 @@ test('reward server: health, a 1,000-item batch in order, errors', async () => {
       ground_truth: String(i),
       ...(i % 10 === 0 ? { box: [0, 0, 10, 10] as [number, number, number, number] } : {}),
     }));
-    const res = await fetch(`${server.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+    const res = await fetch(`${server.url}/score`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items }),
+    });
     assert.equal(res.status, 200);
     const body = RewardBatchResponseSchema.parse(await res.json());
     assert.equal(body.results.length, 1000);
@@ -34,7 +38,10 @@ test('reward server: health, a 1,000-item batch in order, errors', async () => {
     const notJson = await fetch(`${server.url}/score`, { method: 'POST', body: 'nope' });
     assert.equal(notJson.status, 400);
     await notJson.arrayBuffer();
-    const big = await fetch(`${server.url}/score`, { method: 'POST', body: JSON.stringify({ items: [{ completion: 'x'.repeat(2 * 1024 * 1024), ground_truth: '1' }] }) });
+    const big = await fetch(`${server.url}/score`, {
+      method: 'POST',
+      body: JSON.stringify({ items: [{ completion: 'x'.repeat(2 * 1024 * 1024), ground_truth: '1' }] }),
+    });
     assert.equal(big.status, 413);
     await big.arrayBuffer();
     const missing = await fetch(`${server.url}/nope`);

@@ -327,7 +327,10 @@ for (const [name, cases] of all) {
     const failures: string[] = [];
     for (const [pred, gold, expected, choices] of cases) {
       const got = answersEquivalent(pred, gold, choices);
-      if (got !== expected) failures.push(`${JSON.stringify(pred)} vs ${JSON.stringify(gold)}${choices ? ` ${JSON.stringify(choices)}` : ''}: expected ${expected}, got ${got}`);
+      if (got !== expected)
+        failures.push(
+          `${JSON.stringify(pred)} vs ${JSON.stringify(gold)}${choices ? ` ${JSON.stringify(choices)}` : ''}: expected ${expected}, got ${got}`,
+        );
     }
     assert.deepEqual(failures, []);
   });
@@ -383,7 +386,8 @@ test(`extractAnswer (${extraction.length} cases)`, () => {
   const failures: string[] = [];
   for (const [completion, expected, choices] of extraction) {
     const got = extractAnswer(completion, choices);
-    if (got !== expected) failures.push(`${JSON.stringify(completion)}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
+    if (got !== expected)
+      failures.push(`${JSON.stringify(completion)}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
   }
   assert.deepEqual(failures, []);
 });
@@ -428,20 +432,40 @@ const ious: Array<[string, number]> = [
 ];
 
 test(`iouReward (${ious.length} cases)`, () => {
-  for (const [c, expected] of ious) assert.ok(Math.abs(iouReward(c, gt) - expected) < 1e-9, `${c}: ${iouReward(c, gt)} vs ${expected}`);
+  for (const [c, expected] of ious)
+    assert.ok(Math.abs(iouReward(c, gt) - expected) < 1e-9, `${c}: ${iouReward(c, gt)} vs ${expected}`);
   assert.equal(iouReward('<answer>[0,0,10,10]</answer>', [5, 5, 5, 5]), 0, 'degenerate ground truth');
 });
 
 test('scoreCompletion combines accuracy, format, extraction and IoU', () => {
-  assert.deepEqual(scoreCompletion({ completion: '<think>2+2</think><answer>\\boxed{4}</answer>', groundTruth: '4' }), { accuracy: 1, format: 1, extracted: '4' });
-  assert.deepEqual(scoreCompletion({ completion: 'The answer is 5', groundTruth: '4' }), { accuracy: 0, format: 0, extracted: '5' });
-  assert.deepEqual(scoreCompletion({ completion: '<think>x</think><answer></answer>', groundTruth: '' }), { accuracy: 0, format: 0, extracted: null });
-  assert.deepEqual(scoreCompletion({ completion: '<think>x</think><answer>3 cm</answer>', groundTruth: 'B', choices: choiceList }), { accuracy: 1, format: 1, extracted: 'B' });
-  assert.deepEqual(scoreCompletion({ completion: '<think>x</think><answer>[0,0,5,10]</answer>', groundTruth: '[0,0,10,10]', box: gt }), { accuracy: 0, format: 1, extracted: '[0,0,5,10]', iou: 0.5 });
+  assert.deepEqual(scoreCompletion({ completion: '<think>2+2</think><answer>\\boxed{4}</answer>', groundTruth: '4' }), {
+    accuracy: 1,
+    format: 1,
+    extracted: '4',
+  });
+  assert.deepEqual(scoreCompletion({ completion: 'The answer is 5', groundTruth: '4' }), {
+    accuracy: 0,
+    format: 0,
+    extracted: '5',
+  });
+  assert.deepEqual(scoreCompletion({ completion: '<think>x</think><answer></answer>', groundTruth: '' }), {
+    accuracy: 0,
+    format: 0,
+    extracted: null,
+  });
+  assert.deepEqual(
+    scoreCompletion({ completion: '<think>x</think><answer>3 cm</answer>', groundTruth: 'B', choices: choiceList }),
+    { accuracy: 1, format: 1, extracted: 'B' },
+  );
+  assert.deepEqual(
+    scoreCompletion({ completion: '<think>x</think><answer>[0,0,5,10]</answer>', groundTruth: '[0,0,10,10]', box: gt }),
+    { accuracy: 0, format: 1, extracted: '[0,0,5,10]', iou: 0.5 },
+  );
 });
 
 test('a unit or a counted noun in the completion still scores against a bare gold', () => {
-  const score = (completion: string, gold: string): number => scoreCompletion({ completion, groundTruth: gold }).accuracy;
+  const score = (completion: string, gold: string): number =>
+    scoreCompletion({ completion, groundTruth: gold }).accuracy;
   assert.equal(score('<think>r</think><answer>There are 4 apples.</answer>', '4'), 1);
   assert.equal(score('<think>r</think><answer>There are 4 apples.</answer>', '5'), 0);
   assert.equal(score('<think>r</think>The answer is 4 birds.', '4'), 1);

@@ -37,11 +37,34 @@ async function sampleWith(svg: string, over: Partial<Sample> = {}) {
   const png = await sharp(Buffer.from(svg)).png().toBuffer();
   const meta = await sharp(png).metadata();
   const imageKey = await putBlob(home, png);
-  const sample: Sample = { sampleId: `s-${imageKey.slice(0, 8)}#0`, rowId: 's', turn: 0, source: 'unknown_set', subset: 'unknown_set', sourceFile: 'x.parquet', question: 'How many red shapes are there?', answer: '2', imageKey, width: meta.width, height: meta.height, ...over };
-  return { run: 'r', ref: { sampleId: sample.sampleId, sampleKey: await putJsonBlob(home, sample), source: sample.source } };
+  const sample: Sample = {
+    sampleId: `s-${imageKey.slice(0, 8)}#0`,
+    rowId: 's',
+    turn: 0,
+    source: 'unknown_set',
+    subset: 'unknown_set',
+    sourceFile: 'x.parquet',
+    question: 'How many red shapes are there?',
+    answer: '2',
+    imageKey,
+    width: meta.width,
+    height: meta.height,
+    ...over,
+  };
+  return {
+    run: 'r',
+    ref: { sampleId: sample.sampleId, sampleKey: await putJsonBlob(home, sample), source: sample.source },
+  };
 }
-const scene = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="90"><rect width="100%" height="100%" fill="#3a7"/><circle cx="40" cy="45" r="20" fill="#d22"/><rect x="70" y="30" width="30" height="30" fill="#d22"/></svg>';
-const docLines = ['Invoice number 2041 for March', 'Paper and ink supplies 120', 'Printer service visit 80', 'Delivery to the office 15', 'Total due by April 30: 215'];
+const scene =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="90"><rect width="100%" height="100%" fill="#3a7"/><circle cx="40" cy="45" r="20" fill="#d22"/><rect x="70" y="30" width="30" height="30" fill="#d22"/></svg>';
+const docLines = [
+  'Invoice number 2041 for March',
+  'Paper and ink supplies 120',
+  'Printer service visit 80',
+  'Delivery to the office 15',
+  'Total due by April 30: 215',
+];
 const documentSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="360" height="220"><rect width="100%" height="100%" fill="#fff"/>${docLines.map((l, i) => `<text x="14" y="${34 + i * 38}" font-family="DejaVu Sans" font-size="18" fill="#000">${l}</text>`).join('')}</svg>`;
 
 describe('the data_source table', () => {
@@ -50,7 +73,8 @@ describe('the data_source table', () => {
     assert.ok(names.length > 100, `${names.length} entries`);
     for (const [name, r] of Object.entries(SOURCE_TABLE)) {
       assert.ok(KindSchema.safeParse(r.kind).success, `${name}: kind ${r.kind}`);
-      if (r.subkind !== undefined) assert.ok(SubkindSchema.safeParse(r.subkind).success && r.kind === 'diagram', `${name}: subkind ${r.subkind}`);
+      if (r.subkind !== undefined)
+        assert.ok(SubkindSchema.safeParse(r.subkind).success && r.kind === 'diagram', `${name}: subkind ${r.subkind}`);
       const fk = formalKindOf(r.kind, r.subkind ?? null);
       assert.ok(fk in FORMAL_SCHEMAS, `${name}: formal kind ${fk}`);
       assert.ok(existsSync(join(promptsDir(), 'formalize', `${fk}.md`)), `${name}: prompts/formalize/${fk}.md`);
@@ -78,7 +102,9 @@ describe('cheap image features', () => {
     assert.ok(doc.ocr && doc.ocr.lines >= 4, JSON.stringify(doc.ocr));
     assert.deepEqual(routeByFeatures(doc), { kind: 'text_only' });
     let ocrCalled = false;
-    const sc = await imageFeatures(await sharp(Buffer.from(scene)).png().toBuffer(), { ocr: async () => ((ocrCalled = true), []) });
+    const sc = await imageFeatures(await sharp(Buffer.from(scene)).png().toBuffer(), {
+      ocr: async () => ((ocrCalled = true), []),
+    });
     assert.equal(ocrCalled, false, 'no OCR on a colourful scene');
     assert.ok(sc.colourfulness > 20);
     assert.equal(routeByFeatures(sc), null);
@@ -99,14 +125,25 @@ describe('cheap image features', () => {
 
 describe('the vision-LLM classifier', () => {
   const endpoint = () => ResolvedEndpointSchema.parse({ role: 'router', baseUrl: fake.url, model: 'router-test' });
-  const pending: RouteResult = { kind: null, subkind: null, routeBy: 'classifier', exact: false, needsClassifier: true, reject: null, quarantine: null };
+  const pending: RouteResult = {
+    kind: null,
+    subkind: null,
+    routeBy: 'classifier',
+    exact: false,
+    needsClassifier: true,
+    reject: null,
+    quarantine: null,
+  };
 
   test('asks with the image and structured output, and routes by its verdict', async () => {
     const input = await sampleWith(scene);
     verdict = { kind: 'diagram', subkind: 'circuit', needs_reasoning: true, rationale: 'a schematic' };
     const before = fake.calls.length;
     const r = await classifyModality(home, { ...input, endpoint: endpoint(), route: pending });
-    assert.deepEqual([r.kind, r.subkind, r.routeBy, r.needsClassifier, r.reject], ['diagram', 'circuit', 'classifier', false, null]);
+    assert.deepEqual(
+      [r.kind, r.subkind, r.routeBy, r.needsClassifier, r.reject],
+      ['diagram', 'circuit', 'classifier', false, null],
+    );
     const call = fake.calls[before]!.body!;
     assert.equal(call.response_format?.json_schema?.name, 'modality');
     assert.match(JSON.stringify(call.messages), /data:image\/png;base64,/);
@@ -115,9 +152,22 @@ describe('the vision-LLM classifier', () => {
 
   test('a diagram without sub-kind is scientific; other kinds carry none; no reasoning → rejected with reason', async () => {
     verdict = { kind: 'diagram', subkind: null, needs_reasoning: true };
-    assert.equal((await classifyModality(home, { ...(await sampleWith(scene, { question: 'q1?' })), endpoint: endpoint(), route: pending })).subkind, 'scientific');
+    assert.equal(
+      (
+        await classifyModality(home, {
+          ...(await sampleWith(scene, { question: 'q1?' })),
+          endpoint: endpoint(),
+          route: pending,
+        })
+      ).subkind,
+      'scientific',
+    );
     verdict = { kind: 'natural', subkind: 'table', needs_reasoning: false, rationale: 'plain caption request' };
-    const r = await classifyModality(home, { ...(await sampleWith(scene, { question: 'q2?' })), endpoint: endpoint(), route: pending });
+    const r = await classifyModality(home, {
+      ...(await sampleWith(scene, { question: 'q2?' })),
+      endpoint: endpoint(),
+      route: pending,
+    });
     assert.equal(r.subkind, null);
     assert.deepEqual(r.reject, { code: 'no_reasoning', message: 'classifier: plain caption request' });
   });

@@ -23,7 +23,11 @@ import { startS3Server, type S3Server } from './support/s3-server.ts';
 let s3: S3Server;
 let s3env: NodeJS.ProcessEnv;
 const tmp: string[] = [];
-const tempDir = (p: string) => { const d = mkdtempSync(join(tmpdir(), p)); tmp.push(d); return d; };
+const tempDir = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  tmp.push(d);
+  return d;
+};
 
 before(async () => {
   s3 = await startS3Server();
@@ -36,7 +40,11 @@ after(async () => {
 
 const stores: Array<[string, () => ObjectStore]> = [
   ['local', () => new LocalStore(tempDir('r1ov-store-'))],
-  ['s3', () => new S3Store(s3ConfigFromEnv({ ...s3env, R1OV_S3_PREFIX: `contract-${Math.random().toString(36).slice(2)}/` })!)],
+  [
+    's3',
+    () =>
+      new S3Store(s3ConfigFromEnv({ ...s3env, R1OV_S3_PREFIX: `contract-${Math.random().toString(36).slice(2)}/` })!),
+  ],
 ];
 
 for (const [name, make] of stores) {
@@ -56,9 +64,18 @@ for (const [name, make] of stores) {
 
     test('list is recursive under a prefix and never shows temporary objects', async () => {
       const s = make();
-      for (const k of ['runs/a/staging/1.json', 'runs/a/staging/2.json', 'runs/a/shards/x.parquet', 'runs/b/run.json']) await s.put(k, k);
-      assert.deepEqual((await s.list('runs/a/staging/')).map((o) => o.key).sort(), ['runs/a/staging/1.json', 'runs/a/staging/2.json']);
-      assert.deepEqual((await s.list('runs/')).map((o) => o.key).sort(), ['runs/a/shards/x.parquet', 'runs/a/staging/1.json', 'runs/a/staging/2.json', 'runs/b/run.json']);
+      for (const k of ['runs/a/staging/1.json', 'runs/a/staging/2.json', 'runs/a/shards/x.parquet', 'runs/b/run.json'])
+        await s.put(k, k);
+      assert.deepEqual((await s.list('runs/a/staging/')).map((o) => o.key).sort(), [
+        'runs/a/staging/1.json',
+        'runs/a/staging/2.json',
+      ]);
+      assert.deepEqual((await s.list('runs/')).map((o) => o.key).sort(), [
+        'runs/a/shards/x.parquet',
+        'runs/a/staging/1.json',
+        'runs/a/staging/2.json',
+        'runs/b/run.json',
+      ]);
       assert.deepEqual(await s.list('runs/none/'), []);
     });
 
@@ -67,11 +84,23 @@ for (const [name, make] of stores) {
       const key = 'runs/r/shards/records-abc.parquet';
       const file = s.scratchFor(key);
       writeFileSync(file, 'shard bytes');
-      await assert.rejects(s.publish(file, key, { beforeCopy: () => { throw new Error('crash'); } }), /crash/);
+      await assert.rejects(
+        s.publish(file, key, {
+          beforeCopy: () => {
+            throw new Error('crash');
+          },
+        }),
+        /crash/,
+      );
       if (s.kind === 's3') {
         // The upload happened (under the temporary key), yet nothing under runs/ shows it.
-        const raw = await s3.client.send(new ListObjectsV2Command({ Bucket: 'r1ov-unit', Prefix: (s as S3Store).config.prefix }));
-        assert.ok(raw.Contents?.some((o) => o.Key!.endsWith('.tmp')), 'temporary object uploaded');
+        const raw = await s3.client.send(
+          new ListObjectsV2Command({ Bucket: 'r1ov-unit', Prefix: (s as S3Store).config.prefix }),
+        );
+        assert.ok(
+          raw.Contents?.some((o) => o.Key!.endsWith('.tmp')),
+          'temporary object uploaded',
+        );
       }
       assert.equal(await s.head(key), null);
       assert.deepEqual(await s.list('runs/'), []);
@@ -80,8 +109,14 @@ for (const [name, make] of stores) {
       await s.publish(again, key);
       assert.equal((await s.get(key)).toString(), 'shard bytes');
       if (s.kind === 's3') {
-        const raw = await s3.client.send(new ListObjectsV2Command({ Bucket: 'r1ov-unit', Prefix: (s as S3Store).config.prefix }));
-        assert.deepEqual(raw.Contents?.map((o) => o.Key!.slice((s as S3Store).config.prefix.length)), [key], 'the retry removed the temporary object');
+        const raw = await s3.client.send(
+          new ListObjectsV2Command({ Bucket: 'r1ov-unit', Prefix: (s as S3Store).config.prefix }),
+        );
+        assert.deepEqual(
+          raw.Contents?.map((o) => o.Key!.slice((s as S3Store).config.prefix.length)),
+          [key],
+          'the retry removed the temporary object',
+        );
       }
     });
   });
@@ -90,7 +125,11 @@ for (const [name, make] of stores) {
 test('S3 listings page past 1,000 keys', async () => {
   const s = new S3Store(s3ConfigFromEnv({ ...s3env, R1OV_S3_PREFIX: 'paging/' })!);
   const limit = pLimit(32);
-  await Promise.all(Array.from({ length: 1010 }, (_, i) => limit(() => s.put(`runs/p/staging/${String(i).padStart(4, '0')}.json`, '{}'))));
+  await Promise.all(
+    Array.from({ length: 1010 }, (_, i) =>
+      limit(() => s.put(`runs/p/staging/${String(i).padStart(4, '0')}.json`, '{}')),
+    ),
+  );
   const listed = await s.list('runs/p/staging/');
   assert.equal(listed.length, 1010);
   assert.equal(new Set(listed.map((o) => o.key)).size, 1010);
@@ -101,26 +140,45 @@ test('S3 listings page past 1,000 keys', async () => {
 describe('S3 settings', () => {
   test('no bucket: local storage', () => assert.equal(s3ConfigFromEnv({}), null));
   test('prefix normalised, path style on with an endpoint, region fallback', () => {
-    const c = s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', R1OV_S3_PREFIX: '/a//b', R1OV_S3_ENDPOINT: 'http://minio:9000', AWS_REGION: 'eu-west-1' })!;
+    const c = s3ConfigFromEnv({
+      R1OV_S3_BUCKET: 'b-1',
+      R1OV_S3_PREFIX: '/a//b',
+      R1OV_S3_ENDPOINT: 'http://minio:9000',
+      AWS_REGION: 'eu-west-1',
+    })!;
     assert.equal(c.prefix, 'a/b/');
     assert.equal(c.forcePathStyle, true);
     assert.equal(c.region, 'eu-west-1');
     assert.equal(c.credentials, undefined);
   });
   test('bad values: one line naming the variable, never a secret', () => {
-    assert.throws(() => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'Bad_Bucket' }), (e: Error) => e instanceof UsageError && /^R1OV_S3_BUCKET: /.test(e.message));
-    assert.throws(() => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', R1OV_S3_ENDPOINT: 'minio:9000' }), /UsageError: R1OV_S3_ENDPOINT: must be a URL/);
-    assert.throws(() => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', R1OV_S3_FORCE_PATH_STYLE: 'maybe' }), /R1OV_S3_FORCE_PATH_STYLE=maybe/);
+    assert.throws(
+      () => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'Bad_Bucket' }),
+      (e: Error) => e instanceof UsageError && /^R1OV_S3_BUCKET: /.test(e.message),
+    );
+    assert.throws(
+      () => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', R1OV_S3_ENDPOINT: 'minio:9000' }),
+      /UsageError: R1OV_S3_ENDPOINT: must be a URL/,
+    );
+    assert.throws(
+      () => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', R1OV_S3_FORCE_PATH_STYLE: 'maybe' }),
+      /R1OV_S3_FORCE_PATH_STYLE=maybe/,
+    );
     assert.throws(() => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', R1OV_S3_SQL: 'duck' }), /UsageError: R1OV_S3_SQL: /);
-    assert.throws(() => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', AWS_ACCESS_KEY_ID: 'AKIA-SECRET-ID' }),
-      (e: Error) => /AWS_SECRET_ACCESS_KEY is not/.test(e.message) && !e.message.includes('AKIA-SECRET-ID'));
+    assert.throws(
+      () => s3ConfigFromEnv({ R1OV_S3_BUCKET: 'b-1', AWS_ACCESS_KEY_ID: 'AKIA-SECRET-ID' }),
+      (e: Error) => /AWS_SECRET_ACCESS_KEY is not/.test(e.message) && !e.message.includes('AKIA-SECRET-ID'),
+    );
   });
 });
 
 /** Run the CLI as a user would (stderr and exit code are the contract). */
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -134,7 +192,12 @@ async function httpfsLoads(): Promise<boolean> {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   try {
-    try { await c.run('LOAD httpfs'); } catch { await c.run('INSTALL httpfs'); await c.run('LOAD httpfs'); }
+    try {
+      await c.run('LOAD httpfs');
+    } catch {
+      await c.run('INSTALL httpfs');
+      await c.run('LOAD httpfs');
+    }
     return true;
   } catch {
     return false;
@@ -155,7 +218,9 @@ describe('blobs, commits and sql on S3', () => {
     Object.assign(process.env, env); // storeFor() reads the environment of this process
   });
   after(() => {
-    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    for (const k of Object.keys(env))
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
   });
 
   test('blobs are content-addressed objects; staged rows commit to one shard; nothing lands in the home', async () => {
@@ -165,14 +230,29 @@ describe('blobs, commits and sql on S3', () => {
     const k1 = await putBlob(home, 'an image');
     assert.equal(await putBlob(home, 'an image'), k1);
     assert.equal((await getBlob(home, k1)).toString(), 'an image');
-    const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'r1ov-unit', Key: `home/blobs/${k1.slice(0, 2)}/${k1}` }));
+    const head = await s3.client.send(
+      new HeadObjectCommand({ Bucket: 'r1ov-unit', Key: `home/blobs/${k1.slice(0, 2)}/${k1}` }),
+    );
     assert.equal(head.ContentLength, 8);
 
     const store = storeFor(home);
     for (let i = 0; i < 5; i++) {
-      await store.put(`runs/u/staging/s${i}.json`, JSON.stringify({ run: 'u', sample_id: `s${i}`, row_id: `s${i}`, turn: 0, status: i === 4 ? 'quarantined' : 'done', finished_at: `2026-01-0${i + 1}T00:00:00Z` }));
+      await store.put(
+        `runs/u/staging/s${i}.json`,
+        JSON.stringify({
+          run: 'u',
+          sample_id: `s${i}`,
+          row_id: `s${i}`,
+          turn: 0,
+          status: i === 4 ? 'quarantined' : 'done',
+          finished_at: `2026-01-0${i + 1}T00:00:00Z`,
+        }),
+      );
     }
-    await store.put('runs/u/run.json', JSON.stringify({ run: 'u', source: 'unit', status: 'completed', started_at: 'x', updated_at: 'y' }));
+    await store.put(
+      'runs/u/run.json',
+      JSON.stringify({ run: 'u', source: 'unit', status: 'completed', started_at: 'x', updated_at: 'y' }),
+    );
     const r = await commitShard(home, { run: 'u' });
     assert.equal(r.rows, 5);
     assert.match(r.shard!, /^runs\/u\/shards\/records-[0-9a-f]{20}\.parquet$/);
@@ -187,7 +267,10 @@ describe('blobs, commits and sql on S3', () => {
     const q = ['sql', `select status, count(*) as n from samples where run = 'u' group by 1 order by 1`, '--json'];
     const auto = await cli(q, env);
     assert.equal(auto.status, 0, auto.stderr);
-    assert.deepEqual(JSON.parse(auto.stdout).rows, [{ status: 'done', n: 4 }, { status: 'quarantined', n: 1 }]);
+    assert.deepEqual(JSON.parse(auto.stdout).rows, [
+      { status: 'done', n: 4 },
+      { status: 'quarantined', n: 1 },
+    ]);
     const runs = await cli(['sql', 'select run, status, samples from runs', '--json'], env);
     assert.deepEqual(JSON.parse(runs.stdout).rows, [{ run: 'u', status: 'completed', samples: 5 }]);
     const canHttpfs = await httpfsLoads();
@@ -196,18 +279,27 @@ describe('blobs, commits and sql on S3', () => {
       assert.deepEqual(lines, [], 'httpfs loads: no fallback line');
     } else {
       assert.equal(lines.length, 1, auto.stderr);
-      assert.match(lines[0]!, /^r1ov: DuckDB's httpfs extension is unavailable \(.+\); reading S3 shards through a local mirror in .*cache[/\\]s3[/\\]/);
+      assert.match(
+        lines[0]!,
+        /^r1ov: DuckDB's httpfs extension is unavailable \(.+\); reading S3 shards through a local mirror in .*cache[/\\]s3[/\\]/,
+      );
       // Only the cache is written: no runs/ or blobs/ under the home.
       assert.deepEqual(readdirSync(home), ['cache']);
       const refused = await cli(q, { ...env, R1OV_S3_SQL: 'httpfs' });
       assert.equal(refused.status, 2);
-      assert.match(refused.stderr.trim(), /^r1ov: R1OV_S3_SQL=httpfs: DuckDB's httpfs extension is unavailable \(.+\); unset R1OV_S3_SQL/);
+      assert.match(
+        refused.stderr.trim(),
+        /^r1ov: R1OV_S3_SQL=httpfs: DuckDB's httpfs extension is unavailable \(.+\); unset R1OV_S3_SQL/,
+      );
       assert.equal(refused.stderr.trim().split('\n').length, 1);
     }
     const mirror = await cli(q, { ...env, R1OV_S3_SQL: 'mirror' });
     assert.equal(mirror.status, 0, mirror.stderr);
     assert.equal(mirror.stderr.trim(), '');
-    assert.deepEqual(JSON.parse(mirror.stdout).rows, [{ status: 'done', n: 4 }, { status: 'quarantined', n: 1 }]);
+    assert.deepEqual(JSON.parse(mirror.stdout).rows, [
+      { status: 'done', n: 4 },
+      { status: 'quarantined', n: 1 },
+    ]);
     assert.ok(existsSync(join(home, 'cache', 's3')));
   });
 });

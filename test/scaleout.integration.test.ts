@@ -54,11 +54,24 @@ before(async () => {
   src = join(dir, 'src');
   await replicate(join(dir, 'one'), src, REPLICAS);
   const times = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v * REPLICAS]));
-  expected = { ...one, total: one.total * REPLICAS, done: one.done * REPLICAS, rejected: one.rejected * REPLICAS, quarantined: one.quarantined * REPLICAS, quarantineCodes: times(one.quarantineCodes), rejectCodes: times(one.rejectCodes) };
+  expected = {
+    ...one,
+    total: one.total * REPLICAS,
+    done: one.done * REPLICAS,
+    rejected: one.rejected * REPLICAS,
+    quarantined: one.quarantined * REPLICAS,
+    quarantineCodes: times(one.quarantineCodes),
+    rejectCodes: times(one.rejectCodes),
+  };
   fake = await startFakeOpenAI({ respond: fixtureResponder() });
   // The router sees only the unknown subset (20 rows a copy): R below that total so the limit must bite.
   rpm = Math.max(10, Math.floor(20 * REPLICAS * 0.75));
-  const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `so-${r}`, apiKeyEnv: 'R1OV_SO_KEY', ...(r === 'router' ? { rpm } : {}) }]));
+  const roles = Object.fromEntries(
+    ['router', 'formalizer', 'reasoner', 'judge'].map((r) => [
+      r,
+      { baseUrl: fake.url, model: `so-${r}`, apiKeyEnv: 'R1OV_SO_KEY', ...(r === 'router' ? { rpm } : {}) },
+    ]),
+  );
   configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ roles, window: 200, pageSize: 100, commitEvery: 200 }));
   cluster = await startCluster();
@@ -70,40 +83,76 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test(`three worker processes finish a ${REPLICAS}x-fixture build with exact counts; router rpm holds at the endpoint`, { timeout: 15 * 60_000 }, async () => {
-  const t0 = Date.now();
-  const cpu = await cluster.startWorker(['--queues', 'r1ov-cpu', '--config', configFile]);
-  // Each LLM process holds a different key, so the endpoint can tell which process made a call.
-  const llmA = await cluster.startWorker(['--queues', LLM_QUEUES.join(','), '--config', configFile], { R1OV_SO_KEY: 'key-A' });
-  const llmB = await cluster.startWorker(['--queues', ...LLM_QUEUES, '--config', configFile], { R1OV_SO_KEY: 'key-B' });
-  const out = await cluster.cliJson<{ status: string; progress: { counts: Record<string, number> } }>(['build', '--source', src, '--run', 'scale', '--config', configFile, '--wait']);
-  const seconds = (Date.now() - t0) / 1000;
-  assert.equal(out.status, 'COMPLETED');
-  const rows = (await cluster.cliJson<{ rows: Array<{ status: string; n: number }> }>(['sql', `select status, count(*) as n from samples where run = 'scale' group by 1`])).rows;
-  const counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  assert.deepEqual(counts, { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
-  const dup = (await cluster.cliJson<{ rows: Array<{ d: number }> }>(['sql', `select count(*) - count(distinct sample_id) as d from samples where run = 'scale'`])).rows;
-  assert.equal(dup[0]!.d, 0);
+test(
+  `three worker processes finish a ${REPLICAS}x-fixture build with exact counts; router rpm holds at the endpoint`,
+  { timeout: 15 * 60_000 },
+  async () => {
+    const t0 = Date.now();
+    const cpu = await cluster.startWorker(['--queues', 'r1ov-cpu', '--config', configFile]);
+    // Each LLM process holds a different key, so the endpoint can tell which process made a call.
+    const llmA = await cluster.startWorker(['--queues', LLM_QUEUES.join(','), '--config', configFile], {
+      R1OV_SO_KEY: 'key-A',
+    });
+    const llmB = await cluster.startWorker(['--queues', ...LLM_QUEUES, '--config', configFile], {
+      R1OV_SO_KEY: 'key-B',
+    });
+    const out = await cluster.cliJson<{ status: string; progress: { counts: Record<string, number> } }>([
+      'build',
+      '--source',
+      src,
+      '--run',
+      'scale',
+      '--config',
+      configFile,
+      '--wait',
+    ]);
+    const seconds = (Date.now() - t0) / 1000;
+    assert.equal(out.status, 'COMPLETED');
+    const rows = (
+      await cluster.cliJson<{ rows: Array<{ status: string; n: number }> }>([
+        'sql',
+        `select status, count(*) as n from samples where run = 'scale' group by 1`,
+      ])
+    ).rows;
+    const counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    assert.deepEqual(counts, { done: expected.done, rejected: expected.rejected, quarantined: expected.quarantined });
+    const dup = (
+      await cluster.cliJson<{ rows: Array<{ d: number }> }>([
+        'sql',
+        `select count(*) - count(distinct sample_id) as d from samples where run = 'scale'`,
+      ])
+    ).rows;
+    assert.equal(dup[0]!.d, 0);
 
-  // Every process did work: the CPU one ran the workflows (no other process serves r1ov-cpu), both LLM ones took calls.
-  for (const w of [cpu, llmA, llmB]) assert.equal(w.exitCode, null, 'a worker died during the build');
-  const byKey = new Map<string, number>();
-  for (const c of fake.calls) { const k = String(c.headers.authorization ?? ''); byKey.set(k, (byKey.get(k) ?? 0) + 1); }
-  assert.deepEqual([...byKey.keys()].sort(), ['Bearer key-A', 'Bearer key-B']);
-  for (const [k, n] of byKey) assert.ok(n > fake.calls.length * 0.1, `${k} made only ${n} of ${fake.calls.length} calls`);
+    // Every process did work: the CPU one ran the workflows (no other process serves r1ov-cpu), both LLM ones took calls.
+    for (const w of [cpu, llmA, llmB]) assert.equal(w.exitCode, null, 'a worker died during the build');
+    const byKey = new Map<string, number>();
+    for (const c of fake.calls) {
+      const k = String(c.headers.authorization ?? '');
+      byKey.set(k, (byKey.get(k) ?? 0) + 1);
+    }
+    assert.deepEqual([...byKey.keys()].sort(), ['Bearer key-A', 'Bearer key-B']);
+    for (const [k, n] of byKey)
+      assert.ok(n > fake.calls.length * 0.1, `${k} made only ${n} of ${fake.calls.length} calls`);
 
-  // The limit, measured where it matters: router calls at the endpoint in every 60-s window.
-  const routerAt = fake.calls.filter((c) => c.body?.model === 'so-router').map((c) => c.at).sort((a, b) => a - b);
-  let worst = 0;
-  for (let i = 0, j = 0; i < routerAt.length; i++) {
-    while (routerAt[j]! < routerAt[i]! - 60_000 + 1) j++;
-    worst = Math.max(worst, i - j + 1);
-  }
-  const spanS = routerAt.length ? (routerAt.at(-1)! - routerAt[0]!) / 1000 : 0;
-  process.stderr.write(`scaleout: ${expected.total} samples in ${seconds.toFixed(1)} s with 3 workers; router: ${routerAt.length} calls over ${spanS.toFixed(1)} s, worst 60-s window ${worst} (rpm ${rpm}); endpoint calls ${fake.calls.length}\n`);
-  assert.ok(routerAt.length > rpm, `only ${routerAt.length} router calls: the limit of ${rpm} was never tested`);
-  assert.ok(worst <= rpm, `${worst} router calls in one 60-s window, limit ${rpm}`);
-  // The other roles were not throttled by it: they saw far more than rpm calls in their busiest minute.
-  const judgeAt = fake.calls.filter((c) => c.body?.model === 'so-judge').length;
-  assert.ok(judgeAt >= expected.done, `judge calls ${judgeAt}`);
-});
+    // The limit, measured where it matters: router calls at the endpoint in every 60-s window.
+    const routerAt = fake.calls
+      .filter((c) => c.body?.model === 'so-router')
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
+    let worst = 0;
+    for (let i = 0, j = 0; i < routerAt.length; i++) {
+      while (routerAt[j]! < routerAt[i]! - 60_000 + 1) j++;
+      worst = Math.max(worst, i - j + 1);
+    }
+    const spanS = routerAt.length ? (routerAt.at(-1)! - routerAt[0]!) / 1000 : 0;
+    process.stderr.write(
+      `scaleout: ${expected.total} samples in ${seconds.toFixed(1)} s with 3 workers; router: ${routerAt.length} calls over ${spanS.toFixed(1)} s, worst 60-s window ${worst} (rpm ${rpm}); endpoint calls ${fake.calls.length}\n`,
+    );
+    assert.ok(routerAt.length > rpm, `only ${routerAt.length} router calls: the limit of ${rpm} was never tested`);
+    assert.ok(worst <= rpm, `${worst} router calls in one 60-s window, limit ${rpm}`);
+    // The other roles were not throttled by it: they saw far more than rpm calls in their busiest minute.
+    const judgeAt = fake.calls.filter((c) => c.body?.model === 'so-judge').length;
+    assert.ok(judgeAt >= expected.done, `judge calls ${judgeAt}`);
+  },
+);

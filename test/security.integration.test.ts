@@ -12,7 +12,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -37,19 +46,29 @@ let workerLog = '';
 let cliLog = '';
 const t0 = Date.now();
 
-const sql = async (q: string) => (await cluster.cliJson<{ rows: Array<Record<string, unknown>> }>(['sql', q], { env: { TMPDIR: ORIG_TMP } })).rows;
+const sql = async (q: string) =>
+  (await cluster.cliJson<{ rows: Array<Record<string, unknown>> }>(['sql', q], { env: { TMPDIR: ORIG_TMP } })).rows;
 
 function filesUnder(root: string): string[] {
   if (!existsSync(root)) return [];
   const out: string[] = [];
   const walk = (d: string) => {
     let entries: string[];
-    try { entries = readdirSync(d); } catch { return; }
+    try {
+      entries = readdirSync(d);
+    } catch {
+      return;
+    }
     for (const f of entries) {
       const p = join(d, f);
       let st;
-      try { st = statSync(p); } catch { continue; }
-      if (st.isDirectory()) walk(p); else out.push(p);
+      try {
+        st = statSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) walk(p);
+      else out.push(p);
     }
   };
   walk(root);
@@ -58,12 +77,20 @@ function filesUnder(root: string): string[] {
 
 /** Start a worker ourselves so every byte of its stdout and stderr is captured. */
 function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), 'worker', '--config', configFile], { env: { ...cluster.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'r1ov.js'), 'worker', '--config', configFile], {
+    env: { ...cluster.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d) => (workerLog += d));
   child.stderr!.on('data', (d) => (workerLog += d));
   cluster.workers.push(child);
   return new Promise((res, rej) => {
-    const onData = () => { if (workerLog.includes('worker ready')) { child.stderr!.off('data', onData); res(child); } };
+    const onData = () => {
+      if (workerLog.includes('worker ready')) {
+        child.stderr!.off('data', onData);
+        res(child);
+      }
+    };
     child.stderr!.on('data', onData);
     child.once('exit', (code) => rej(new Error(`worker exited ${code}: ${workerLog.slice(-1500)}`)));
   });
@@ -71,17 +98,37 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 
 /** Rows with hostile ids, in the LLaVA layout (single subset, known data_source so no classifier is needed). */
 const HOSTILE_IDS = [
-  `../../../../${MARK}-up4`, `../${MARK}-up1`, `/tmp/${MARK}-abs`, `a/b/../../${MARK}-nested`, `..`, '.', `${MARK}\\..\\win`,
-  `${MARK}-${'y'.repeat(400)}`, `${MARK}-数学题-🙂-ü`, `${MARK}-%2e%2e%2f`, `${MARK}\u0001ctl`, `~/${MARK}-home`, `${MARK} spaced name`,
+  `../../../../${MARK}-up4`,
+  `../${MARK}-up1`,
+  `/tmp/${MARK}-abs`,
+  `a/b/../../${MARK}-nested`,
+  `..`,
+  '.',
+  `${MARK}\\..\\win`,
+  `${MARK}-${'y'.repeat(400)}`,
+  `${MARK}-数学题-🙂-ü`,
+  `${MARK}-%2e%2e%2f`,
+  `${MARK}\u0001ctl`,
+  `~/${MARK}-home`,
+  `${MARK} spaced name`,
 ];
 
 /** Longer than Temporal's default workflow-id limit (1,000) once prefixed with r1ov/<run>/. */
 const LONG_ID = `${MARK}-${'x'.repeat(2000)}`;
 
 async function writeHostileSource(to: string, ids: string[]): Promise<void> {
-  const img = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 220, b: 240 } } }).png().toBuffer();
-  const rows = ids.map((id, i) => ({ id, img: img.toString('base64'), data_source: 'chartqa', conversations: [
-    { from: 'human', value: `<image>\nThe image shows two bars labelled ${i + 2} and ${i + 3}. What is their sum?` }, { from: 'gpt', value: String(2 * i + 5) }] }));
+  const img = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 220, b: 240 } } })
+    .png()
+    .toBuffer();
+  const rows = ids.map((id, i) => ({
+    id,
+    img: img.toString('base64'),
+    data_source: 'chartqa',
+    conversations: [
+      { from: 'human', value: `<image>\nThe image shows two bars labelled ${i + 2} and ${i + 3}. What is their sum?` },
+      { from: 'gpt', value: String(2 * i + 5) },
+    ],
+  }));
   mkdirSync(join(to, 'chartqa'), { recursive: true });
   const jsonl = join(dir, `hostile-${ids.length}.jsonl`);
   writeFileSync(jsonl, rows.map((r) => JSON.stringify(r)).join('\n'));
@@ -113,7 +160,12 @@ before(async () => {
       return fixtureResponder()(req);
     },
   });
-  const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `sec-${r}`, apiKeyEnv: 'R1OV_SEC_TEST_KEY' }]));
+  const roles = Object.fromEntries(
+    ['router', 'formalizer', 'reasoner', 'judge'].map((r) => [
+      r,
+      { baseUrl: fake.url, model: `sec-${r}`, apiKeyEnv: 'R1OV_SEC_TEST_KEY' },
+    ]),
+  );
   configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ roles, window: 50, pageSize: 25, commitEvery: 40 }));
   // Only the worker holds the key; the CLI that starts the build does not.
@@ -130,13 +182,22 @@ describe('the API key never persists', () => {
   test('a build with LLM roles uses the key at the endpoint', { timeout: 10 * 60_000 }, async () => {
     const src = join(dir, 'llava');
     await writeLlavaFixture(src);
-    const r = await cluster.cli(['build', '--source', src, '--run', 'sec', '--config', configFile, '--limit', '60', '--wait', '--json'], { env: { TMPDIR: ORIG_TMP } });
+    const r = await cluster.cli(
+      ['build', '--source', src, '--run', 'sec', '--config', configFile, '--limit', '60', '--wait', '--json'],
+      { env: { TMPDIR: ORIG_TMP } },
+    );
     cliLog += r.stdout + r.stderr;
     assert.equal(r.status, 0, r.stderr.slice(-1500));
     assert.equal(JSON.parse(r.stdout).status, 'COMPLETED');
     assert.ok(fake.calls.length > 60);
-    assert.ok(fake.calls.every((c) => c.headers.authorization === `Bearer ${KEY}`), 'the endpoint did not get the key');
-    assert.ok(fake.calls.some((c, i) => i % 17 === 3), 'no failure path exercised');
+    assert.ok(
+      fake.calls.every((c) => c.headers.authorization === `Bearer ${KEY}`),
+      'the endpoint did not get the key',
+    );
+    assert.ok(
+      fake.calls.some((c, i) => i % 17 === 3),
+      'no failure path exercised',
+    );
   });
 
   test('not in any history payload, failure message or stack of the run', async () => {
@@ -170,7 +231,10 @@ describe('the API key never persists', () => {
     const files = filesUnder(cluster.home);
     const kinds = new Set(files.map((f) => relative(cluster.home, f).split('/')[0]));
     for (const k of ['blobs', 'server']) assert.ok(kinds.has(k), `no ${k} files to scan (${[...kinds].join(', ')})`);
-    assert.ok(files.some((f) => f.endsWith('.parquet')), 'no shard files to scan');
+    assert.ok(
+      files.some((f) => f.endsWith('.parquet')),
+      'no shard files to scan',
+    );
     const needle = Buffer.from(KEY);
     for (const f of files) {
       const buf = readFileSync(f);
@@ -182,45 +246,78 @@ describe('the API key never persists', () => {
 });
 
 describe('hostile sample ids stay inside $R1OV_HOME', () => {
-  test('ingest and build of ids with ../, /, absolute paths, 400 chars, unicode, control characters', { timeout: 10 * 60_000 }, async () => {
-    const src = join(dir, 'hostile');
-    await writeHostileSource(src, HOSTILE_IDS);
-    const before = new Set(filesUnder(sandbox));
-    const r = await cluster.cli(['build', '--source', src, '--run', 'hostile', '--config', configFile, '--wait', '--json'], { env: { TMPDIR: ORIG_TMP } });
-    assert.equal(r.status, 0, r.stderr.slice(-1500));
-    assert.equal(JSON.parse(r.stdout).status, 'COMPLETED');
-    // Every row is accounted for (done, rejected or quarantined), none lost to a path error.
-    const rows = await sql(`select sample_id, status from samples where run = 'hostile'`);
-    assert.equal(rows.length, HOSTILE_IDS.length, JSON.stringify(rows.map((x) => x.status)));
-    assert.ok(rows.some((x) => String(x.sample_id).includes('数学题-🙂')), 'unicode id not preserved');
-    // Nothing new in the sandbox outside the home.
-    const stray = filesUnder(sandbox).filter((f) => !before.has(f) && !f.startsWith(cluster.home + '/'));
-    assert.deepEqual(stray, []);
-    // Nothing named after the ids anywhere an escape could land.
-    const roots = [ORIG_TMP, '/tmp', repoRoot, process.env.HOME ?? '/root', '/etc', '/'].filter((p, i, a) => existsSync(p) && a.indexOf(p) === i);
-    for (const root of roots) {
-      const shallow = root === '/' || root === repoRoot || root === (process.env.HOME ?? '/root');
-      const found = (shallow ? readdirSync(root).map((f) => join(root, f)) : filesUnder(root).concat(readdirSync(root).map((f) => join(root, f))))
-        .filter((p) => p.includes(MARK) && !p.startsWith(cluster.home + '/') && !p.startsWith(dir + '/'))
-        .filter((p) => { try { return statSync(p).mtimeMs >= t0 - 1000; } catch { return false; } });
-      assert.deepEqual(found, [], `files named after hostile ids under ${root}`);
-    }
-  });
+  test(
+    'ingest and build of ids with ../, /, absolute paths, 400 chars, unicode, control characters',
+    { timeout: 10 * 60_000 },
+    async () => {
+      const src = join(dir, 'hostile');
+      await writeHostileSource(src, HOSTILE_IDS);
+      const before = new Set(filesUnder(sandbox));
+      const r = await cluster.cli(
+        ['build', '--source', src, '--run', 'hostile', '--config', configFile, '--wait', '--json'],
+        { env: { TMPDIR: ORIG_TMP } },
+      );
+      assert.equal(r.status, 0, r.stderr.slice(-1500));
+      assert.equal(JSON.parse(r.stdout).status, 'COMPLETED');
+      // Every row is accounted for (done, rejected or quarantined), none lost to a path error.
+      const rows = await sql(`select sample_id, status from samples where run = 'hostile'`);
+      assert.equal(rows.length, HOSTILE_IDS.length, JSON.stringify(rows.map((x) => x.status)));
+      assert.ok(
+        rows.some((x) => String(x.sample_id).includes('数学题-🙂')),
+        'unicode id not preserved',
+      );
+      // Nothing new in the sandbox outside the home.
+      const stray = filesUnder(sandbox).filter((f) => !before.has(f) && !f.startsWith(cluster.home + '/'));
+      assert.deepEqual(stray, []);
+      // Nothing named after the ids anywhere an escape could land.
+      const roots = [ORIG_TMP, '/tmp', repoRoot, process.env.HOME ?? '/root', '/etc', '/'].filter(
+        (p, i, a) => existsSync(p) && a.indexOf(p) === i,
+      );
+      for (const root of roots) {
+        const shallow = root === '/' || root === repoRoot || root === (process.env.HOME ?? '/root');
+        const found = (
+          shallow
+            ? readdirSync(root).map((f) => join(root, f))
+            : filesUnder(root).concat(readdirSync(root).map((f) => join(root, f)))
+        )
+          .filter((p) => p.includes(MARK) && !p.startsWith(cluster.home + '/') && !p.startsWith(dir + '/'))
+          .filter((p) => {
+            try {
+              return statSync(p).mtimeMs >= t0 - 1000;
+            } catch {
+              return false;
+            }
+          });
+        assert.deepEqual(found, [], `files named after hostile ids under ${root}`);
+      }
+    },
+  );
 
   test('a 2,000-character id is data, not a stuck build', { timeout: 3 * 60_000 }, async () => {
     const src = join(dir, 'hostile-long');
     await writeHostileSource(src, [LONG_ID, `${MARK}-short`]);
     const before = new Set(filesUnder(sandbox));
-    assert.equal((await cluster.cli(['build', '--source', src, '--run', 'hostlong', '--config', configFile], { env: { TMPDIR: ORIG_TMP } })).status, 0);
+    assert.equal(
+      (
+        await cluster.cli(['build', '--source', src, '--run', 'hostlong', '--config', configFile], {
+          env: { TMPDIR: ORIG_TMP },
+        })
+      ).status,
+      0,
+    );
     let status = 'RUNNING';
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && status === 'RUNNING') {
       await new Promise((r) => setTimeout(r, 2000));
-      status = (await cluster.cliJson<{ status: string }>(['status', 'hostlong'], { env: { TMPDIR: ORIG_TMP } })).status;
+      status = (await cluster.cliJson<{ status: string }>(['status', 'hostlong'], { env: { TMPDIR: ORIG_TMP } }))
+        .status;
     }
     if (status === 'RUNNING') await cluster.cli(['cancel', 'hostlong'], { env: { TMPDIR: ORIG_TMP } });
     // Stuck or not, nothing escaped the home.
-    assert.deepEqual(filesUnder(sandbox).filter((f) => !before.has(f) && !f.startsWith(cluster.home + '/')), []);
+    assert.deepEqual(
+      filesUnder(sandbox).filter((f) => !before.has(f) && !f.startsWith(cluster.home + '/')),
+      [],
+    );
     assert.equal(status, 'COMPLETED', 'the build with a 2,000-character id did not finish within 60 s');
   });
 });
@@ -265,12 +362,17 @@ describe('r1ov sql refuses writes (beyond the basic list)', () => {
     assert.deepEqual(written, []);
     // The catalog still answers: the views were not dropped or replaced.
     assert.ok(Array.isArray(await sql(`select count(*) as n from samples`)));
-    assert.ok(!(await sql(`select * from samples limit 1`)).some((row) => Object.keys(row).length === 1), 'samples view was replaced');
+    assert.ok(
+      !(await sql(`select * from samples limit 1`)).some((row) => Object.keys(row).length === 1),
+      'samples view was replaced',
+    );
   });
 
   test('EXPLAIN ANALYZE does not execute a write', async () => {
     const t = target();
-    const r = await cluster.cli(['sql', `EXPLAIN ANALYZE COPY (select 1) TO '${t}.csv'`], { env: { TMPDIR: ORIG_TMP } });
+    const r = await cluster.cli(['sql', `EXPLAIN ANALYZE COPY (select 1) TO '${t}.csv'`], {
+      env: { TMPDIR: ORIG_TMP },
+    });
     assert.ok(!existsSync(`${t}.csv`), `EXPLAIN ANALYZE wrote ${t}.csv (exit ${r.status})`);
   });
 

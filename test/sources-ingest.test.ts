@@ -62,7 +62,10 @@ describe('ingest of the published layouts', () => {
     // The multi-turn row: three samples on one image, the later turns without <image>.
     const multi = [0, 1, 2].map((t) => s.get(`${corpus.multiTurnRow}#${t}`)!);
     assert.equal(new Set(multi.map((m) => m.imageKey)).size, 1);
-    assert.deepEqual(multi.map((m) => m.answer), ['22', '2', '51']);
+    assert.deepEqual(
+      multi.map((m) => m.answer),
+      ['22', '2', '51'],
+    );
     assert.equal(s.get('geo170k-cut#0')!.error?.code, 'no_gold_answer');
     assert.equal(s.get('geo170k-cut#0')!.answerSource, 'none');
     // Cut off after its first clause, short enough to look like a short answer: still no answer.
@@ -92,13 +95,26 @@ describe('ingest of the published layouts', () => {
     const s = await ingestAll(corpus.r1Dir, true);
     const x = s.get('r1ov-2#0')!;
     assert.equal(x.imported?.generator, 'import:Geometry3K(MathV360K)');
-    assert.match(x.imported!.trace, /^<think>\nBy the Pythagorean theorem[\s\S]*<\/think>\n<answer>\n\*\*Final Answer\*\*\n\\boxed\{5\}\n<\/answer>$/);
+    assert.match(
+      x.imported!.trace,
+      /^<think>\nBy the Pythagorean theorem[\s\S]*<\/think>\n<answer>\n\*\*Final Answer\*\*\n\\boxed\{5\}\n<\/answer>$/,
+    );
     assert.match(s.get('r1ov-0#0')!.imported!.trace, /<answer>\nThe final answer is \\boxed\{B\}\.\n<\/answer>$/);
     assert.equal(s.get('r1ov-4#0')!.imported, undefined, 'no answer, nothing to import');
   });
 
   test('turn pairing accepts gpt and assistant replies and keeps an unanswered human turn', () => {
-    const pairs = pairTurns([{ from: 'human', value: '<image>\nQ1' }, { from: 'assistant', value: ' A ' }, { from: 'human', value: 'Q2' }, { from: 'gpt', value: '3' }, { from: 'human', value: 'Q3' }]);
-    assert.deepEqual(pairs, [{ turn: 0, question: '<image>\nQ1', answer: 'A' }, { turn: 1, question: 'Q2', answer: '3' }, { turn: 2, question: 'Q3', answer: null }]);
+    const pairs = pairTurns([
+      { from: 'human', value: '<image>\nQ1' },
+      { from: 'assistant', value: ' A ' },
+      { from: 'human', value: 'Q2' },
+      { from: 'gpt', value: '3' },
+      { from: 'human', value: 'Q3' },
+    ]);
+    assert.deepEqual(pairs, [
+      { turn: 0, question: '<image>\nQ1', answer: 'A' },
+      { turn: 1, question: 'Q2', answer: '3' },
+      { turn: 2, question: 'Q3', answer: null },
+    ]);
   });
 });

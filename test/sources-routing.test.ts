@@ -9,14 +9,17 @@ import { questionFeatures, reasoningSignals } from '../core/routing/question-fea
 import { routeByQuestion } from '../core/routing/per-sample.ts';
 import { routeBySource } from '../core/routing/source-table.ts';
 
-const route = (q: string, source: string, choices?: string[]) => routeByQuestion(q, choices, source, routeBySource(source));
+const route = (q: string, source: string, choices?: string[]) =>
+  routeByQuestion(q, choices, source, routeBySource(source));
 
 describe('question features', () => {
   test('signals: counting, arithmetic, why, comparisons with numbers, options; numbers alone are not enough', () => {
     assert.deepEqual(reasoningSignals(questionFeatures('How many people are in the picture?')), ['counting']);
     assert.deepEqual(reasoningSignals(questionFeatures('What is the total cost including tax?')), ['arithmetic']);
     assert.deepEqual(reasoningSignals(questionFeatures('Why is the man holding an umbrella?')), ['why/explain']);
-    assert.deepEqual(reasoningSignals(questionFeatures('Is the 2019 value higher than the 2018 value?')), ['comparison']);
+    assert.deepEqual(reasoningSignals(questionFeatures('Is the 2019 value higher than the 2018 value?')), [
+      'comparison',
+    ]);
     assert.deepEqual(reasoningSignals(questionFeatures('Which animal is shown?', ['cat', 'dog'])), ['options']);
     assert.deepEqual(reasoningSignals(questionFeatures('What is written on line 3?')), []);
     assert.deepEqual(reasoningSignals(questionFeatures('What colour is the bus?')), []);
@@ -39,7 +42,11 @@ describe('routeByQuestion', () => {
   });
 
   test('a description or transcription request is rejected in any subset', () => {
-    for (const [q, src] of [['Describe this image in detail.', 'chartqa'], ['Transcribe the text in the image.', 'geo3k'], ['Please describe the chart.', 'unknown_set']] as const) {
+    for (const [q, src] of [
+      ['Describe this image in detail.', 'chartqa'],
+      ['Transcribe the text in the image.', 'geo3k'],
+      ['Please describe the chart.', 'unknown_set'],
+    ] as const) {
       const d = route(q, src);
       assert.equal(d.reject?.code, 'no_reasoning', q);
       assert.match(d.why, /description or transcription/);

@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { putBlob, putJsonBlob } from '../core/blobs.ts';
 import {
-  BAD_STAGE_BLOB, formalData, readFormalChecks, readFormalDoc, readQaVerdict, readRevisitLog, readTrace, writeFormalDoc, writeQaVerdict, writeTrace,
+  BAD_STAGE_BLOB,
+  formalData,
+  readFormalChecks,
+  readFormalDoc,
+  readQaVerdict,
+  readRevisitLog,
+  readTrace,
+  writeFormalDoc,
+  writeQaVerdict,
+  writeTrace,
 } from '../activities/stage-io.ts';
 import type { FormalDoc } from '../schemas/stage-blobs.ts';
 
@@ -16,15 +25,27 @@ const home = mkdtempSync(join(tmpdir(), 'r1ov-stage-io-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
 async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
   return err;
 }
 
 test('a formal doc, a trace and a QA verdict round-trip; the verdict keeps its JSON as stored', async () => {
-  const doc: FormalDoc = { kind: 'chart', subkind: null, format: 'chart', text: '# chart: bar\na,b\n1,2', data: { chartType: 'bar' } };
+  const doc: FormalDoc = {
+    kind: 'chart',
+    subkind: null,
+    format: 'chart',
+    text: '# chart: bar\na,b\n1,2',
+    data: { chartType: 'bar' },
+  };
   assert.deepEqual(await readFormalDoc(home, await writeFormalDoc(home, doc)), doc);
-  assert.equal(await readTrace(home, await writeTrace(home, '<think>x</think><answer>1</answer>')), '<think>x</think><answer>1</answer>');
+  assert.equal(
+    await readTrace(home, await writeTrace(home, '<think>x</think><answer>1</answer>')),
+    '<think>x</think><answer>1</answer>',
+  );
   const verdict = { by: 'rules' as const, accepted: true, code: null, reason: null, accuracy: 1, format: 1 };
   const key = await writeQaVerdict(home, verdict);
   const read = await readQaVerdict(home, key);
@@ -46,15 +67,27 @@ test('a malformed formal doc fails on read with one line naming the blob and the
 
 test('a blob that is not JSON, a verdict of an unknown author and a bad revisit log are refused the same way', async () => {
   const text = await putBlob(home, 'not json at all');
-  assert.match((await failure(readFormalDoc(home, text))).message, new RegExp(`^formal doc blob ${text}: not JSON \\(`));
+  assert.match(
+    (await failure(readFormalDoc(home, text))).message,
+    new RegExp(`^formal doc blob ${text}: not JSON \\(`),
+  );
   const verdict = await putJsonBlob(home, { by: 'someone', accepted: true });
   assert.match((await failure(readQaVerdict(home, verdict))).message, new RegExp(`^QA verdict blob ${verdict}: by: `));
   const log = await putJsonBlob(home, { firstAnswer: 'A', rounds: [{ round: 0 }] });
-  assert.match((await failure(readRevisitLog(home, log))).message, new RegExp(`^revisit log blob ${log}: rounds\\.0\\.round: .+`));
+  assert.match(
+    (await failure(readRevisitLog(home, log))).message,
+    new RegExp(`^revisit log blob ${log}: rounds\\.0\\.round: .+`),
+  );
   const checks = await putJsonBlob(home, []);
-  assert.match((await failure(readFormalChecks(home, checks))).message, new RegExp(`^formal checks blob ${checks}: \\(root\\): `));
+  assert.match(
+    (await failure(readFormalChecks(home, checks))).message,
+    new RegExp(`^formal checks blob ${checks}: \\(root\\): `),
+  );
 });
 
 test('a stage cannot write a blob its readers would refuse', async () => {
-  await assert.rejects(writeFormalDoc(home, { kind: 'chart', subkind: null, format: 'chart', text: 1 as unknown as string, data: null }), /^Error: formal doc blob \(not written\): text: /);
+  await assert.rejects(
+    writeFormalDoc(home, { kind: 'chart', subkind: null, format: 'chart', text: 1 as unknown as string, data: null }),
+    /^Error: formal doc blob \(not written\): text: /,
+  );
 });

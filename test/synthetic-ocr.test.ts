@@ -20,8 +20,15 @@ test('OCR finds the title words of one image per kind', async () => {
     const lines = await recognizeText(await renderSyntheticPng(it));
     // Compare without spaces or punctuation: OCR may merge or split words.
     const seen = squash(lines.map((l) => l.text).join(' '));
-    const missing = title.split(/\s+/).map(squash).filter((w) => w.length > 0 && !seen.includes(w));
-    assert.deepEqual(missing, [], `${kind}: title "${title}" not read; OCR saw ${JSON.stringify(lines.map((l) => l.text))}`);
+    const missing = title
+      .split(/\s+/)
+      .map(squash)
+      .filter((w) => w.length > 0 && !seen.includes(w));
+    assert.deepEqual(
+      missing,
+      [],
+      `${kind}: title "${title}" not read; OCR saw ${JSON.stringify(lines.map((l) => l.text))}`,
+    );
     // The title is the top-most line.
     const top = [...lines].sort((a, b) => a.box[1] - b.box[1])[0];
     assert.ok(top && top.box[1] < 60, `${kind}: title at the top (y ${top?.box[1]})`);

@@ -33,14 +33,18 @@ function chosen(it: SyntheticItem): string {
   assert.equal(it.choices.length, 4, `${it.id}: 4 options`);
   assert.equal(new Set(it.choices).size, 4, `${it.id}: distinct options ${JSON.stringify(it.choices)}`);
   assert.match(it.answer, /^[A-D]$/);
-  for (const [i, c] of it.choices.entries()) assert.ok(it.question.includes(`${'ABCD'[i]}. ${c}`), `${it.id}: question lists option ${'ABCD'[i]}`);
+  for (const [i, c] of it.choices.entries())
+    assert.ok(it.question.includes(`${'ABCD'[i]}. ${c}`), `${it.id}: question lists option ${'ABCD'[i]}`);
   return at(it.choices, 'ABCD'.indexOf(it.answer));
 }
 
 function assertNum(it: SyntheticItem, expected: number): void {
   assert.equal(it.choices, undefined, `${it.id}: free-form`);
   assert.match(it.answer, /^-?\d+(\.\d{1,2})?$|^\d+\/\d+$/, `${it.id}: exact-friendly answer ${it.answer}`);
-  assert.ok(Math.abs(num(it.answer) - expected) < EPS, `${it.id} (${it.template}): answer ${it.answer}, recomputed ${expected}`);
+  assert.ok(
+    Math.abs(num(it.answer) - expected) < EPS,
+    `${it.id} (${it.template}): answer ${it.answer}, recomputed ${expected}`,
+  );
 }
 
 /** Multiple choice whose correct option is a number (with a unit suffix): exactly one option has that value. */
@@ -82,16 +86,23 @@ function reachableFrom(edges: { from: string; to: string }[], start: string): Ma
 /** Node voltages by nodal analysis: G·v = i with the source node fixed, Gaussian elimination with pivoting. */
 function solveCircuit(spec: Any): { v: Map<string, number>; itotal: number } {
   const src = spec.source;
-  const nodes = [...new Set(spec.resistors.flatMap((r: Any) => [r.a, r.b]))].filter((n) => n !== '0' && n !== src.plus) as string[];
+  const nodes = [...new Set(spec.resistors.flatMap((r: Any) => [r.a, r.b]))].filter(
+    (n) => n !== '0' && n !== src.plus,
+  ) as string[];
   const idx = new Map(nodes.map((n, i) => [n, i]));
   const n = nodes.length;
   const A = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0));
   const cell = (r: number, c: number): number => at(at(A, r), c);
-  const add = (r: number, c: number, d: number): void => { at(A, r)[c] = cell(r, c) + d; };
+  const add = (r: number, c: number, d: number): void => {
+    at(A, r)[c] = cell(r, c) + d;
+  };
   const known = (node: string) => (node === '0' ? 0 : node === src.plus ? src.volts : undefined);
   for (const r of spec.resistors) {
     const g = 1 / r.ohms;
-    for (const [p, q] of [[r.a, r.b], [r.b, r.a]]) {
+    for (const [p, q] of [
+      [r.a, r.b],
+      [r.b, r.a],
+    ]) {
       const i = idx.get(p);
       if (i === undefined) continue;
       add(i, i, g);
@@ -110,7 +121,10 @@ function solveCircuit(spec: Any): { v: Map<string, number>; itotal: number } {
       for (let k = c; k <= n; k++) add(r, k, -f * cell(c, k));
     }
   }
-  const v = new Map<string, number>([['0', 0], [src.plus, src.volts]]);
+  const v = new Map<string, number>([
+    ['0', 0],
+    [src.plus, src.volts],
+  ]);
   nodes.forEach((node, i) => v.set(node, cell(i, n) / cell(i, i)));
   let itotal = 0;
   for (const r of spec.resistors) {
@@ -148,9 +162,20 @@ function checkLine(it: SyntheticItem, s: Any): void {
   const v = (k: number): number[] => s.series[k].values;
   switch (q.template) {
     case 'line-trend': {
-      const ups: boolean[] = v(q.series).slice(1).map((x: number, i: number) => x > at(v(q.series), i));
+      const ups: boolean[] = v(q.series)
+        .slice(1)
+        .map((x: number, i: number) => x > at(v(q.series), i));
       const flips = ups.slice(1).filter((u, i) => u !== ups[i]).length;
-      const want = flips === 0 ? (ups[0] ? /increases at every step/ : /decreases at every step/) : flips === 1 ? (ups[0] ? /rises to a peak/ : /falls to a low point/) : null;
+      const want =
+        flips === 0
+          ? ups[0]
+            ? /increases at every step/
+            : /decreases at every step/
+          : flips === 1
+            ? ups[0]
+              ? /rises to a peak/
+              : /falls to a low point/
+            : null;
       assert.ok(want, `line shape has ≤ 1 turn: ${v(q.series)}`);
       assert.match(chosen(it), want);
       assert.equal(it.choices!.filter((c) => want.test(c)).length, 1);
@@ -243,8 +268,11 @@ function checkCircuit(it: SyntheticItem, s: Any): void {
   const { v, itotal } = solveCircuit(s);
   const res = (name: string) => s.resistors.find((r: Any) => r.name === name);
   // The netlist in formalText is the same circuit as the spec.
-  for (const r of s.resistors) assert.ok(it.formalText.includes(`${r.name} ${r.a} ${r.b} ${r.ohms}\n`), `${r.name} in netlist`);
-  assert.ok(it.formalText.includes(`V1 ${s.source.plus} 0 DC ${s.source.volts}\n`) && it.formalText.trimEnd().endsWith('.end'));
+  for (const r of s.resistors)
+    assert.ok(it.formalText.includes(`${r.name} ${r.a} ${r.b} ${r.ohms}\n`), `${r.name} in netlist`);
+  assert.ok(
+    it.formalText.includes(`V1 ${s.source.plus} 0 DC ${s.source.volts}\n`) && it.formalText.trimEnd().endsWith('.end'),
+  );
   switch (q.template) {
     case 'circuit-req':
       return assertNum(it, s.source.volts / itotal);
@@ -307,8 +335,21 @@ test('parseSyntheticSource: forms, defaults and errors', () => {
   assert.deepEqual(parseSyntheticSource('synthetic:50:all:7'), { n: 50, kinds: [...SYNTHETIC_KINDS], seed: 7 });
   assert.deepEqual(parseSyntheticSource('synthetic:50:7'), { n: 50, kinds: [...SYNTHETIC_KINDS], seed: 7 });
   assert.deepEqual(parseSyntheticSource('synthetic:3:pie,pie,table:1'), { n: 3, kinds: ['pie', 'table'], seed: 1 });
-  for (const bad of ['synthetic:', 'synthetic:0', 'synthetic:-3', 'synthetic:ten', 'synthetic:5:bars', 'synthetic:5:bar:x', 'synthetic:5:bar:1:2', 'synthetic:1.5']) {
-    assert.throws(() => parseSyntheticSource(bad), (e: unknown) => e instanceof UsageError && e.message.includes(bad), bad);
+  for (const bad of [
+    'synthetic:',
+    'synthetic:0',
+    'synthetic:-3',
+    'synthetic:ten',
+    'synthetic:5:bars',
+    'synthetic:5:bar:x',
+    'synthetic:5:bar:1:2',
+    'synthetic:1.5',
+  ]) {
+    assert.throws(
+      () => parseSyntheticSource(bad),
+      (e: unknown) => e instanceof UsageError && e.message.includes(bad),
+      bad,
+    );
   }
 });
 
@@ -330,8 +371,16 @@ test('every kind reaches every template; answers recomputed independently; trace
       assert.deepEqual(spec, it.spec);
       CHECKS[kind](it, spec);
       const score = scoreCompletion({ completion: it.trace, groundTruth: it.answer, choices: it.choices });
-      assert.deepEqual([score.accuracy, score.format], [1, 1], `${it.id} (${it.template}): verifier ${JSON.stringify(score)}\n${it.trace}`);
-      assert.doesNotMatch(it.trace, /caption|description|netlist|csv|mermaid|spec\b/i, `${it.id}: trace talks about the image, not its text`);
+      assert.deepEqual(
+        [score.accuracy, score.format],
+        [1, 1],
+        `${it.id} (${it.template}): verifier ${JSON.stringify(score)}\n${it.trace}`,
+      );
+      assert.doesNotMatch(
+        it.trace,
+        /caption|description|netlist|csv|mermaid|spec\b/i,
+        `${it.id}: trace talks about the image, not its text`,
+      );
       assert.ok(it.trace.includes(`\\boxed{${it.answer}}`));
     }
     assert.ok(mc > 0, `${kind}: has multiple-choice templates`);
@@ -371,7 +420,9 @@ test('determinism: same seed gives identical items, another seed different ones'
   // Order independence: one item alone equals the same item generated in sequence.
   assert.deepEqual(generateSyntheticItem(17, a), first[17]);
   const other = gen({ ...a, seed: 4 });
-  const differing = other.filter((it, i) => it.formalText !== at(first, i).formalText || it.question !== at(first, i).question).length;
+  const differing = other.filter(
+    (it, i) => it.formalText !== at(first, i).formalText || it.question !== at(first, i).question,
+  ).length;
   assert.ok(differing >= 30, `seed changes items (${differing}/40 differ)`);
   // Items within one run vary too.
   assert.ok(new Set(first.map((it) => it.formalText)).size >= 38);

@@ -13,15 +13,24 @@ import { join } from 'node:path';
 import { S3Store } from '../core/storage/index.ts';
 import { s3ConfigFromEnv } from '../core/storage/s3-config.ts';
 import {
-  CHECKPOINT_MANIFEST, downloadCheckpoint, pruneStoredCheckpoints, storedCheckpointSteps, uploadCheckpoint,
+  CHECKPOINT_MANIFEST,
+  downloadCheckpoint,
+  pruneStoredCheckpoints,
+  storedCheckpointSteps,
+  uploadCheckpoint,
 } from '../activities/train/checkpoint-store.ts';
 import { startS3Server, type S3Server } from './support/s3-server.ts';
 
 let s3: S3Server;
 let env: NodeJS.ProcessEnv;
 const dirs: string[] = [];
-const temp = () => { const d = mkdtempSync(join(tmpdir(), 'r1ov-ckpt-')); dirs.push(d); return d; };
-const store = () => new S3Store(s3ConfigFromEnv({ ...env, R1OV_S3_PREFIX: `ckpt-${Math.random().toString(36).slice(2)}/` })!);
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'r1ov-ckpt-'));
+  dirs.push(d);
+  return d;
+};
+const store = () =>
+  new S3Store(s3ConfigFromEnv({ ...env, R1OV_S3_PREFIX: `ckpt-${Math.random().toString(36).slice(2)}/` })!);
 
 before(async () => {
   s3 = await startS3Server();
@@ -37,10 +46,15 @@ function writeCheckpoint(outputDir: string, step: number, big = 0, extra: Record
   const dir = join(outputDir, `checkpoint-${step}`);
   mkdirSync(join(dir, `global_step${step}`), { recursive: true });
   const files: Record<string, Buffer> = {
-    'model.safetensors': randomBytes(big || 4096), 'config.json': Buffer.from('{"model_type": "qwen2_5_vl"}'),
-    'optimizer.pt': randomBytes(2048), 'scheduler.pt': randomBytes(64), 'rng_state.pth': randomBytes(64),
-    'training_args.bin': randomBytes(64), [`global_step${step}/zero_pp_rank_0_mp_rank_00_optim_states.pt`]: randomBytes(1024),
-    'trainer_state.json': Buffer.from(JSON.stringify({ global_step: step })), ...extra,
+    'model.safetensors': randomBytes(big || 4096),
+    'config.json': Buffer.from('{"model_type": "qwen2_5_vl"}'),
+    'optimizer.pt': randomBytes(2048),
+    'scheduler.pt': randomBytes(64),
+    'rng_state.pth': randomBytes(64),
+    'training_args.bin': randomBytes(64),
+    [`global_step${step}/zero_pp_rank_0_mp_rank_00_optim_states.pt`]: randomBytes(1024),
+    'trainer_state.json': Buffer.from(JSON.stringify({ global_step: step })),
+    ...extra,
   };
   for (const [p, b] of Object.entries(files)) writeFileSync(join(dir, p), b);
   return dir;
@@ -50,7 +64,10 @@ describe('checkpoints in the object store', () => {
   test('upload from one home, download into another, byte for byte; big files as multipart uploads', async () => {
     const st = store();
     const src = writeCheckpoint(join(temp(), 'grpo'), 3, 11 * 2 ** 20);
-    const m = await uploadCheckpoint(st, 'run1', 'grpo', 0, src, { multipartAbove: 5 * 2 ** 20, partSize: 5 * 2 ** 20 });
+    const m = await uploadCheckpoint(st, 'run1', 'grpo', 0, src, {
+      multipartAbove: 5 * 2 ** 20,
+      partSize: 5 * 2 ** 20,
+    });
     assert.equal(m.files.at(-1)!.path, 'trainer_state.json');
     assert.equal(m.files.length, 8);
     assert.deepEqual(await storedCheckpointSteps(st, 'run1', 'grpo'), [3]);
@@ -76,7 +93,9 @@ describe('checkpoints in the object store', () => {
   test('several nodes: committed when every node has, restored as the union of their files', async () => {
     const st = store();
     const n0 = writeCheckpoint(join(temp(), 'grpo'), 5);
-    const n1 = writeCheckpoint(join(temp(), 'grpo'), 5, 0, { 'global_step5/zero_pp_rank_8_mp_rank_00_optim_states.pt': randomBytes(512) });
+    const n1 = writeCheckpoint(join(temp(), 'grpo'), 5, 0, {
+      'global_step5/zero_pp_rank_8_mp_rank_00_optim_states.pt': randomBytes(512),
+    });
     await uploadCheckpoint(st, 'run3', 'grpo', 0, n0);
     assert.deepEqual(await storedCheckpointSteps(st, 'run3', 'grpo', 2), []);
     await uploadCheckpoint(st, 'run3', 'grpo', 1, n1);

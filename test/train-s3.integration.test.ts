@@ -33,7 +33,11 @@ let connection: Connection;
 
 const committedSteps = async (name: string): Promise<number[]> => {
   const r = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${PREFIX}train/${name}/sft/` }));
-  return (r.Contents ?? []).map((o) => /node0\/checkpoint-(\d+)\/r1ov-checkpoint\.json$/.exec(o.Key!)?.[1]).filter(Boolean).map(Number).sort((a, b) => a - b);
+  return (r.Contents ?? [])
+    .map((o) => /node0\/checkpoint-(\d+)\/r1ov-checkpoint\.json$/.exec(o.Key!)?.[1])
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b);
 };
 
 describe('training checkpoints in the object store', { skip }, () => {
@@ -42,10 +46,26 @@ describe('training checkpoints in the object store', { skip }, () => {
     [cluster, s3] = await Promise.all([startCluster(), startS3Server()]);
     // The training data: a small synthetic build exported in the TRL layout (local store), and a tiny model.
     const local = await cluster.startWorker();
-    assert.equal((await cluster.cliJson<{ status: string }>(['build', '--source', 'synthetic:8', '--run', 'learn', '--wait'])).status, 'COMPLETED');
-    data = (await cluster.cliJson<{ parquet: string }>(['export', 'learn', '--format', 'trl', '--out', join(dir, 'learn-trl.parquet')])).parquet;
+    assert.equal(
+      (await cluster.cliJson<{ status: string }>(['build', '--source', 'synthetic:8', '--run', 'learn', '--wait']))
+        .status,
+      'COMPLETED',
+    );
+    data = (
+      await cluster.cliJson<{ parquet: string }>([
+        'export',
+        'learn',
+        '--format',
+        'trl',
+        '--out',
+        join(dir, 'learn-trl.parquet'),
+      ])
+    ).parquet;
     model = join(dir, 'tiny');
-    const r = spawnSync(python, ['-m', 'r1ov_trainer', 'make-tiny', '--data', data, '--out', model], { cwd: join(repoRoot, 'trainer'), encoding: 'utf8' });
+    const r = spawnSync(python, ['-m', 'r1ov_trainer', 'make-tiny', '--data', data, '--out', model], {
+      cwd: join(repoRoot, 'trainer'),
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     local.kill('SIGKILL');
     await exited(local);
@@ -60,46 +80,84 @@ describe('training checkpoints in the object store', { skip }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('killed after its first checkpoint upload, the run resumes on a worker with another home and finishes', { timeout: 10 * 60_000 }, async () => {
-    const storeEnv = { ...(await s3.env(BUCKET, PREFIX)), TEMPORAL_ADDRESS: cluster.server.address };
-    const homeA = mkdtempSync(join(dir, 'home-a-'));
-    const homeB = mkdtempSync(join(dir, 'home-b-'));
-    const cfg = join(dir, 'sft.json');
-    // No output_dir: each worker trains under its own home (train/<name>/sft), so nothing is shared but the bucket.
-    writeFileSync(cfg, JSON.stringify({
-      model, data, per_device_batch_size: 2, learning_rate: 0.003, warmup_ratio: 0, lr_scheduler: 'constant',
-      min_pixels: 3136, max_pixels: 12544, seed: 1, max_steps: 16, save_steps: 2,
-    }));
-    const workerA = await cluster.startWorker([], { ...storeEnv, R1OV_HOME: homeA });
-    const start = await cluster.cliJson<{ workflowId: string }>(['train', 'sft', '--config', cfg, '--name', 's3kill', '--heartbeat-timeout', '10'], { env: storeEnv });
-    const first = await eventually('a checkpoint committed to the bucket', async () => {
-      const steps = await committedSteps('s3kill');
-      return steps.length ? steps[0]! : undefined;
-    }, 300_000, 100);
-    workerA.kill('SIGKILL');
-    await exited(workerA);
-    const committedAtKill = await committedSteps('s3kill');
-    assert.ok(committedAtKill.at(-1)! < 16, `training finished before the kill: ${committedAtKill}`);
-    await eventually('the orphaned trainer to exit', () => {
-      const ps = spawnSync('pgrep', ['-f', `r1ov_trainer sft --config ${homeA}`], { encoding: 'utf8' });
-      return ps.stdout.trim() === '' ? true : undefined;
-    }, 30_000);
+  test(
+    'killed after its first checkpoint upload, the run resumes on a worker with another home and finishes',
+    { timeout: 10 * 60_000 },
+    async () => {
+      const storeEnv = { ...(await s3.env(BUCKET, PREFIX)), TEMPORAL_ADDRESS: cluster.server.address };
+      const homeA = mkdtempSync(join(dir, 'home-a-'));
+      const homeB = mkdtempSync(join(dir, 'home-b-'));
+      const cfg = join(dir, 'sft.json');
+      // No output_dir: each worker trains under its own home (train/<name>/sft), so nothing is shared but the bucket.
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          model,
+          data,
+          per_device_batch_size: 2,
+          learning_rate: 0.003,
+          warmup_ratio: 0,
+          lr_scheduler: 'constant',
+          min_pixels: 3136,
+          max_pixels: 12544,
+          seed: 1,
+          max_steps: 16,
+          save_steps: 2,
+        }),
+      );
+      const workerA = await cluster.startWorker([], { ...storeEnv, R1OV_HOME: homeA });
+      const start = await cluster.cliJson<{ workflowId: string }>(
+        ['train', 'sft', '--config', cfg, '--name', 's3kill', '--heartbeat-timeout', '10'],
+        { env: storeEnv },
+      );
+      const first = await eventually(
+        'a checkpoint committed to the bucket',
+        async () => {
+          const steps = await committedSteps('s3kill');
+          return steps.length ? steps[0]! : undefined;
+        },
+        300_000,
+        100,
+      );
+      workerA.kill('SIGKILL');
+      await exited(workerA);
+      const committedAtKill = await committedSteps('s3kill');
+      assert.ok(committedAtKill.at(-1)! < 16, `training finished before the kill: ${committedAtKill}`);
+      await eventually(
+        'the orphaned trainer to exit',
+        () => {
+          const ps = spawnSync('pgrep', ['-f', `r1ov_trainer sft --config ${homeA}`], { encoding: 'utf8' });
+          return ps.stdout.trim() === '' ? true : undefined;
+        },
+        30_000,
+      );
 
-    await cluster.startWorker([], { ...storeEnv, R1OV_HOME: homeB });
-    const res = await client.workflow.getHandle(start.workflowId).result() as { sft: { step: number; attempt: number; resumedFrom: string | null; checkpoint: string } };
-    const sft = res.sft;
-    assert.equal(sft.step, 16);
-    assert.ok(sft.attempt >= 2, `attempt ${sft.attempt}`);
-    // It resumed on host B from a checkpoint it downloaded: the newest committed one, at least the first.
-    assert.ok(sft.resumedFrom?.startsWith(join(homeB, 'train', 's3kill', 'sft')), `resumed from ${sft.resumedFrom}`);
-    const resumedStep = Number(sft.resumedFrom!.split('-').at(-1));
-    assert.ok(resumedStep >= first && committedAtKill.includes(resumedStep), `attempt ${sft.attempt} resumed at ${resumedStep}; committed at the kill: ${committedAtKill}`);
-    const state = JSON.parse(readFileSync(join(sft.checkpoint, 'trainer_state.json'), 'utf8')) as { log_history: Array<{ loss?: number; step: number }> };
-    const steps = state.log_history.filter((h) => h.loss !== undefined).map((h) => h.step);
-    assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b));
-    assert.equal(steps.at(-1), 16);
-    // Host A never got past the kill; the final checkpoint is in the bucket for whatever runs next.
-    assert.ok(!readdirSync(join(homeA, 'train', 's3kill', 'sft')).includes('checkpoint-16'));
-    assert.equal((await committedSteps('s3kill')).at(-1), 16);
-  });
+      await cluster.startWorker([], { ...storeEnv, R1OV_HOME: homeB });
+      const res = (await client.workflow.getHandle(start.workflowId).result()) as {
+        sft: { step: number; attempt: number; resumedFrom: string | null; checkpoint: string };
+      };
+      const sft = res.sft;
+      assert.equal(sft.step, 16);
+      assert.ok(sft.attempt >= 2, `attempt ${sft.attempt}`);
+      // It resumed on host B from a checkpoint it downloaded: the newest committed one, at least the first.
+      assert.ok(sft.resumedFrom?.startsWith(join(homeB, 'train', 's3kill', 'sft')), `resumed from ${sft.resumedFrom}`);
+      const resumedStep = Number(sft.resumedFrom!.split('-').at(-1));
+      assert.ok(
+        resumedStep >= first && committedAtKill.includes(resumedStep),
+        `attempt ${sft.attempt} resumed at ${resumedStep}; committed at the kill: ${committedAtKill}`,
+      );
+      const state = JSON.parse(readFileSync(join(sft.checkpoint, 'trainer_state.json'), 'utf8')) as {
+        log_history: Array<{ loss?: number; step: number }>;
+      };
+      const steps = state.log_history.filter((h) => h.loss !== undefined).map((h) => h.step);
+      assert.deepEqual(
+        steps,
+        [...new Set(steps)].sort((a, b) => a - b),
+      );
+      assert.equal(steps.at(-1), 16);
+      // Host A never got past the kill; the final checkpoint is in the bucket for whatever runs next.
+      assert.ok(!readdirSync(join(homeA, 'train', 's3kill', 'sft')).includes('checkpoint-16'));
+      assert.equal((await committedSteps('s3kill')).at(-1), 16);
+    },
+  );
 });

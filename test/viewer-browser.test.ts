@@ -28,7 +28,11 @@ before(async () => {
   await generateBulk(home, 'bulk', 1000, 2);
   await generateShowcase(home, 'show');
   await generateEval(home, 'evalA', 'evalB');
-  viewer = createViewer({ home, port: 0, temporal: { address: 'x', namespace: 'default', uiUrl: 'http://127.0.0.1:8233' } });
+  viewer = createViewer({
+    home,
+    port: 0,
+    temporal: { address: 'x', namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
+  });
   url = await viewer.listen();
   browser = await launchChromium();
 });
@@ -42,7 +46,9 @@ async function newPage() {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await ctx.newPage();
   const external: string[] = [];
-  page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) external.push(r.url()); });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(url) && !r.url().startsWith('data:')) external.push(r.url());
+  });
   return { page, ctx, external };
 }
 
@@ -77,11 +83,19 @@ test('a sample page shows image with boxes, formal table, trace and the Temporal
   assert.equal(await page.locator('.trace-answer mark.final-answer').textContent(), '\\boxed{B}');
   assert.equal(await page.getByTestId('question').textContent(), 'Which bar is tallest? <b>not bold</b>');
   const href = await page.getByTestId('temporal-link').getAttribute('href');
-  assert.equal(href, `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(`r1ov/show/${SHOWCASE.chart}`)}`);
+  assert.equal(
+    href,
+    `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(`r1ov/show/${SHOWCASE.chart}`)}`,
+  );
   assert.equal(decodeURIComponent(href!.split('/workflows/')[1]!), `r1ov/show/${SHOWCASE.chart}`);
   assert.equal(await page.locator('[data-testid=llm-calls] tbody tr').count(), 3); // 2 calls + total
   await page.screenshot({ path: join(SHOTS, 'sample-chart.png'), fullPage: true });
-  for (const [id, name] of [[SHOWCASE.mermaid, 'sample-mermaid'], [SHOWCASE.spice, 'sample-spice'], [SHOWCASE.ocr, 'sample-ocr'], [SHOWCASE.judged, 'sample-judged']] as const) {
+  for (const [id, name] of [
+    [SHOWCASE.mermaid, 'sample-mermaid'],
+    [SHOWCASE.spice, 'sample-spice'],
+    [SHOWCASE.ocr, 'sample-ocr'],
+    [SHOWCASE.judged, 'sample-judged'],
+  ] as const) {
     await page.goto(`${url}/sample?run=show&id=${encodeURIComponent(id)}`);
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
@@ -93,7 +107,10 @@ test('a sample page shows image with boxes, formal table, trace and the Temporal
 test('an HTML formalization containing <script> does not execute', { skip }, async () => {
   const { page, ctx } = await newPage();
   const dialogs: string[] = [];
-  page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
   await page.goto(`${url}/sample?run=show&id=${encodeURIComponent(SHOWCASE.html)}`);
   const iframe = page.getByTestId('formal-html');
   assert.equal(await iframe.getAttribute('sandbox'), '');

@@ -7,7 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { esc, html } from '../viewer/html.ts';
 import { parseMermaid, mermaidSvg } from '../viewer/mermaid.ts';
-import { csvTable, highlightBoxed, lineDiff, parseCsv, spiceHtml, splitTrace, formalHtml, imageHtml } from '../viewer/render.ts';
+import {
+  csvTable,
+  highlightBoxed,
+  lineDiff,
+  parseCsv,
+  spiceHtml,
+  splitTrace,
+  formalHtml,
+  imageHtml,
+} from '../viewer/render.ts';
 import { createViewer, FORMAL_HTML_CSP } from '../viewer/server.ts';
 import { generateBulk, generateEval, generateShowcase, SHOWCASE } from '../bench/viewer/gen.ts';
 
@@ -21,16 +30,32 @@ test('html escapes every interpolation unless it is markup built by html', () =>
 });
 
 test('CSV parses quotes, doubled quotes and CRLF; table cells are escaped', () => {
-  assert.deepEqual(parseCsv('a,b\r\n"x, y","say ""hi"""\n1,2\n'), [['a', 'b'], ['x, y', 'say "hi"'], ['1', '2']]);
+  assert.deepEqual(parseCsv('a,b\r\n"x, y","say ""hi"""\n1,2\n'), [
+    ['a', 'b'],
+    ['x, y', 'say "hi"'],
+    ['1', '2'],
+  ]);
   const t = csvTable('h,<img src=x>\n1,2').value;
   assert.ok(t.includes('<th>&lt;img src=x&gt;</th>') && t.includes('<td>2</td>'));
 });
 
 test('Mermaid flowcharts parse (shapes, labelled edges, cycles) and draw as escaped SVG', () => {
-  const f = parseMermaid('flowchart TD\n  a(["Start"])\n  b{"Ok <now>?"}\n  c["Go"]\n  a --> b\n  b -->|Yes| c\n  b -- No --> a\n')!;
+  const f = parseMermaid(
+    'flowchart TD\n  a(["Start"])\n  b{"Ok <now>?"}\n  c["Go"]\n  a --> b\n  b -->|Yes| c\n  b -- No --> a\n',
+  )!;
   assert.equal(f.nodes.length, 3);
-  assert.deepEqual(f.nodes.map((n) => n.shape), ['stadium', 'diamond', 'rect']);
-  assert.deepEqual(f.edges.map((e) => [e.from, e.to, e.label]), [['a', 'b', null], ['b', 'c', 'Yes'], ['b', 'a', 'No']]);
+  assert.deepEqual(
+    f.nodes.map((n) => n.shape),
+    ['stadium', 'diamond', 'rect'],
+  );
+  assert.deepEqual(
+    f.edges.map((e) => [e.from, e.to, e.label]),
+    [
+      ['a', 'b', null],
+      ['b', 'c', 'Yes'],
+      ['b', 'a', 'No'],
+    ],
+  );
   const svg = mermaidSvg(f);
   assert.ok(svg.startsWith('<svg') && svg.includes('Ok &lt;now&gt;?') && !svg.includes('<now>'));
   assert.equal(parseMermaid('sequenceDiagram\n A->>B: hi'), null);
@@ -49,15 +74,27 @@ test('SPICE highlighting marks elements, nodes, values and directives', () => {
 test('traces split into think/answer and the boxed answer is highlighted', () => {
   assert.deepEqual(splitTrace('<think>\nx\n</think>\n<answer>y</answer>'), { think: 'x', answer: 'y', rest: null });
   assert.equal(splitTrace('no tags').rest, 'no tags');
-  assert.equal(highlightBoxed('so \\boxed{\\frac{1}{2}} <b>').value, 'so <mark class="final-answer">\\boxed{\\frac{1}{2}}</mark> &lt;b&gt;');
-  assert.deepEqual(lineDiff('a\nb\nc', 'a\nc\nd').map((d) => d.op + d.line), [' a', '-b', ' c', '+d']);
+  assert.equal(
+    highlightBoxed('so \\boxed{\\frac{1}{2}} <b>').value,
+    'so <mark class="final-answer">\\boxed{\\frac{1}{2}}</mark> &lt;b&gt;',
+  );
+  assert.deepEqual(
+    lineDiff('a\nb\nc', 'a\nc\nd').map((d) => d.op + d.line),
+    [' a', '-b', ' c', '+d'],
+  );
 });
 
 test('formal HTML goes only into a sandboxed iframe without allow-scripts; images get box and OCR overlays', () => {
   const f = formalHtml('html', '<script>alert(1)</script>', '/formal-html?run=r&id=x').value;
   assert.match(f, /<iframe[^>]*sandbox=""/);
   assert.ok(!f.includes('allow-scripts') && !f.includes('<script>'));
-  const img = imageHtml('/blob/k', 100, 50, JSON.stringify([{ label: 'dog <1>', box: [1, 2, 30, 40] }]), JSON.stringify([{ text: 'hi', box: [0, 0, 5, 5] }])).value;
+  const img = imageHtml(
+    '/blob/k',
+    100,
+    50,
+    JSON.stringify([{ label: 'dog <1>', box: [1, 2, 30, 40] }]),
+    JSON.stringify([{ text: 'hi', box: [0, 0, 5, 5] }]),
+  ).value;
   assert.match(img, /class="ov-box"><rect x="1" y="2" width="29" height="38"/);
   assert.ok(img.includes('dog &lt;1&gt;') && img.includes('class="ov-ocr"'));
 });
@@ -74,19 +111,34 @@ before(async () => {
   viewer = createViewer({ home, port: 0, temporal: { address: 'x', namespace: 'ns1', uiUrl: 'http://ui.test' } });
   url = await viewer.listen();
 });
-after(async () => { await viewer?.close(); rmSync(home, { recursive: true, force: true }); });
+after(async () => {
+  await viewer?.close();
+  rmSync(home, { recursive: true, force: true });
+});
 
-const get = async (path: string) => { const r = await fetch(url + path); return { status: r.status, headers: r.headers, text: await r.text() }; };
+const get = async (path: string) => {
+  const r = await fetch(url + path);
+  return { status: r.status, headers: r.headers, text: await r.text() };
+};
 
 test('list: totals, filters, facet counts, search and paging', async () => {
   const s = viewer.store;
   const all = await s.list({});
   assert.equal(all.total, 3000 + 7);
   assert.equal(all.rows.length, 50);
-  assert.deepEqual(all.facets.run.map((f) => [f.value, f.n]), [['bulk', 3000], ['show', 7]]);
+  assert.deepEqual(
+    all.facets.run.map((f) => [f.value, f.n]),
+    [
+      ['bulk', 3000],
+      ['show', 7],
+    ],
+  );
   const rej = await s.list({ run: 'bulk', status: 'rejected' });
   assert.equal(rej.total, 300);
-  assert.deepEqual(rej.facets.reason_code.map((f) => [f.value, f.n]).sort(), [['caption_talk', 150], ['wrong_answer', 150]]);
+  assert.deepEqual(rej.facets.reason_code.map((f) => [f.value, f.n]).sort(), [
+    ['caption_talk', 150],
+    ['wrong_answer', 150],
+  ]);
   const kind = await s.list({ run: 'bulk', kind: 'chart', status: 'done' });
   assert.equal(kind.total, [...Array(3000).keys()].filter((i) => i % 6 === 0 && i % 10 !== 7 && i % 10 !== 8).length);
   const search = await s.list({ q: 'TOKEN421' });
@@ -104,7 +156,15 @@ test('search through the word index returns exactly what a full scan returns', a
   await s.textIndexReady();
   assert.ok(s.info.textIndexReady);
   // New needle strings (the hits cache is per string), now answered by the index.
-  for (const [needle, n] of [['TOKEN421 ', 3], ['ken42', 33], ['which bar is tallest', 3], ['bar is tall', 3], ['is tallest?', 3], ['zzz-nothing', 0], ['<b>not', 1]] as const) {
+  for (const [needle, n] of [
+    ['TOKEN421 ', 3],
+    ['ken42', 33],
+    ['which bar is tallest', 3],
+    ['bar is tall', 3],
+    ['is tallest?', 3],
+    ['zzz-nothing', 0],
+    ['<b>not', 1],
+  ] as const) {
     assert.equal((await s.list({ q: needle })).total, n, needle);
   }
 });
@@ -140,7 +200,10 @@ test('evaluation: grid by level × category, cell items, side-by-side with flipp
   const grid = await get('/eval/run?run=evalA');
   assert.match(grid.text, /data-testid="eval-grid"/);
   // evalA: right on even items; math = items 0-11 → 50% over 12 (the malformed row is not counted)
-  assert.match(grid.text, /<th>math<\/th>(?:<td[^]*?<\/td>){3}<td class="num cell"><a href="\/eval\/items\?run=evalA&amp;category=math">50\.0%<\/a> <span class="muted small">n=12</);
+  assert.match(
+    grid.text,
+    /<th>math<\/th>(?:<td[^]*?<\/td>){3}<td class="num cell"><a href="\/eval\/items\?run=evalA&amp;category=math">50\.0%<\/a> <span class="muted small">n=12</,
+  );
   const items = await get('/eval/items?run=evalA&category=physics&grade=junior');
   assert.equal((items.text.match(/<tr class="(ok|bad)"/g) ?? []).length, 4);
   const cmp = await get('/eval/compare?a=evalA&b=evalB');

@@ -32,14 +32,36 @@ before(async () => {
   const src = join(dir, 'llava');
   await writeLlavaFixture(src);
   fake = await startFakeOpenAI({ respond: fixtureResponder() });
-  const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `ui-${r}` }]));
+  const roles = Object.fromEntries(
+    ['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `ui-${r}` }]),
+  );
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ roles, window: 20, pageSize: 10, commitEvery: 20 }));
   cluster = await startCluster();
   await cluster.startWorker(['--config', config]);
-  const a = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', 'webui', '--config', config, '--subset', 'chartqa', '--limit', '6', '--wait']);
+  const a = await cluster.cliJson<{ status: string }>([
+    'build',
+    '--source',
+    src,
+    '--run',
+    'webui',
+    '--config',
+    config,
+    '--subset',
+    'chartqa',
+    '--limit',
+    '6',
+    '--wait',
+  ]);
   assert.equal(a.status, 'COMPLETED');
-  const b = await cluster.cliJson<{ status: string }>(['build', '--source', 'synthetic:4', '--run', 'otherrun', '--wait']);
+  const b = await cluster.cliJson<{ status: string }>([
+    'build',
+    '--source',
+    'synthetic:4',
+    '--run',
+    'otherrun',
+    '--wait',
+  ]);
   assert.equal(b.status, 'COMPLETED');
   browser = await launchChromium();
 });
@@ -51,24 +73,37 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('filter by R1ovRun, see the run\'s workflows, open a sample and see its activities', { skip, timeout: 5 * 60_000 }, async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
-  const page = await ctx.newPage();
-  const ui = cluster.server.uiUrl;
-  try {
-    await drive(page, ui);
-  } catch (err) {
-    // Evidence for a failure: what the browser showed.
-    await page.screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true }).catch(() => {});
-    process.stderr.write(`webui failure at ${page.url()}:\n${(await page.locator('body').innerText().catch(() => '')).slice(0, 3000)}\n`);
-    throw err;
-  } finally {
-    await ctx.close();
-  }
-});
+test(
+  "filter by R1ovRun, see the run's workflows, open a sample and see its activities",
+  { skip, timeout: 5 * 60_000 },
+  async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+    const page = await ctx.newPage();
+    const ui = cluster.server.uiUrl;
+    try {
+      await drive(page, ui);
+    } catch (err) {
+      // Evidence for a failure: what the browser showed.
+      await page.screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true }).catch(() => {});
+      process.stderr.write(
+        `webui failure at ${page.url()}:\n${(
+          await page
+            .locator('body')
+            .innerText()
+            .catch(() => '')
+        ).slice(0, 3000)}\n`,
+      );
+      throw err;
+    } finally {
+      await ctx.close();
+    }
+  },
+);
 
-async function drive(page: Awaited<ReturnType<Awaited<ReturnType<PW['chromium']['launch']>>['newPage']>>, ui: string): Promise<void> {
-
+async function drive(
+  page: Awaited<ReturnType<Awaited<ReturnType<PW['chromium']['launch']>>['newPage']>>,
+  ui: string,
+): Promise<void> {
   // The UI keeps its filter in the URL: this is the list a user gets after filtering R1ovRun = "webui".
   const query = `R1ovRun="webui"`;
   await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
@@ -76,9 +111,11 @@ async function drive(page: Awaited<ReturnType<Awaited<ReturnType<PW['chromium'][
   const rows = page.locator('a[href*="/workflows/r1ov%2Fwebui%2F"]');
   await rows.first().waitFor({ timeout: 60_000 });
   // Every sample workflow (6) plus the build itself is listed; the other run's are not.
-  await page.waitForFunction(() => document.body.innerText.split('r1ov/webui/').length - 1 >= 6, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => document.body.innerText.split('r1ov/webui/').length - 1 >= 6, undefined, {
+    timeout: 30_000,
+  });
   const body = await page.locator('body').innerText();
-  assert.ok(!body.includes('r1ov/otherrun'), 'the filter let another run\'s workflows through');
+  assert.ok(!body.includes('r1ov/otherrun'), "the filter let another run's workflows through");
   assert.match(body, /R1ovRun/, 'the filter is visible on the page');
   await page.screenshot({ path: join(SHOTS, 'workflows-filtered.png'), fullPage: true });
 

@@ -8,16 +8,35 @@ import { workflowWorkerSizing } from '../infra/worker.ts';
 import { RunConfigSchema } from '../schemas/config.ts';
 
 test('cache and slots follow the window: every running sample of a build stays cached', () => {
-  assert.deepEqual(workflowWorkerSizing(200), { maxCachedWorkflows: 250, maxConcurrentWorkflowTaskExecutions: 100, maxConcurrentLocalActivityExecutions: 200 });
-  assert.deepEqual(workflowWorkerSizing(8), { maxCachedWorkflows: 58, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentLocalActivityExecutions: 8 });
+  assert.deepEqual(workflowWorkerSizing(200), {
+    maxCachedWorkflows: 250,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentLocalActivityExecutions: 200,
+  });
+  assert.deepEqual(workflowWorkerSizing(8), {
+    maxCachedWorkflows: 58,
+    maxConcurrentWorkflowTaskExecutions: 10,
+    maxConcurrentLocalActivityExecutions: 8,
+  });
   assert.equal(workflowWorkerSizing(2000).maxConcurrentWorkflowTaskExecutions, 100);
 });
 
 test('a role marked local resolves as local; local with rpm is refused, naming the role', () => {
   const ep = { baseUrl: 'http://judge.test/v1', model: 'j' };
-  assert.equal(resolveEndpoint('judge', RunConfigSchema.parse({ roles: { judge: { ...ep, local: true } } }), {})?.local, true);
+  assert.equal(
+    resolveEndpoint('judge', RunConfigSchema.parse({ roles: { judge: { ...ep, local: true } } }), {})?.local,
+    true,
+  );
   assert.equal(resolveEndpoint('judge', RunConfigSchema.parse({ roles: { judge: ep } }), {})?.local, undefined);
-  assert.throws(() => resolveEndpoint('judge', RunConfigSchema.parse({ roles: { judge: { ...ep, local: true, rpm: 60 } } }), {}),
-    (e) => e instanceof UsageError && /^roles\.judge: local and rpm exclude each other/.test(e.message));
-  assert.throws(() => resolveEndpoint('judge', RunConfigSchema.parse({ roles: { judge: { ...ep, local: true } } }), { R1OV_JUDGE_RPM: '30' }), UsageError);
+  assert.throws(
+    () => resolveEndpoint('judge', RunConfigSchema.parse({ roles: { judge: { ...ep, local: true, rpm: 60 } } }), {}),
+    (e) => e instanceof UsageError && /^roles\.judge: local and rpm exclude each other/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      resolveEndpoint('judge', RunConfigSchema.parse({ roles: { judge: { ...ep, local: true } } }), {
+        R1OV_JUDGE_RPM: '30',
+      }),
+    UsageError,
+  );
 });

@@ -4,10 +4,19 @@
  */
 export class Raw {
   constructor(readonly value: string) {}
-  toString(): string { return this.value; }
+  toString(): string {
+    return this.value;
+  }
 }
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+const ESC: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
 
 /** Escape text for element content and quoted attribute values. */
 export function esc(v: unknown): string {
@@ -15,7 +24,9 @@ export function esc(v: unknown): string {
   return String(v).replace(/[&<>"'`]/g, (c) => ESC[c]!);
 }
 
-export function raw(s: string): Raw { return new Raw(s); }
+export function raw(s: string): Raw {
+  return new Raw(s);
+}
 
 type Part = unknown;
 function part(v: Part): string {

@@ -6,15 +6,30 @@
  */
 import { esc } from './html.ts';
 
-export interface FlowNode { id: string; label: string; shape: 'rect' | 'round' | 'stadium' | 'diamond' | 'circle' }
-export interface FlowEdge { from: string; to: string; label: string | null }
-export interface Flow { dir: 'TD' | 'LR'; nodes: FlowNode[]; edges: FlowEdge[] }
+export interface FlowNode {
+  id: string;
+  label: string;
+  shape: 'rect' | 'round' | 'stadium' | 'diamond' | 'circle';
+}
+export interface FlowEdge {
+  from: string;
+  to: string;
+  label: string | null;
+}
+export interface Flow {
+  dir: 'TD' | 'LR';
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
 
 const NODE = String.raw`([A-Za-z0-9_]+)(?:\(\[(?:"([^"]*)"|([^\]]*))\]\)|\(\((?:"([^"]*)"|([^)]*))\)\)|\[(?:"([^"]*)"|([^\]]*))\]|\((?:"([^"]*)"|([^)]*))\)|\{(?:"([^"]*)"|([^}]*))\})?`;
 const ARROW = String.raw`\s*(?:-->\|([^|]*)\||--\s*([^->][^-]*?)\s*-->|-->|---|-\.->|==>)\s*`;
 
 export function parseMermaid(src: string): Flow | null {
-  const lines = src.split(/\r?\n/).map((l) => l.replace(/%%.*$/, '').trim()).filter(Boolean);
+  const lines = src
+    .split(/\r?\n/)
+    .map((l) => l.replace(/%%.*$/, '').trim())
+    .filter(Boolean);
   const head = lines.shift()?.match(/^(?:flowchart|graph)\s+(TD|TB|LR|RL|BT)\s*;?$/i);
   if (!head) return null;
   const dir = /LR|RL/i.test(head[1]!) ? 'LR' : 'TD';
@@ -27,14 +42,26 @@ export function parseMermaid(src: string): Flow | null {
     if (!m) return null;
     const id = m[1]!;
     const pick = (a?: string, b?: string) => (a ?? b)?.trim();
-    let shape: FlowNode['shape'] = 'rect', label: string | undefined;
-    if (m[2] !== undefined || m[3] !== undefined) { shape = 'stadium'; label = pick(m[2], m[3]); }
-    else if (m[4] !== undefined || m[5] !== undefined) { shape = 'circle'; label = pick(m[4], m[5]); }
-    else if (m[6] !== undefined || m[7] !== undefined) { shape = 'rect'; label = pick(m[6], m[7]); }
-    else if (m[8] !== undefined || m[9] !== undefined) { shape = 'round'; label = pick(m[8], m[9]); }
-    else if (m[10] !== undefined || m[11] !== undefined) { shape = 'diamond'; label = pick(m[10], m[11]); }
+    let shape: FlowNode['shape'] = 'rect',
+      label: string | undefined;
+    if (m[2] !== undefined || m[3] !== undefined) {
+      shape = 'stadium';
+      label = pick(m[2], m[3]);
+    } else if (m[4] !== undefined || m[5] !== undefined) {
+      shape = 'circle';
+      label = pick(m[4], m[5]);
+    } else if (m[6] !== undefined || m[7] !== undefined) {
+      shape = 'rect';
+      label = pick(m[6], m[7]);
+    } else if (m[8] !== undefined || m[9] !== undefined) {
+      shape = 'round';
+      label = pick(m[8], m[9]);
+    } else if (m[10] !== undefined || m[11] !== undefined) {
+      shape = 'diamond';
+      label = pick(m[10], m[11]);
+    }
     const prev = nodes.get(id);
-    const node = label !== undefined ? { id, label, shape } : prev ?? { id, label: id, shape };
+    const node = label !== undefined ? { id, label, shape } : (prev ?? { id, label: id, shape });
     nodes.set(id, node);
     return { node, rest: s.slice(m[0].length) };
   };
@@ -79,7 +106,10 @@ export function layout(flow: Flow): Map<string, { rank: number; order: number }>
     state.set(id, 2);
   };
   for (const n of flow.nodes) if (!state.has(n.id)) visit(n.id);
-  for (const e of forward) { out.get(e.from)!.push(e.to); indeg.set(e.to, indeg.get(e.to)! + 1); }
+  for (const e of forward) {
+    out.get(e.from)!.push(e.to);
+    indeg.set(e.to, indeg.get(e.to)! + 1);
+  }
   const rank = new Map<string, number>();
   const queue = flow.nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id);
   for (const id of queue) rank.set(id, 0);
@@ -102,7 +132,10 @@ export function layout(flow: Flow): Map<string, { rank: number; order: number }>
   return pos;
 }
 
-const W = 150, H = 44, GAPX = 40, GAPY = 50;
+const W = 150,
+  H = 44,
+  GAPX = 40,
+  GAPY = 50;
 
 /** The flowchart as a self-contained SVG string (all text escaped). */
 export function mermaidSvg(flow: Flow): string {
@@ -113,39 +146,68 @@ export function mermaidSvg(flow: Flow): string {
       ? { x: 20 + p.order * (W + GAPX), y: 20 + p.rank * (H + GAPY) }
       : { x: 20 + p.rank * (W + GAPX + 30), y: 20 + p.order * (H + GAPY) };
   };
-  let maxX = 0, maxY = 0;
-  for (const n of flow.nodes) { const { x, y } = xy(n.id); maxX = Math.max(maxX, x + W); maxY = Math.max(maxY, y + H); }
+  let maxX = 0,
+    maxY = 0;
+  for (const n of flow.nodes) {
+    const { x, y } = xy(n.id);
+    maxX = Math.max(maxX, x + W);
+    maxY = Math.max(maxY, y + H);
+  }
   const parts: string[] = [];
   for (const e of flow.edges) {
-    const a = xy(e.from), b = xy(e.to);
+    const a = xy(e.from),
+      b = xy(e.to);
     let x1: number, y1: number, x2: number, y2: number;
     if (flow.dir === 'TD') {
       const down = b.y > a.y;
-      x1 = a.x + W / 2; y1 = down ? a.y + H : a.y; x2 = b.x + W / 2; y2 = down ? b.y : b.y + H;
-      if (b.y === a.y) { y1 = a.y + H / 2; y2 = b.y + H / 2; x1 = a.x + (b.x > a.x ? W : 0); x2 = b.x + (b.x > a.x ? 0 : W); }
+      x1 = a.x + W / 2;
+      y1 = down ? a.y + H : a.y;
+      x2 = b.x + W / 2;
+      y2 = down ? b.y : b.y + H;
+      if (b.y === a.y) {
+        y1 = a.y + H / 2;
+        y2 = b.y + H / 2;
+        x1 = a.x + (b.x > a.x ? W : 0);
+        x2 = b.x + (b.x > a.x ? 0 : W);
+      }
     } else {
       const right = b.x > a.x;
-      y1 = a.y + H / 2; x1 = right ? a.x + W : a.x; y2 = b.y + H / 2; x2 = right ? b.x : b.x + W;
+      y1 = a.y + H / 2;
+      x1 = right ? a.x + W : a.x;
+      y2 = b.y + H / 2;
+      x2 = right ? b.x : b.x + W;
     }
     const back = flow.dir === 'TD' ? b.y < a.y : b.x < a.x;
     const path = back
       ? `M${x1},${y1} C${x1 + 90},${y1 - 20} ${x2 + 90},${y2 + 20} ${x2},${y2}`
       : `M${x1},${y1} L${x2},${y2}`;
-    parts.push(`<path class="edge" d="${path}" fill="none" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>`);
-    if (e.label) parts.push(`<text class="edge-label" x="${(x1 + x2) / 2 + (back ? 50 : 6)}" y="${(y1 + y2) / 2}" font-size="12" fill="#a33">${esc(e.label)}</text>`);
+    parts.push(
+      `<path class="edge" d="${path}" fill="none" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>`,
+    );
+    if (e.label)
+      parts.push(
+        `<text class="edge-label" x="${(x1 + x2) / 2 + (back ? 50 : 6)}" y="${(y1 + y2) / 2}" font-size="12" fill="#a33">${esc(e.label)}</text>`,
+      );
   }
   for (const n of flow.nodes) {
     const { x, y } = xy(n.id);
-    const cx = x + W / 2, cy = y + H / 2;
-    const shape = n.shape === 'diamond'
-      ? `<polygon points="${cx},${y - 6} ${x + W + 6},${cy} ${cx},${y + H + 6} ${x - 6},${cy}" fill="#fff7e0" stroke="#b8860b"/>`
-      : n.shape === 'circle'
-        ? `<ellipse cx="${cx}" cy="${cy}" rx="${W / 2}" ry="${H / 2}" fill="#eef" stroke="#447"/>`
-        : `<rect x="${x}" y="${y}" width="${W}" height="${H}" rx="${n.shape === 'stadium' ? H / 2 : n.shape === 'round' ? 10 : 2}" fill="#eef4ff" stroke="#447"/>`;
+    const cx = x + W / 2,
+      cy = y + H / 2;
+    const shape =
+      n.shape === 'diamond'
+        ? `<polygon points="${cx},${y - 6} ${x + W + 6},${cy} ${cx},${y + H + 6} ${x - 6},${cy}" fill="#fff7e0" stroke="#b8860b"/>`
+        : n.shape === 'circle'
+          ? `<ellipse cx="${cx}" cy="${cy}" rx="${W / 2}" ry="${H / 2}" fill="#eef" stroke="#447"/>`
+          : `<rect x="${x}" y="${y}" width="${W}" height="${H}" rx="${n.shape === 'stadium' ? H / 2 : n.shape === 'round' ? 10 : 2}" fill="#eef4ff" stroke="#447"/>`;
     const label = n.label.length > 24 ? `${n.label.slice(0, 23)}…` : n.label;
-    parts.push(`<g class="node" data-id="${esc(n.id)}">${shape}<title>${esc(n.label)}</title><text x="${cx}" y="${cy + 4}" text-anchor="middle" font-size="12">${esc(label)}</text></g>`);
+    parts.push(
+      `<g class="node" data-id="${esc(n.id)}">${shape}<title>${esc(n.label)}</title><text x="${cx}" y="${cy + 4}" text-anchor="middle" font-size="12">${esc(label)}</text></g>`,
+    );
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="mermaid" width="${maxX + 120}" height="${maxY + 20}" viewBox="0 0 ${maxX + 120} ${maxY + 20}" font-family="sans-serif">`
-    + `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>`
-    + parts.join('') + '</svg>';
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="mermaid" width="${maxX + 120}" height="${maxY + 20}" viewBox="0 0 ${maxX + 120} ${maxY + 20}" font-family="sans-serif">` +
+    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>` +
+    parts.join('') +
+    '</svg>'
+  );
 }

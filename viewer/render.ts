@@ -6,21 +6,33 @@ import { mermaidSvg, parseMermaid } from './mermaid.ts';
 /** RFC 4180-ish CSV parsing (quotes, doubled quotes, CRLF). */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
-  let row: string[] = [], cell = '', quoted = false;
+  let row: string[] = [],
+    cell = '',
+    quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"' && cell === '') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; }
-    else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell); rows.push(row); row = []; cell = '';
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
     } else cell += c;
   }
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  if (cell !== '' || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
   return rows.filter((r) => !(r.length === 1 && r[0] === ''));
 }
 
@@ -31,10 +43,19 @@ export function parseCsv(text: string): string[][] {
 export function csvTable(text: string): Raw {
   const lines = text.split(/\r?\n/);
   const notes: string[] = [];
-  while (lines.length && /^\s*#/.test(lines[0]!)) notes.push(lines.shift()!.replace(/^\s*#\s?/, '').trim());
+  while (lines.length && /^\s*#/.test(lines[0]!))
+    notes.push(
+      lines
+        .shift()!
+        .replace(/^\s*#\s?/, '')
+        .trim(),
+    );
   const rows = parseCsv(lines.join('\n'));
-  const caption = notes.filter(Boolean).length ? html`<caption data-testid="formal-caption">${notes.filter(Boolean).map((n, i) => html`${i ? ' · ' : ''}${captionPart(n)}`)}</caption>` : '';
-  if (rows.length === 0) return html`${caption ? html`<table class="formal-table">${caption}</table>` : ''}<p class="muted">empty table</p>`;
+  const caption = notes.filter(Boolean).length
+    ? html`<caption data-testid="formal-caption">${notes.filter(Boolean).map((n, i) => html`${i ? ' · ' : ''}${captionPart(n)}`)}</caption>`
+    : '';
+  if (rows.length === 0)
+    return html`${caption ? html`<table class="formal-table">${caption}</table>` : ''}<p class="muted">empty table</p>`;
   const [head, ...body] = rows;
   return html`<table class="formal-table">${caption}<thead><tr>${head!.map((h) => html`<th>${h}</th>`)}</tr></thead>
     <tbody>${body.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
@@ -51,13 +72,34 @@ function captionPart(note: string): Raw {
  * the page does not show them twice.
  */
 export function choicesInQuestion(question: string, choices: unknown[]): boolean {
-  return choices.length > 0 && choices.every((c, i) => {
-    const letter = String.fromCharCode(65 + i);
-    return new RegExp(`(^|\\n)\\s*\\(?${letter}[.):]\\s*${String(c).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*($|\\n)`).test(question);
-  });
+  return (
+    choices.length > 0 &&
+    choices.every((c, i) => {
+      const letter = String.fromCharCode(65 + i);
+      return new RegExp(
+        `(^|\\n)\\s*\\(?${letter}[.):]\\s*${String(c).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*($|\\n)`,
+      ).test(question);
+    })
+  );
 }
 
-const SPICE_KIND: Record<string, string> = { R: 'resistor', C: 'capacitor', L: 'inductor', V: 'vsource', I: 'isource', D: 'diode', Q: 'bjt', M: 'mosfet', X: 'subckt', E: 'vcvs', G: 'vccs', F: 'cccs', H: 'ccvs', K: 'coupling', J: 'jfet' };
+const SPICE_KIND: Record<string, string> = {
+  R: 'resistor',
+  C: 'capacitor',
+  L: 'inductor',
+  V: 'vsource',
+  I: 'isource',
+  D: 'diode',
+  Q: 'bjt',
+  M: 'mosfet',
+  X: 'subckt',
+  E: 'vcvs',
+  G: 'vccs',
+  F: 'cccs',
+  H: 'ccvs',
+  K: 'coupling',
+  J: 'jfet',
+};
 
 /** A SPICE netlist as text with element names, nodes, values, comments and directives highlighted. */
 export function spiceHtml(text: string): Raw {
@@ -93,11 +135,13 @@ export function splitTrace(trace: string): { think: string | null; answer: strin
 
 /** Text with every `\boxed{…}` (balanced braces) wrapped in a highlight. */
 export function highlightBoxed(text: string): Raw {
-  let out = '', i = 0;
+  let out = '',
+    i = 0;
   for (;;) {
     const j = text.indexOf('\\boxed{', i);
     if (j < 0) break;
-    let depth = 0, k = j + 6;
+    let depth = 0,
+      k = j + 6;
     for (; k < text.length; k++) {
       if (text[k] === '{') depth++;
       else if (text[k] === '}' && --depth === 0) break;
@@ -112,7 +156,9 @@ export function highlightBoxed(text: string): Raw {
 export function traceHtml(trace: string | null, finalAnswer: string | null): Raw {
   if (!trace) return html`<p class="muted">no trace</p>`;
   const t = splitTrace(trace);
-  const fa = finalAnswer ? html`<p>Final answer: <mark class="final-answer" data-testid="final-answer">${finalAnswer}</mark></p>` : '';
+  const fa = finalAnswer
+    ? html`<p>Final answer: <mark class="final-answer" data-testid="final-answer">${finalAnswer}</mark></p>`
+    : '';
   if (t.rest !== null) return html`${fa}<pre class="trace-raw">${highlightBoxed(t.rest)}</pre>`;
   return html`${fa}<details open class="think"><summary>&lt;think&gt; (${(t.think ?? '').length} chars)</summary><pre class="trace-think">${t.think ?? ''}</pre></details>
     <div class="answer"><h4>&lt;answer&gt;</h4><pre class="trace-answer">${highlightBoxed(t.answer ?? '')}</pre></div>`;
@@ -120,17 +166,24 @@ export function traceHtml(trace: string | null, finalAnswer: string | null): Raw
 
 /** Line diff (LCS) of two texts: `-` removed, `+` added, ` ` kept. */
 export function lineDiff(a: string, b: string): Array<{ op: ' ' | '-' | '+'; line: string }> {
-  const x = a.split('\n'), y = b.split('\n');
-  if (x.length * y.length > 4_000_000) return [...x.map((line) => ({ op: '-' as const, line })), ...y.map((line) => ({ op: '+' as const, line }))];
+  const x = a.split('\n'),
+    y = b.split('\n');
+  if (x.length * y.length > 4_000_000)
+    return [...x.map((line) => ({ op: '-' as const, line })), ...y.map((line) => ({ op: '+' as const, line }))];
   const dp = Array.from({ length: x.length + 1 }, () => new Int32Array(y.length + 1));
-  for (let i = x.length - 1; i >= 0; i--) for (let j = y.length - 1; j >= 0; j--) {
-    dp[i]![j] = x[i] === y[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
-  }
+  for (let i = x.length - 1; i >= 0; i--)
+    for (let j = y.length - 1; j >= 0; j--) {
+      dp[i]![j] = x[i] === y[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+    }
   const out: Array<{ op: ' ' | '-' | '+'; line: string }> = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < x.length && j < y.length) {
-    if (x[i] === y[j]) { out.push({ op: ' ', line: x[i]! }); i++; j++; }
-    else if (dp[i + 1]![j]! >= dp[i]![j + 1]!) out.push({ op: '-', line: x[i++]! });
+    if (x[i] === y[j]) {
+      out.push({ op: ' ', line: x[i]! });
+      i++;
+      j++;
+    } else if (dp[i + 1]![j]! >= dp[i]![j + 1]!) out.push({ op: '-', line: x[i++]! });
     else out.push({ op: '+', line: y[j++]! });
   }
   while (i < x.length) out.push({ op: '-', line: x[i++]! });
@@ -144,11 +197,16 @@ export function diffHtml(a: string, b: string): Raw {
 
 export function parseJson(s: string | null): unknown {
   if (!s) return null;
-  try { return JSON.parse(s); } catch { return null; }
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
 }
 
 type Box = [number, number, number, number];
-const isBox = (b: unknown): b is Box => Array.isArray(b) && b.length === 4 && b.every((n) => typeof n === 'number' && Number.isFinite(n));
+const isBox = (b: unknown): b is Box =>
+  Array.isArray(b) && b.length === 4 && b.every((n) => typeof n === 'number' && Number.isFinite(n));
 
 /** Boxes from the `boxes` column: [{label, box}] (also tolerates {bbox}). */
 export function parseBoxes(s: string | null): Array<{ label: string; box: Box }> {
@@ -166,20 +224,37 @@ export function parseOcrLines(s: string | null): Array<{ text: string; box: Box;
   return v.flatMap((o) => {
     const box = (o as { box?: unknown })?.box;
     const conf = (o as { confidence?: unknown }).confidence;
-    return isBox(box) ? [{ text: String((o as { text?: unknown }).text ?? ''), box, ...(typeof conf === 'number' ? { confidence: conf } : {}) }] : [];
+    return isBox(box)
+      ? [
+          {
+            text: String((o as { text?: unknown }).text ?? ''),
+            box,
+            ...(typeof conf === 'number' ? { confidence: conf } : {}),
+          },
+        ]
+      : [];
   });
 }
 
 /** The stored image with an SVG overlay (same pixel coordinates) of object boxes and OCR lines. */
-export function imageHtml(src: string, width: number | null, height: number | null, boxes: string | null, ocr: string | null): Raw {
-  const b = parseBoxes(boxes), o = parseOcrLines(ocr);
-  const w = width ?? 0, h = height ?? 0;
-  const overlay = w > 0 && h > 0 && (b.length || o.length)
-    ? html`<svg class="overlay" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">
+export function imageHtml(
+  src: string,
+  width: number | null,
+  height: number | null,
+  boxes: string | null,
+  ocr: string | null,
+): Raw {
+  const b = parseBoxes(boxes),
+    o = parseOcrLines(ocr);
+  const w = width ?? 0,
+    h = height ?? 0;
+  const overlay =
+    w > 0 && h > 0 && (b.length || o.length)
+      ? html`<svg class="overlay" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">
         ${b.map(({ label, box: [x1, y1, x2, y2] }) => html`<g class="ov-box"><rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}"/><text x="${x1 + 2}" y="${Math.max(12, y1 - 3)}">${label}</text></g>`)}
         ${o.map(({ text, box: [x1, y1, x2, y2], confidence }) => html`<g class="ov-ocr"><rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}"><title>${text}${confidence !== undefined ? ` (${confidence.toFixed(2)})` : ''}</title></rect></g>`)}
       </svg>`
-    : '';
+      : '';
   return html`<figure class="image-wrap"><div class="image-stack"><img data-testid="sample-image" src="${src}" alt="sample image" ${w ? raw(`width="${w}" height="${h}"`) : ''}>${overlay}</div>
     <figcaption>${w && h ? `${w}×${h}` : ''}${b.length ? ` · ${b.length} box${b.length > 1 ? 'es' : ''}` : ''}${o.length ? ` · ${o.length} OCR line${o.length > 1 ? 's' : ''}` : ''}</figcaption></figure>`;
 }
@@ -195,7 +270,9 @@ export function formalHtml(format: string | null, text: string | null, htmlSrc: 
   }
   if (f === 'mermaid') {
     const flow = parseMermaid(text);
-    return flow ? html`<div class="formal-mermaid" data-testid="formal-mermaid">${raw(mermaidSvg(flow))}</div>${source}` : html`<p class="muted">could not draw this Mermaid source</p><pre>${text}</pre>`;
+    return flow
+      ? html`<div class="formal-mermaid" data-testid="formal-mermaid">${raw(mermaidSvg(flow))}</div>${source}`
+      : html`<p class="muted">could not draw this Mermaid source</p><pre>${text}</pre>`;
   }
   if (f === 'spice') return spiceHtml(text);
   if (f === 'html') {

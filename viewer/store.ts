@@ -24,8 +24,14 @@ export const FACETS = ['run', 'status', 'kind', 'source', 'reason_code'] as cons
 export type Facet = (typeof FACETS)[number];
 
 export interface ListQuery {
-  run?: string; status?: string; kind?: string; source?: string; reason_code?: string;
-  q?: string; page?: number; pageSize?: number;
+  run?: string;
+  status?: string;
+  kind?: string;
+  source?: string;
+  reason_code?: string;
+  q?: string;
+  page?: number;
+  pageSize?: number;
 }
 
 export interface ListResult {
@@ -37,12 +43,37 @@ export interface ListResult {
   timings: { queryMs: number };
 }
 
-const LIST_COLUMNS = ['run', 'sample_id', 'status', 'stage', 'kind', 'subkind', 'source', 'subset', 'reason_code', 'reason',
-  'formal_format', 'final_answer', 'answer', 'accuracy', 'workflow_id', 'finished_at', 'image_key'];
+const LIST_COLUMNS = [
+  'run',
+  'sample_id',
+  'status',
+  'stage',
+  'kind',
+  'subkind',
+  'source',
+  'subset',
+  'reason_code',
+  'reason',
+  'formal_format',
+  'final_answer',
+  'answer',
+  'accuracy',
+  'workflow_id',
+  'finished_at',
+  'image_key',
+];
 
 interface Generation {
-  conn: DuckDBConnection; close: () => void; signature: string; builtAt: number; buildMs: number; count: number;
-  hits: Map<string, string>; facets: Map<string, Row[]>; text: TextIndex; closed: boolean;
+  conn: DuckDBConnection;
+  close: () => void;
+  signature: string;
+  builtAt: number;
+  buildMs: number;
+  count: number;
+  hits: Map<string, string>;
+  facets: Map<string, Row[]>;
+  text: TextIndex;
+  closed: boolean;
 }
 
 /** Files that feed the catalog: any change (new shard, compaction) means a new generation. */
@@ -62,7 +93,12 @@ export async function catalogSignature(home: string): Promise<string> {
         if (!existsSync(d)) continue;
         for (const f of readdirSync(d).sort()) {
           if (!f.endsWith('.parquet') || f.startsWith('.')) continue;
-          try { const s = statSync(join(d, f)); h.update(`${run}/${sub}/${f}:${s.size}:${s.mtimeMs}\n`); } catch { /* raced with a rename */ }
+          try {
+            const s = statSync(join(d, f));
+            h.update(`${run}/${sub}/${f}:${s.size}:${s.mtimeMs}\n`);
+          } catch {
+            /* raced with a rename */
+          }
         }
       }
       if (existsSync(join(runs, run, 'run.json'))) h.update(`${run}/run.json\n`);
@@ -82,9 +118,24 @@ async function build(home: string): Promise<Generation> {
     await conn.run(`CREATE TABLE v_text AS SELECT (row_number() OVER (ORDER BY run, sample_id))::INTEGER AS seq,
       lower(question || chr(10) || coalesce(trace, '')) AS s FROM samples ORDER BY run, sample_id`);
     const count = Number((await conn.runAndReadAll('SELECT count(*) FROM v_list')).getRows()[0]![0]);
-    const g: Generation = { conn, close, signature, builtAt: Date.now(), buildMs: performance.now() - t0, count, hits: new Map(), facets: new Map(), text: new TextIndex(), closed: false };
+    const g: Generation = {
+      conn,
+      close,
+      signature,
+      builtAt: Date.now(),
+      buildMs: performance.now() - t0,
+      count,
+      hits: new Map(),
+      facets: new Map(),
+      text: new TextIndex(),
+      closed: false,
+    };
     // The word index is built in the background; searches scan until it is ready.
-    void g.text.build(conn, count, () => g.closed).catch(() => { /* searches keep scanning */ });
+    void g.text
+      .build(conn, count, () => g.closed)
+      .catch(() => {
+        /* searches keep scanning */
+      });
     return g;
   } catch (err) {
     close();
@@ -92,7 +143,11 @@ async function build(home: string): Promise<Generation> {
   }
 }
 
-function jsonRows(reader: { getRowObjectsJson(): unknown; columnNames(): string[]; columnTypes(): Array<{ toString(): string }> }): Row[] {
+function jsonRows(reader: {
+  getRowObjectsJson(): unknown;
+  columnNames(): string[];
+  columnTypes(): Array<{ toString(): string }>;
+}): Row[] {
   const rows = reader.getRowObjectsJson() as Row[];
   const names = reader.columnNames();
   const ints = names.filter((_, i) => /^(BIGINT|HUGEINT|UBIGINT|INTEGER)$/.test(reader.columnTypes()[i]!.toString()));
@@ -106,17 +161,31 @@ export class ViewerStore {
   private lastCheck = 0;
   lastError: string | null = null;
 
-  constructor(readonly home: string, private readonly opts: { checkEveryMs?: number } = {}) {}
+  constructor(
+    readonly home: string,
+    private readonly opts: { checkEveryMs?: number } = {},
+  ) {}
 
-  async open(): Promise<void> { this.gen = await build(this.home); }
+  async open(): Promise<void> {
+    this.gen = await build(this.home);
+  }
 
   get info() {
     const g = this.gen;
-    return { count: g?.count ?? 0, buildMs: g?.buildMs ?? 0, builtAt: g?.builtAt ?? 0, refreshing: this.building !== null, textIndexReady: g?.text.ready ?? false, textIndexMs: g?.text.buildMs ?? 0 };
+    return {
+      count: g?.count ?? 0,
+      buildMs: g?.buildMs ?? 0,
+      builtAt: g?.builtAt ?? 0,
+      refreshing: this.building !== null,
+      textIndexReady: g?.text.ready ?? false,
+      textIndexMs: g?.text.buildMs ?? 0,
+    };
   }
 
   /** Resolves once the current generation's word index is built (bench, tests). */
-  async textIndexReady(): Promise<void> { while (this.gen && !this.gen.text.ready) await new Promise((r) => setTimeout(r, 50)); }
+  async textIndexReady(): Promise<void> {
+    while (this.gen && !this.gen.text.ready) await new Promise((r) => setTimeout(r, 50));
+  }
 
   /** The current generation; starts a background rebuild when the shard files changed. */
   private async current(): Promise<Generation> {
@@ -124,20 +193,36 @@ export class ViewerStore {
     const now = Date.now();
     if (!this.building && now - this.lastCheck > (this.opts.checkEveryMs ?? 2000)) {
       this.lastCheck = now;
-      if (await catalogSignature(this.home) !== this.gen!.signature) {
-        this.building = build(this.home).then((g) => {
-          const old = this.gen;
-          this.gen = g;
-          this.lastError = null;
-          if (old) { old.closed = true; setTimeout(() => old.close(), 30_000).unref(); }
-        }, (err: Error) => { this.lastError = err.message; }).finally(() => { this.building = null; });
+      if ((await catalogSignature(this.home)) !== this.gen!.signature) {
+        this.building = build(this.home)
+          .then(
+            (g) => {
+              const old = this.gen;
+              this.gen = g;
+              this.lastError = null;
+              if (old) {
+                old.closed = true;
+                setTimeout(() => old.close(), 30_000).unref();
+              }
+            },
+            (err: Error) => {
+              this.lastError = err.message;
+            },
+          )
+          .finally(() => {
+            this.building = null;
+          });
       }
     }
     return this.gen!;
   }
 
   /** Wait for a rebuild in flight (tests). */
-  async settle(): Promise<void> { this.lastCheck = 0; await this.current(); await this.building; }
+  async settle(): Promise<void> {
+    this.lastCheck = 0;
+    await this.current();
+    await this.building;
+  }
 
   async query(sql: string, params: DuckDBValue[] = []): Promise<Row[]> {
     const g = await this.current();
@@ -147,7 +232,11 @@ export class ViewerStore {
   /** A search's hits as a small table in this generation (LRU of 16 query strings). */
   private async hitsTable(g: Generation, needle: string): Promise<string> {
     const have = g.hits.get(needle);
-    if (have) { g.hits.delete(needle); g.hits.set(needle, have); return have; }
+    if (have) {
+      g.hits.delete(needle);
+      g.hits.set(needle, have);
+      return have;
+    }
     const name = `hits_${createHash('sha1').update(needle).digest('hex').slice(0, 16)}`;
     const cand = g.text.candidates(needle);
     if (!cand) {
@@ -156,10 +245,16 @@ export class ViewerStore {
       const target = cand.exact ? name : `${name}_c`;
       await g.conn.run(`CREATE OR REPLACE TABLE ${target} (seq INTEGER)`);
       const app = await g.conn.createAppender(target);
-      for (const s of cand.seqs) { app.appendInteger(s); app.endRow(); }
+      for (const s of cand.seqs) {
+        app.appendInteger(s);
+        app.endRow();
+      }
       app.closeSync();
       if (!cand.exact) {
-        await g.conn.run(`CREATE OR REPLACE TABLE ${name} AS SELECT seq FROM v_text WHERE seq IN (SELECT seq FROM ${target}) AND contains(s, $1)`, [needle]);
+        await g.conn.run(
+          `CREATE OR REPLACE TABLE ${name} AS SELECT seq FROM v_text WHERE seq IN (SELECT seq FROM ${target}) AND contains(s, $1)`,
+          [needle],
+        );
         await g.conn.run(`DROP TABLE ${target}`);
       }
     }
@@ -183,7 +278,10 @@ export class ViewerStore {
       const v = q[f];
       if (v === undefined || v === '') continue;
       if (v === '(none)') where.push(`"${f}" IS NULL`);
-      else { params.push(v); where.push(`"${f}" = $${params.length}`); }
+      else {
+        params.push(v);
+        where.push(`"${f}" = $${params.length}`);
+      }
     }
     const needle = q.q?.trim().toLowerCase();
     if (needle) where.push(`seq IN (SELECT seq FROM ${await this.hitsTable(g, needle)})`);
@@ -201,14 +299,20 @@ export class ViewerStore {
       g.facets.set(fkey, facetRows);
       if (g.facets.size > 64) g.facets.delete(g.facets.keys().next().value!);
     }
-    const facets = Object.fromEntries(FACETS.map((f) => [f, [] as Array<{ value: string | null; n: number }>])) as ListResult['facets'];
+    const facets = Object.fromEntries(
+      FACETS.map((f) => [f, [] as Array<{ value: string | null; n: number }>]),
+    ) as ListResult['facets'];
     let total = 0;
     const all = (1 << FACETS.length) - 1;
     for (const r of facetRows) {
       const gbits = Number(r.g);
-      if (gbits === all) { total = Number(r.n); continue; }
+      if (gbits === all) {
+        total = Number(r.n);
+        continue;
+      }
       FACETS.forEach((f, i) => {
-        if ((gbits & (1 << (FACETS.length - 1 - i))) === 0) facets[f].push({ value: (r[f] as string | null) ?? null, n: Number(r.n) });
+        if ((gbits & (1 << (FACETS.length - 1 - i))) === 0)
+          facets[f].push({ value: (r[f] as string | null) ?? null, n: Number(r.n) });
       });
     }
     return { rows, total, page, pageSize, facets, timings: { queryMs: performance.now() - t0 } };
@@ -220,8 +324,11 @@ export class ViewerStore {
   }
 
   async llmCalls(run: string, sampleId: string): Promise<Row[]> {
-    return this.query(`SELECT role, model, prompt_id, tokens_in, tokens_out, latency_ms, cost_usd, cache_hit, status, attempt, error, created_at
-      FROM llm_calls WHERE run = $1 AND sample_id = $2 ORDER BY created_at, call_id`, [run, sampleId]);
+    return this.query(
+      `SELECT role, model, prompt_id, tokens_in, tokens_out, latency_ms, cost_usd, cache_hit, status, attempt, error, created_at
+      FROM llm_calls WHERE run = $1 AND sample_id = $2 ORDER BY created_at, call_id`,
+      [run, sampleId],
+    );
   }
 
   async runs(): Promise<Row[]> {
@@ -232,12 +339,20 @@ export class ViewerStore {
 
   /** Columns of a catalog view or table, or null when it does not exist (evaluation views are optional). */
   async columns(name: string): Promise<string[] | null> {
-    const r = await this.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [name]);
+    const r = await this.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
+      [name],
+    );
     return r.length ? r.map((x) => String(x.column_name)) : null;
   }
 
-  close(): void { this.gen?.close(); this.gen = null; }
+  close(): void {
+    this.gen?.close();
+    this.gen = null;
+  }
 
   /** The live connection of the current generation (tests add tables to it, e.g. evaluation fixtures). */
-  async connection(): Promise<DuckDBConnection> { return (await this.current()).conn; }
+  async connection(): Promise<DuckDBConnection> {
+    return (await this.current()).conn;
+  }
 }

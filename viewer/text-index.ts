@@ -25,13 +25,18 @@ export class TextIndex {
     const CHUNK = 5000;
     for (let lo = 1; lo <= count; lo += CHUNK) {
       if (isStale()) return;
-      const reader = await conn.runAndReadAll(`SELECT seq, s FROM v_text WHERE seq BETWEEN ${lo} AND ${lo + CHUNK - 1} ORDER BY seq`);
+      const reader = await conn.runAndReadAll(
+        `SELECT seq, s FROM v_text WHERE seq BETWEEN ${lo} AND ${lo + CHUNK - 1} ORDER BY seq`,
+      );
       for (const [seq, s] of reader.getRows() as Array<[number, string | null]>) {
         if (!s) continue;
         for (const m of s.matchAll(WORD)) {
           const t = m[0];
           let p = this.postings.get(t);
-          if (!p) { p = []; this.postings.set(t, p); }
+          if (!p) {
+            p = [];
+            this.postings.set(t, p);
+          }
           if (p[p.length - 1] !== seq) p.push(seq);
         }
       }

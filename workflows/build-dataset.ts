@@ -1,15 +1,44 @@
 import {
-  ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle,
-  isCancellation, CancellationScope, proxyActivities, setCurrentDetails, setHandler, sleep, startChild, upsertMemo, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  CancellationScope,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { CPU_QUEUE, llmQueue, sampleWorkflowId, type RoleName } from '../schemas/queues.ts';
 import { SA } from '../schemas/search-attributes.ts';
-import type { BuildInputRaw, BuildProgress, BuildState, EndpointDown, Endpoints, SampleOutcome } from '../schemas/workflow.ts';
+import type {
+  BuildInputRaw,
+  BuildProgress,
+  BuildState,
+  EndpointDown,
+  Endpoints,
+  SampleOutcome,
+} from '../schemas/workflow.ts';
 import { buildInput } from './input-schemas.ts';
 import { detailsMarkdown, memoOf } from './progress-view.ts';
 import { sampleLifecycle } from './sample-lifecycle.ts';
-import { endpointDownSignal, pauseBuild, progressQuery, resumeBuild, resumeSamples, sampleFinished } from './signals.ts';
+import {
+  endpointDownSignal,
+  pauseBuild,
+  progressQuery,
+  resumeBuild,
+  resumeSamples,
+  sampleFinished,
+} from './signals.ts';
 
 /** The Web UI's details and the memo are refreshed at most this often (each memo upsert is a history event). */
 const PUBLISH_EVERY_MS = 3_000;
@@ -50,12 +79,13 @@ const watcher = proxyActivities<Activities>({
 });
 
 // The breaker's probe runs on the role's own queue: that worker's network and key decide whether the endpoint is up.
-const probeOn = (role: RoleName) => proxyActivities<Activities>({
-  taskQueue: llmQueue(role),
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 1 },
-});
+const probeOn = (role: RoleName) =>
+  proxyActivities<Activities>({
+    taskQueue: llmQueue(role),
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 1 },
+  });
 
 /** A loop beside the build's main line: a cancel of the build ends it (any other error is a bug and fails the task). */
 function inBackground(loop: () => Promise<void>): void {
@@ -66,9 +96,22 @@ function inBackground(loop: () => Promise<void>): void {
 
 function initialState(): BuildState {
   return {
-    cursor: { file: 0, row: 0 }, ingested: 0, counts: { done: 0, rejected: 0, quarantined: 0 }, byStage: {},
-    inFlight: [], uncommitted: 0, shards: 0, pages: 0, startedAtMs: Date.now(), paused: false, generation: 0,
-    total: null, byKind: {}, halted: null, waiting: [], reasons: {},
+    cursor: { file: 0, row: 0 },
+    ingested: 0,
+    counts: { done: 0, rejected: 0, quarantined: 0 },
+    byStage: {},
+    inFlight: [],
+    uncommitted: 0,
+    shards: 0,
+    pages: 0,
+    startedAtMs: Date.now(),
+    paused: false,
+    generation: 0,
+    total: null,
+    byKind: {},
+    halted: null,
+    waiting: [],
+    reasons: {},
   };
 }
 
@@ -83,7 +126,8 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   const { BuildInputSchema, inputProblem } = await buildInput();
   const parsed = BuildInputSchema.safeParse(raw);
   // A bad input fails the workflow at once, naming the field (a plain throw would retry the task forever).
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('buildDataset', parsed.error), 'InvalidInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(inputProblem('buildDataset', parsed.error), 'InvalidInput');
   const input = parsed.data;
   const { run, config } = input;
   const s: BuildState = input.state ?? initialState();
@@ -95,7 +139,11 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   // Scripts may start the build without search attributes: it sets its own, so `R1ovRun = '<run>'` always finds it.
   const sa = workflowInfo().typedSearchAttributes;
   if (sa.get(SA.run) !== run || sa.get(SA.kind) !== 'build') {
-    upsertSearchAttributes([{ key: SA.run, value: run }, { key: SA.kind, value: 'build' }, { key: SA.source, value: input.source.slice(0, 200) }]);
+    upsertSearchAttributes([
+      { key: SA.run, value: run },
+      { key: SA.kind, value: 'build' },
+      { key: SA.source, value: input.source.slice(0, 200) },
+    ]);
   }
 
   const progress = (): BuildProgress => {
@@ -105,8 +153,22 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     const total = s.total === null ? null : Math.max(s.total, s.ingested);
     const togo = total === null ? null : Math.max(0, total - finished);
     return {
-      run, phase, paused: s.paused, halted: s.halted, waiting: waiting.size, total, ingested: s.ingested, inFlight: inFlight.size, counts: { ...s.counts },
-      byStage: { ...s.byStage }, byKind: { ...s.byKind }, reasons: { ...s.reasons }, finished, shards: s.shards, elapsedSec, ratePerSec,
+      run,
+      phase,
+      paused: s.paused,
+      halted: s.halted,
+      waiting: waiting.size,
+      total,
+      ingested: s.ingested,
+      inFlight: inFlight.size,
+      counts: { ...s.counts },
+      byStage: { ...s.byStage },
+      byKind: { ...s.byKind },
+      reasons: { ...s.reasons },
+      finished,
+      shards: s.shards,
+      elapsedSec,
+      ratePerSec,
       etaSec: togo === null ? null : togo === 0 ? 0 : ratePerSec > 0 && finished > 0 ? togo / ratePerSec : null,
       sourceExhausted: s.cursor === null,
     };
@@ -115,7 +177,10 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   let stale = false;
   /** Show progress in the Web UI (current details) and the memo; throttled unless `now` (then a timer catches up). */
   const publish = (now = false) => {
-    if (!now && Date.now() - publishedAtMs < PUBLISH_EVERY_MS) { stale = true; return; }
+    if (!now && Date.now() - publishedAtMs < PUBLISH_EVERY_MS) {
+      stale = true;
+      return;
+    }
     stale = false;
     publishedAtMs = Date.now();
     const p = progress();
@@ -136,14 +201,26 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   const clearHalt = () => {
     if (!s.halted) return;
     s.halted = null;
-    for (const id of waiting) resumeWaiting.push(getExternalWorkflowHandle(id).signal(resumeSamples).catch(() => undefined));
+    for (const id of waiting)
+      resumeWaiting.push(
+        getExternalWorkflowHandle(id)
+          .signal(resumeSamples)
+          .catch(() => undefined),
+      );
     waiting.clear();
     publish(true);
   };
 
   setHandler(progressQuery, progress);
-  setHandler(pauseBuild, () => { s.paused = true; publish(true); });
-  setHandler(resumeBuild, () => { s.paused = false; clearHalt(); publish(true); });
+  setHandler(pauseBuild, () => {
+    s.paused = true;
+    publish(true);
+  });
+  setHandler(resumeBuild, () => {
+    s.paused = false;
+    clearHalt();
+    publish(true);
+  });
   setHandler(endpointDownSignal, (d: EndpointDown) => {
     const id = d.sampleId === undefined ? undefined : sampleWorkflowId(run, d.sampleId);
     if (id && inFlight.has(id)) waiting.add(id);
@@ -162,17 +239,25 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     if (o.kind) s.byKind[o.kind] = (s.byKind[o.kind] ?? 0) + 1;
     if (o.reason) {
       const code = o.reason.split(':')[0]!.slice(0, 60);
-      if (s.reasons[code] !== undefined || Object.keys(s.reasons).length < MAX_REASON_CODES) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
+      if (s.reasons[code] !== undefined || Object.keys(s.reasons).length < MAX_REASON_CODES)
+        s.reasons[code] = (s.reasons[code] ?? 0) + 1;
     }
     s.uncommitted++;
     publish();
   };
   setHandler(sampleFinished, (o: SampleOutcome) => finished(o));
   /** A sample workflow that closed without an outcome (terminated, failed, timed out) still gives up its place. */
-  const endedWithout = (workflowId: string, how: string) => finished({
-    sampleId: workflowId.slice(`r1ov/${run}/`.length), status: 'quarantined', stage: 'record', kind: null,
-    reason: `workflow_ended: sample workflow ${workflowId} ${how} without an outcome`,
-  }, workflowId);
+  const endedWithout = (workflowId: string, how: string) =>
+    finished(
+      {
+        sampleId: workflowId.slice(`r1ov/${run}/`.length),
+        status: 'quarantined',
+        stage: 'record',
+        kind: null,
+        reason: `workflow_ended: sample workflow ${workflowId} ${how} without an outcome`,
+      },
+      workflowId,
+    );
 
   /**
    * The samples an earlier run of this build started (carried over a continue-as-new): this run hears no completion
@@ -199,7 +284,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
       while (s.halted === halted) {
         if (await condition(() => s.halted !== halted, PROBE_EVERY_MS)) break;
         if (!ep) continue; // nothing to probe with: only `r1ov resume` clears it
-        const r = await probeOn(halted.role as RoleName).probeEndpoint(ep).catch(() => null);
+        const r = await probeOn(halted.role as RoleName)
+          .probeEndpoint(ep)
+          .catch(() => null);
         if (r?.ok && s.halted === halted) clearHalt();
       }
     }
@@ -231,18 +318,35 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   try {
     if (!input.state) {
       // The source's size (the progress total) and, for a build started without them, the endpoints: on a worker.
-      const d = await cpu.describeBuild({ source: input.source, subsets: input.subsets, limit: input.limit, config, endpoints: input.endpoints });
+      const d = await cpu.describeBuild({
+        source: input.source,
+        subsets: input.subsets,
+        limit: input.limit,
+        config,
+        endpoints: input.endpoints,
+      });
       endpoints = d.endpoints;
       s.total = d.total;
       publish(true);
     }
-    if (s.generation === 0 && s.pages === 0 && s.ingested === 0) await cpu.writeRunManifest({ run, source: input.source, status: 'running', counts: s.counts, config });
+    if (s.generation === 0 && s.pages === 0 && s.ingested === 0)
+      await cpu.writeRunManifest({ run, source: input.source, status: 'running', counts: s.counts, config });
 
     while (s.cursor) {
       await condition(mayStart);
       const remaining = input.limit === undefined ? undefined : input.limit - s.ingested;
-      if (remaining !== undefined && remaining <= 0) { s.cursor = null; break; }
-      const page = await cpu.ingestPage({ run, source: input.source, subsets: input.subsets, cursor: s.cursor, remaining, config });
+      if (remaining !== undefined && remaining <= 0) {
+        s.cursor = null;
+        break;
+      }
+      const page = await cpu.ingestPage({
+        run,
+        source: input.source,
+        subsets: input.subsets,
+        cursor: s.cursor,
+        remaining,
+        config,
+      });
       for (const ref of page.refs) {
         await condition(mayStart);
         const workflowId = sampleWorkflowId(run, ref.sampleId);
@@ -264,16 +368,26 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
             { key: SA.source, value: ref.source },
             { key: SA.stage, value: 'route' },
           ],
-        }).then((child) => {
-          starting--;
-          // This run hears the child's completion (no signal needed); a cancelled child belongs to a cancelled build.
-          void child.result().then((o) => finished(o, workflowId), (err: unknown) => {
-            if (!isCancellation(err)) endedWithout(workflowId, 'ended');
-          });
-        }, (err: unknown) => {
-          starting--;
-          if (!isCancellation(err)) endedWithout(workflowId, `could not start (${err instanceof Error ? err.message.split('\n')[0] : String(err)}) and ended`);
-        });
+        }).then(
+          (child) => {
+            starting--;
+            // This run hears the child's completion (no signal needed); a cancelled child belongs to a cancelled build.
+            void child.result().then(
+              (o) => finished(o, workflowId),
+              (err: unknown) => {
+                if (!isCancellation(err)) endedWithout(workflowId, 'ended');
+              },
+            );
+          },
+          (err: unknown) => {
+            starting--;
+            if (!isCancellation(err))
+              endedWithout(
+                workflowId,
+                `could not start (${err instanceof Error ? err.message.split('\n')[0] : String(err)}) and ended`,
+              );
+          },
+        );
       }
       s.cursor = page.next;
       s.pages++;
@@ -284,7 +398,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     phase = 'draining';
     publish(true);
     while (inFlight.size > 0) {
-      await condition(() => inFlight.size === 0 || s.uncommitted >= config.commitEvery || workflowInfo().continueAsNewSuggested);
+      await condition(
+        () => inFlight.size === 0 || s.uncommitted >= config.commitEvery || workflowInfo().continueAsNewSuggested,
+      );
       if (s.uncommitted >= config.commitEvery) await commit();
       if (inFlight.size > 0 && workflowInfo().continueAsNewSuggested) await carryOn();
     }
@@ -301,7 +417,13 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
       phase = 'cancelled';
       publish(true);
       await condition(() => starting === 0); // a child whose start is still on its way could not be cancelled yet
-      await Promise.all([...inFlight].map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined)));
+      await Promise.all(
+        [...inFlight].map((id) =>
+          getExternalWorkflowHandle(id)
+            .cancel()
+            .catch(() => undefined),
+        ),
+      );
       s.uncommitted = Math.max(s.uncommitted, 1);
       await commit();
       await cpu.writeRunManifest({ run, source: input.source, status: 'cancelled', counts: s.counts, config });

@@ -1,6 +1,14 @@
 import {
-  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, condition, defineSignal,
-  proxyActivities, setHandler, startChild,
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  startChild,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { EvalInputParsed, EvalProgress } from '../schemas/eval.ts';
@@ -25,7 +33,8 @@ function reason(err: unknown): string {
   while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
   return (e instanceof Error ? e.message : String(e)).slice(0, 500);
 }
-const isFinal = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable;
+const isFinal = (err: unknown) =>
+  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable;
 
 /**
  * Held-out evaluation of training checkpoints: serve the checkpoint on the GPU queue (an activity that lives until
@@ -34,10 +43,14 @@ const isFinal = (err: unknown) => err instanceof ActivityFailure && err.cause in
  * serve + evaluate try starts again (the URL changes with the server, so they are retried together).
  * A failed evaluation is recorded, never fatal: training goes on.
  */
-export function epochEvaluator(opts: EpochEvaluatorOptions): (label: string, checkpoint: string, stage: StageConfig) => Promise<EpochEval[]> {
+export function epochEvaluator(
+  opts: EpochEvaluatorOptions,
+): (label: string, checkpoint: string, stage: StageConfig) => Promise<EpochEval[]> {
   const { name, config: cfg } = opts;
   const served = new Map<string, CheckpointServed>();
-  setHandler(checkpointServedSignal, (s) => { served.set(s.serveId, s); });
+  setHandler(checkpointServedSignal, (s) => {
+    served.set(s.serveId, s);
+  });
   const gpu = proxyActivities<Activities>({
     taskQueue: GPU_QUEUE,
     startToCloseTimeout: '30 days', // it serves until cancelled; the heartbeat detects a dead worker
@@ -50,26 +63,56 @@ export function epochEvaluator(opts: EpochEvaluatorOptions): (label: string, che
   const results: EpochEval[] = [];
   const benches = cfg.benches;
 
-  const runBench = async (b: TrainEval['benches'][number], label: string, url: string, checkpoint: string): Promise<EpochEval> => {
+  const runBench = async (
+    b: TrainEval['benches'][number],
+    label: string,
+    url: string,
+    checkpoint: string,
+  ): Promise<EpochEval> => {
     const run = trainEvalRunName(name, label, benches.length > 1 ? b.name : undefined);
     const model = `${name}/${label}`;
     const input: EvalInputParsed = {
-      run, bench: b.file, kind: b.kind!, promptStyle: cfg.prompt_style ?? 'sft', limit: b.limit,
+      run,
+      bench: b.file,
+      kind: b.kind!,
+      promptStyle: cfg.prompt_style ?? 'sft',
+      limit: b.limit,
       model: {
-        role: 'model', baseUrl: url, model, concurrency: cfg.concurrency ?? 16, timeoutMs: (cfg.timeout_s ?? 600) * 1000,
-        temperature: cfg.temperature ?? 0, maxTokens: cfg.max_tokens ?? 1024,
+        role: 'model',
+        baseUrl: url,
+        model,
+        concurrency: cfg.concurrency ?? 16,
+        timeoutMs: (cfg.timeout_s ?? 600) * 1000,
+        temperature: cfg.temperature ?? 0,
+        maxTokens: cfg.max_tokens ?? 1024,
       },
-      batchSize: cfg.batch_size ?? 16, parallel: cfg.parallel ?? 4, itemAttempts: cfg.item_attempts ?? 3,
+      batchSize: cfg.batch_size ?? 16,
+      parallel: cfg.parallel ?? 4,
+      itemAttempts: cfg.item_attempts ?? 3,
     };
     const child = await startChild(evaluate, {
-      workflowId: evalWorkflowId(run), taskQueue: CPU_QUEUE, args: [input],
-      typedSearchAttributes: [{ key: SA.run, value: run }, { key: SA.source, value: b.file.slice(0, 200) }],
+      workflowId: evalWorkflowId(run),
+      taskQueue: CPU_QUEUE,
+      args: [input],
+      typedSearchAttributes: [
+        { key: SA.run, value: run },
+        { key: SA.source, value: b.file.slice(0, 200) },
+      ],
       memo: { kind: 'eval', bench: b.file, model, train: name, label },
     });
     const p: EvalProgress = await child.result();
     return {
-      label, run, bench: b.file, model, checkpoint, status: 'completed', accuracy: p.accuracy,
-      items: p.counts.items, correct: p.counts.correct, errored: p.counts.errored, error: null,
+      label,
+      run,
+      bench: b.file,
+      model,
+      checkpoint,
+      status: 'completed',
+      accuracy: p.accuracy,
+      items: p.counts.items,
+      correct: p.counts.correct,
+      errored: p.counts.errored,
+      error: null,
     };
   };
 
@@ -81,8 +124,17 @@ export function epochEvaluator(opts: EpochEvaluatorOptions): (label: string, che
     changed();
     const model = `${name}/${label}`;
     const failed = (i: number, error: string): EpochEval => ({
-      label, run: trainEvalRunName(name, label, benches.length > 1 ? benches[i]!.name : undefined), bench: benches[i]!.file,
-      model, checkpoint, status: 'failed', accuracy: null, items: 0, correct: 0, errored: 0, error,
+      label,
+      run: trainEvalRunName(name, label, benches.length > 1 ? benches[i]!.name : undefined),
+      bench: benches[i]!.file,
+      model,
+      checkpoint,
+      status: 'failed',
+      accuracy: null,
+      items: 0,
+      correct: 0,
+      errored: 0,
+      error,
     });
     const readySec = cfg.serve?.ready_timeout_s ?? 1800;
     let lastError = 'not evaluated';
@@ -91,10 +143,29 @@ export function epochEvaluator(opts: EpochEvaluatorOptions): (label: string, che
       const serveId = `${label}#${t}`;
       const serveScope = new CancellationScope();
       const server: { ended: { err: unknown } | null } = { ended: null };
-      const serving = serveScope.run(() => gpu.serveCheckpoint({
-        name, label, serveId, checkpoint, modelName: model, workflowId: opts.workflowId, serve: cfg.serve ?? {},
-        minPixels: stage.min_pixels, maxPixels: stage.max_pixels, maxTokens: cfg.max_tokens,
-      })).then(() => { server.ended = { err: new Error('the checkpoint server stopped') }; }, (err: unknown) => { server.ended = { err }; });
+      const serving = serveScope
+        .run(() =>
+          gpu.serveCheckpoint({
+            name,
+            label,
+            serveId,
+            checkpoint,
+            modelName: model,
+            workflowId: opts.workflowId,
+            serve: cfg.serve ?? {},
+            minPixels: stage.min_pixels,
+            maxPixels: stage.max_pixels,
+            maxTokens: cfg.max_tokens,
+          }),
+        )
+        .then(
+          () => {
+            server.ended = { err: new Error('the checkpoint server stopped') };
+          },
+          (err: unknown) => {
+            server.ended = { err };
+          },
+        );
       const stopServing = async () => {
         serveScope.cancel();
         await serving;
@@ -109,7 +180,9 @@ export function epochEvaluator(opts: EpochEvaluatorOptions): (label: string, che
         continue;
       }
       const evalScope = new CancellationScope();
-      const evals = evalScope.run(() => Promise.allSettled(benches.map((b) => runBench(b, label, ready.url, checkpoint))));
+      const evals = evalScope.run(() =>
+        Promise.allSettled(benches.map((b) => runBench(b, label, ready.url, checkpoint))),
+      );
       const first = await Promise.race([evals, serving.then(() => 'server-died' as const)]);
       if (first === 'server-died') {
         lastError = `serve: ${reason(server.ended?.err)}`;

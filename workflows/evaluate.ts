@@ -1,4 +1,13 @@
-import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { CPU_QUEUE, llmQueue } from '../schemas/queues.ts';
 import { SA } from '../schemas/search-attributes.ts';
@@ -20,7 +29,13 @@ function llm(role: 'model' | 'judge', attempts: number) {
     startToCloseTimeout: '30 minutes',
     scheduleToCloseTimeout: '6 hours', // a queue nobody serves must fail visibly, not hang forever
     heartbeatTimeout: '2 minutes',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: attempts, nonRetryableErrorTypes: ['UsageError'] },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: attempts,
+      nonRetryableErrorTypes: ['UsageError'],
+    },
   });
 }
 
@@ -36,31 +51,56 @@ export async function evaluate(raw: EvalInputRaw): Promise<EvalProgress> {
   if (!parsed.success) throw ApplicationFailure.nonRetryable(inputProblem('evaluate', parsed.error), 'InvalidInput');
   const input = parsed.data;
   const sa = workflowInfo().typedSearchAttributes;
-  if (sa.get(SA.run) !== input.run || sa.get(SA.kind) !== 'eval') upsertSearchAttributes([{ key: SA.run, value: input.run }, { key: SA.kind, value: 'eval' }]);
+  if (sa.get(SA.run) !== input.run || sa.get(SA.kind) !== 'eval')
+    upsertSearchAttributes([
+      { key: SA.run, value: input.run },
+      { key: SA.kind, value: 'eval' },
+    ]);
   const batchSize = input.batchSize ?? 16;
   const parallel = input.parallel ?? 4;
   const itemAttempts = input.itemAttempts ?? 3;
   const promptStyle = input.promptStyle ?? 'sft';
   const model = llm('model', itemAttempts + 2);
   const judge = llm('judge', 5);
-  const st = input.state ?? { next: 0, total: -1, counts: { items: 0, correct: 0, errored: 0, malformed: 0, judged: 0 }, startedAt: new Date().toISOString() };
+  const st = input.state ?? {
+    next: 0,
+    total: -1,
+    counts: { items: 0, correct: 0, errored: 0, malformed: 0, judged: 0 },
+    startedAt: new Date().toISOString(),
+  };
   const counts = st.counts as unknown as EvalCounts;
   let phase: EvalProgress['phase'] = 'running';
   const progress = (): EvalProgress => ({
-    run: input.run, kind: input.kind, phase, total: st.total, done: counts.items + counts.malformed, counts: { ...counts },
+    run: input.run,
+    kind: input.kind,
+    phase,
+    total: st.total,
+    done: counts.items + counts.malformed,
+    counts: { ...counts },
     accuracy: counts.items > 0 ? counts.correct / counts.items : null,
   });
   setHandler(evalProgressQuery, progress);
   const common = { run: input.run, bench: input.bench, kind: input.kind, promptStyle };
 
   if (st.total < 0) {
-    const d = await cpu.describeBench({ ...common, model: input.model.model, judge: Boolean(input.judge), startedAt: st.startedAt });
+    const d = await cpu.describeBench({
+      ...common,
+      model: input.model.model,
+      judge: Boolean(input.judge),
+      startedAt: st.startedAt,
+    });
     st.total = input.limit !== undefined ? Math.min(d.rows, input.limit) : d.rows;
     counts.malformed = d.malformed;
   }
 
   const runBatch = async (offset: number) => {
-    const r: EvalBatchResult = await model.evalBatch({ ...common, offset, limit: Math.min(batchSize, st.total - offset), model: input.model, itemAttempts });
+    const r: EvalBatchResult = await model.evalBatch({
+      ...common,
+      offset,
+      limit: Math.min(batchSize, st.total - offset),
+      model: input.model,
+      itemAttempts,
+    });
     counts.items += r.done;
     counts.correct += r.correct;
     counts.errored += r.errored;
@@ -91,8 +131,15 @@ export async function evaluate(raw: EvalInputRaw): Promise<EvalProgress> {
   phase = 'committing';
   await cpu.commitEval({ run: input.run });
   await cpu.writeEvalManifest({
-    run: input.run, bench: input.kind, bench_file: input.bench, model: input.model.model, prompt_style: promptStyle,
-    judge: Boolean(input.judge), status: 'completed', started_at: st.startedAt, updated_at: st.startedAt,
+    run: input.run,
+    bench: input.kind,
+    bench_file: input.bench,
+    model: input.model.model,
+    prompt_style: promptStyle,
+    judge: Boolean(input.judge),
+    status: 'completed',
+    started_at: st.startedAt,
+    updated_at: st.startedAt,
   });
   phase = 'finished';
   return progress();

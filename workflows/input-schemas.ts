@@ -4,5 +4,11 @@
 // workflows of a build), which validates nothing. `webpackMode: "eager"` keeps them in the one bundle; the import
 // resolves within the same activation, so replay sees the same order.
 export const buildInput = () => import(/* webpackMode: "eager" */ '../schemas/workflow.ts');
-export const evalInput = async () => ({ ...await import(/* webpackMode: "eager" */ '../schemas/eval.ts'), ...await buildInput() });
-export const trainInput = async () => ({ ...await import(/* webpackMode: "eager" */ '../schemas/train.ts'), ...await buildInput() });
+export const evalInput = async () => ({
+  ...(await import(/* webpackMode: "eager" */ '../schemas/eval.ts')),
+  ...(await buildInput()),
+});
+export const trainInput = async () => ({
+  ...(await import(/* webpackMode: "eager" */ '../schemas/train.ts')),
+  ...(await buildInput()),
+});

@@ -1,13 +1,27 @@
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, getExternalWorkflowHandle, isCancellation,
-  proxyActivities, proxyLocalActivities, upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { LocalActivityOptions, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import { SA } from '../schemas/search-attributes.ts';
 import { llmQueue } from '../schemas/queues.ts';
 import type { Stage, Status } from '../schemas/sample.ts';
-import type { FormalResult, LifecycleInput, QaResult, RouteResult, SampleOutcome, TraceResult } from '../schemas/workflow.ts';
+import type {
+  FormalResult,
+  LifecycleInput,
+  QaResult,
+  RouteResult,
+  SampleOutcome,
+  TraceResult,
+} from '../schemas/workflow.ts';
 import { sampleFinished } from './signals.ts';
 import { ENDPOINT_DOWN, endpointGate } from './endpoint-gate.ts';
 
@@ -35,10 +49,20 @@ function llmOf(role: 'router' | 'formalizer' | 'reasoner' | 'judge', heartbeatTi
   const options: LocalActivityOptions = {
     startToCloseTimeout: '10 minutes',
     scheduleToCloseTimeout: '2 hours', // a queue nobody serves must fail visibly, not hang forever
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['LlmRejected', ENDPOINT_DOWN] },
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: ['LlmRejected', ENDPOINT_DOWN],
+    },
   };
   if (local) return proxyLocalActivities<Activities>(options);
-  return proxyActivities<Activities>({ ...options, taskQueue: llmQueue(role), heartbeatTimeout: `${heartbeatTimeoutSec} seconds` });
+  return proxyActivities<Activities>({
+    ...options,
+    taskQueue: llmQueue(role),
+    heartbeatTimeout: `${heartbeatTimeoutSec} seconds`,
+  });
 }
 
 /** The stage's own words when an activity fails for good: its ApplicationFailure message, one line. */
@@ -50,7 +74,11 @@ function failureReason(err: unknown): { code: string; message: string } {
 }
 
 /** Executable checks of the formal text (simulation, typed tables, reachability): a measurement, never a verdict. */
-async function formalChecks(input: LifecycleInput, formalKey: string | null, finalAnswer: string | null): Promise<string | null> {
+async function formalChecks(
+  input: LifecycleInput,
+  formalKey: string | null,
+  finalAnswer: string | null,
+): Promise<string | null> {
   try {
     return (await cpu.checkFormal({ run: input.run, ref: input.ref, formalKey, finalAnswer })).checksKey;
   } catch (err) {
@@ -65,7 +93,10 @@ async function formalChecks(input: LifecycleInput, formalKey: string | null, fin
  * it stops early when the reasoner is sure. Returns the last trace and the description with the observations.
  */
 async function revisitLoop(
-  call: (role: 'reasoner') => ReturnType<typeof llmOf>, input: LifecycleInput, formalKey: string, first: TraceResult,
+  call: (role: 'reasoner') => ReturnType<typeof llmOf>,
+  input: LifecycleInput,
+  formalKey: string,
+  first: TraceResult,
 ): Promise<{ trace: TraceResult; formalKey: string }> {
   const { run, ref, endpoints } = input;
   let trace = first;
@@ -73,8 +104,15 @@ async function revisitLoop(
   let logKey: string | null = null;
   for (let i = 0; i < input.config.revisitRounds; i++) {
     const r: Awaited<ReturnType<Activities['revisitRound']>> = await call('reasoner').revisitRound({
-      run, ref, formalKey: key, traceKey: trace.traceKey, finalAnswer: trace.finalAnswer, logKey,
-      reasoner: endpoints.reasoner!, vision: endpoints.formalizer!, judge: endpoints.judge ?? null,
+      run,
+      ref,
+      formalKey: key,
+      traceKey: trace.traceKey,
+      finalAnswer: trace.finalAnswer,
+      logKey,
+      reasoner: endpoints.reasoner!,
+      vision: endpoints.formalizer!,
+      judge: endpoints.judge ?? null,
     });
     logKey = r.revisitKey ?? logKey;
     trace = { traceKey: r.traceKey, finalAnswer: r.finalAnswer, candidates: trace.candidates, revisitKey: logKey };
@@ -92,17 +130,51 @@ async function revisitLoop(
 async function measureFidelity(input: LifecycleInput, route: RouteResult): Promise<void> {
   const { run, ref, endpoints } = input;
   try {
-    const model = await llmOf('formalizer', input.config.llmHeartbeatTimeoutSec, endpoints.formalizer?.local).formalize({ run, ref, route: { ...route, exact: false }, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
+    const model = await llmOf('formalizer', input.config.llmHeartbeatTimeoutSec, endpoints.formalizer?.local).formalize(
+      {
+        run,
+        ref,
+        route: { ...route, exact: false },
+        endpoint: endpoints.formalizer!,
+        maxRepairs: input.config.maxRepairs,
+      },
+    );
     let finalAnswer: string | null = null;
     if (model.valid && endpoints.reasoner) {
-      const first = await llmOf('reasoner', input.config.llmHeartbeatTimeoutSec, endpoints.reasoner?.local).reason({ run, ref, formalKey: model.formalKey!, endpoint: endpoints.reasoner, judge: null, candidates: 1 });
+      const first = await llmOf('reasoner', input.config.llmHeartbeatTimeoutSec, endpoints.reasoner?.local).reason({
+        run,
+        ref,
+        formalKey: model.formalKey!,
+        endpoint: endpoints.reasoner,
+        judge: null,
+        candidates: 1,
+      });
       finalAnswer = first.finalAnswer;
       if (input.config.revisitRounds > 0) {
-        const { trace } = await revisitLoop((role) => llmOf(role, input.config.llmHeartbeatTimeoutSec, endpoints[role]?.local), input, model.formalKey!, first);
-        await cpu.scoreRevisitFidelity({ run, ref, firstAnswer: first.finalAnswer, finalAnswer: trace.finalAnswer, revisitKey: trace.revisitKey ?? null, modelName: endpoints.formalizer!.model });
+        const { trace } = await revisitLoop(
+          (role) => llmOf(role, input.config.llmHeartbeatTimeoutSec, endpoints[role]?.local),
+          input,
+          model.formalKey!,
+          first,
+        );
+        await cpu.scoreRevisitFidelity({
+          run,
+          ref,
+          firstAnswer: first.finalAnswer,
+          finalAnswer: trace.finalAnswer,
+          revisitKey: trace.revisitKey ?? null,
+          modelName: endpoints.formalizer!.model,
+        });
       }
     }
-    await cpu.scoreFidelity({ run, ref, model, finalAnswer, answered: !!endpoints.reasoner, modelName: endpoints.formalizer!.model });
+    await cpu.scoreFidelity({
+      run,
+      ref,
+      model,
+      finalAnswer,
+      answered: !!endpoints.reasoner,
+      modelName: endpoints.formalizer!.model,
+    });
   } catch (err) {
     if (isCancellation(err)) throw err;
   }
@@ -119,7 +191,8 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
   // The build reads its children's completions (workflows/build-dataset.ts); a sample whose parent id names another
   // workflow than the one that started it (a stand-in parent, a script) reports its end by signal.
   const signalEnd = workflowInfo().parent?.workflowId !== input.parentId;
-  const llm = (role: Parameters<typeof llmOf>[0]) => gate(llmOf(role, input.config.llmHeartbeatTimeoutSec, endpoints[role]?.local));
+  const llm = (role: Parameters<typeof llmOf>[0]) =>
+    gate(llmOf(role, input.config.llmHeartbeatTimeoutSec, endpoints[role]?.local));
   let stage: Stage = 'route';
   let status: Status = 'done';
   let reason: { code: string; message: string } | null = null;
@@ -142,7 +215,8 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
       reason = route.quarantine;
       stage = 'ingest';
     } else {
-      if (route.needsClassifier) route = await llm('router').classifyModality({ run, ref, endpoint: endpoints.router ?? null, route });
+      if (route.needsClassifier)
+        route = await llm('router').classifyModality({ run, ref, endpoint: endpoints.router ?? null, route });
       if (route.reject) {
         status = 'rejected';
         reason = route.reject;
@@ -150,8 +224,15 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
         enter('formalize', route.kind ? [{ key: SA.modality, value: route.kind }] : []);
         formal = route.exact
           ? await cpu.formalizeExact({ run, ref })
-          : await llm('formalizer').formalize({ run, ref, route, endpoint: endpoints.formalizer!, maxRepairs: input.config.maxRepairs });
-        if (route.exact && formal.valid && input.config.fidelity && endpoints.formalizer) await measureFidelity(input, route);
+          : await llm('formalizer').formalize({
+              run,
+              ref,
+              route,
+              endpoint: endpoints.formalizer!,
+              maxRepairs: input.config.maxRepairs,
+            });
+        if (route.exact && formal.valid && input.config.fidelity && endpoints.formalizer)
+          await measureFidelity(input, route);
         if (!formal.valid) {
           status = 'quarantined';
           reason = { code: 'formal_invalid', message: formal.error ?? 'formal description failed validation' };
@@ -159,7 +240,14 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
           enter('reason');
           trace = route.exact
             ? await cpu.reasonExact({ run, ref })
-            : await llm('reasoner').reason({ run, ref, formalKey: formal.formalKey!, endpoint: endpoints.reasoner!, judge: endpoints.judge ?? null, candidates: input.config.candidates });
+            : await llm('reasoner').reason({
+                run,
+                ref,
+                formalKey: formal.formalKey!,
+                endpoint: endpoints.reasoner!,
+                judge: endpoints.judge ?? null,
+                candidates: input.config.candidates,
+              });
           let judgedFormalKey = formal.formalKey!;
           if (!route.exact && input.config.revisitRounds > 0 && endpoints.formalizer) {
             ({ trace, formalKey: judgedFormalKey } = await revisitLoop(llm, input, formal.formalKey!, trace));
@@ -168,7 +256,14 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
           enter('qa');
           qa = await cpu.qaRules({ run, ref, traceKey: trace.traceKey, config: input.config });
           if (qa.accepted && !route.exact && input.config.judge && endpoints.judge) {
-            qa = await llm('judge').qaJudge({ run, ref, formalKey: judgedFormalKey, rules: qa, endpoint: endpoints.judge, config: input.config });
+            qa = await llm('judge').qaJudge({
+              run,
+              ref,
+              formalKey: judgedFormalKey,
+              rules: qa,
+              endpoint: endpoints.judge,
+              config: input.config,
+            });
           }
           if (!qa.accepted) {
             status = 'rejected';
@@ -184,15 +279,32 @@ export async function sampleLifecycle(input: LifecycleInput): Promise<SampleOutc
   }
 
   const finalStage = stage;
-  const outcome: SampleOutcome = { sampleId: ref.sampleId, status, stage: finalStage, kind: route?.kind ?? null, reason: reason ? `${reason.code}: ${reason.message}` : null };
+  const outcome: SampleOutcome = {
+    sampleId: ref.sampleId,
+    status,
+    stage: finalStage,
+    kind: route?.kind ?? null,
+    reason: reason ? `${reason.code}: ${reason.message}` : null,
+  };
   // Recording and telling the parent must happen even if a cancel arrives now: the sample is finished.
   await CancellationScope.nonCancellable(async () => {
     await recorder.stageRecord({
-      run, ref, workflowId: workflowInfo().workflowId, status, stage: finalStage,
-      reasonCode: reason?.code ?? null, reason: reason?.message ?? null, route, formal, trace, qa, checksKey,
+      run,
+      ref,
+      workflowId: workflowInfo().workflowId,
+      status,
+      stage: finalStage,
+      reasonCode: reason?.code ?? null,
+      reason: reason?.message ?? null,
+      route,
+      formal,
+      trace,
+      qa,
+      checksKey,
     });
     upsertSearchAttributes([
-      { key: SA.stage, value: 'record' }, { key: SA.status, value: status },
+      { key: SA.stage, value: 'record' },
+      { key: SA.status, value: status },
       ...(route?.kind ? [{ key: SA.modality, value: route.kind }] : []),
     ]);
     if (!signalEnd) return;

@@ -1,9 +1,25 @@
-import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { SA } from '../schemas/search-attributes.ts';
 import { trainInput } from './input-schemas.ts';
 import type { Activities } from '../activities/index.ts';
 import { GPU_QUEUE, epochLabel } from '../schemas/queues.ts';
-import type { EpochEval, TrainModelInput, TrainModelResult, TrainProgress, TrainStageInput, TrainStageResult } from '../schemas/train.ts';
+import type {
+  EpochEval,
+  TrainModelInput,
+  TrainModelResult,
+  TrainProgress,
+  TrainStageInput,
+  TrainStageResult,
+} from '../schemas/train.ts';
 import { epochEvaluator } from './epoch-eval.ts';
 
 /** The GPU activity sends its last step/loss/reward here; the workflow shows them as memo in the Web UI. */
@@ -22,16 +38,20 @@ export interface TrainStatus {
   evals: EpochEval[];
 }
 
-const gpuActivities = (heartbeatTimeoutSec: number) => proxyActivities<Activities>({
-  taskQueue: GPU_QUEUE,
-  // Training runs for hours: the heartbeat (every few seconds while the trainer lives) is what detects a dead worker.
-  startToCloseTimeout: '7 days',
-  heartbeatTimeout: `${heartbeatTimeoutSec} seconds`,
-  retry: {
-    initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20,
-    nonRetryableErrorTypes: ['TrainerConfigError', 'TrainerNotInstalled'],
-  },
-});
+const gpuActivities = (heartbeatTimeoutSec: number) =>
+  proxyActivities<Activities>({
+    taskQueue: GPU_QUEUE,
+    // Training runs for hours: the heartbeat (every few seconds while the trainer lives) is what detects a dead worker.
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: `${heartbeatTimeoutSec} seconds`,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '5 minutes',
+      maximumAttempts: 20,
+      nonRetryableErrorTypes: ['TrainerConfigError', 'TrainerNotInstalled'],
+    },
+  });
 
 /**
  * Train a model: SFT (one activity), then GRPO one epoch per activity, each resuming from the checkpoint the one
@@ -47,38 +67,72 @@ export async function trainModel(raw: TrainModelInput): Promise<TrainModelResult
   const input = parsed.data;
   const workflowId = workflowInfo().workflowId;
   const sa = workflowInfo().typedSearchAttributes;
-  if (sa.get(SA.run) !== input.name || sa.get(SA.kind) !== 'train') upsertSearchAttributes([{ key: SA.run, value: input.name }, { key: SA.kind, value: 'train' }]);
+  if (sa.get(SA.run) !== input.name || sa.get(SA.kind) !== 'train')
+    upsertSearchAttributes([
+      { key: SA.run, value: input.name },
+      { key: SA.kind, value: 'train' },
+    ]);
   const gpu = gpuActivities(input.heartbeatTimeoutSec ?? 120);
   const status: TrainStatus = {
-    name: input.name, phase: input.sft ? 'sft' : 'grpo', grpoEpoch: null, last: null, sft: null, grpo: [], evaluating: null, evals: [],
+    name: input.name,
+    phase: input.sft ? 'sft' : 'grpo',
+    grpoEpoch: null,
+    last: null,
+    sft: null,
+    grpo: [],
+    evaluating: null,
+    evals: [],
   };
   let memoAt = '';
   const memo = () => {
     const l = status.last;
-    const key = JSON.stringify([status.phase, status.grpoEpoch, l?.step, l?.loss, l?.reward, l?.checkpoint, status.evaluating, status.evals.length]);
+    const key = JSON.stringify([
+      status.phase,
+      status.grpoEpoch,
+      l?.step,
+      l?.loss,
+      l?.reward,
+      l?.checkpoint,
+      status.evaluating,
+      status.evals.length,
+    ]);
     if (key === memoAt) return;
     memoAt = key;
     upsertMemo({
-      kind: 'train', phase: status.phase, grpoEpoch: status.grpoEpoch,
-      step: l?.step ?? null, loss: l?.loss ?? null, reward: l?.reward ?? null, checkpoint: l?.checkpoint ?? null,
-      ...(input.eval ? {
-        evaluating: status.evaluating,
-        // Held-out accuracy per epoch, keyed by the eval run's suffix (`sft`, `grpo-e1`[.bench]); null: it failed.
-        evalAccuracy: Object.fromEntries(status.evals.map((e) => [e.run.slice(input.name.length + 1), e.accuracy])),
-      } : {}),
+      kind: 'train',
+      phase: status.phase,
+      grpoEpoch: status.grpoEpoch,
+      step: l?.step ?? null,
+      loss: l?.loss ?? null,
+      reward: l?.reward ?? null,
+      checkpoint: l?.checkpoint ?? null,
+      ...(input.eval
+        ? {
+            evaluating: status.evaluating,
+            // Held-out accuracy per epoch, keyed by the eval run's suffix (`sft`, `grpo-e1`[.bench]); null: it failed.
+            evalAccuracy: Object.fromEntries(status.evals.map((e) => [e.run.slice(input.name.length + 1), e.accuracy])),
+          }
+        : {}),
     });
   };
   if (input.eval?.benches.some((b) => !b.kind)) {
-    throw ApplicationFailure.nonRetryable('eval.benches: every bench needs its kind (the CLI detects it from the file)', 'TrainerConfigError');
+    throw ApplicationFailure.nonRetryable(
+      'eval.benches: every bench needs its kind (the CLI detects it from the file)',
+      'TrainerConfigError',
+    );
   }
-  const evaluateEpoch = input.eval ? epochEvaluator({
-    name: input.name, workflowId, config: input.eval,
-    onChange: (evaluating, results) => {
-      status.evaluating = evaluating;
-      status.evals = [...results];
-      memo();
-    },
-  }) : null;
+  const evaluateEpoch = input.eval
+    ? epochEvaluator({
+        name: input.name,
+        workflowId,
+        config: input.eval,
+        onChange: (evaluating, results) => {
+          status.evaluating = evaluating;
+          status.evals = [...results];
+          memo();
+        },
+      })
+    : null;
   const pendingEvals: Promise<unknown>[] = [];
   // After each epoch's checkpoint: evaluate it now, or while the next epoch trains (eval.overlap).
   const afterEpoch = async (label: string, checkpoint: string | null, stage: NonNullable<TrainModelInput['sft']>) => {
@@ -98,7 +152,9 @@ export async function trainModel(raw: TrainModelInput): Promise<TrainModelResult
   const runStage = async (stageInput: TrainStageInput): Promise<TrainStageResult> => {
     const nodes = stageInput.config.nodes ?? 1;
     if (nodes <= 1) return gpu.runTrainerStage(stageInput);
-    const results = await Promise.all(Array.from({ length: nodes }, (_, nodeRank) => gpu.runTrainerStage({ ...stageInput, nodeRank })));
+    const results = await Promise.all(
+      Array.from({ length: nodes }, (_, nodeRank) => gpu.runTrainerStage({ ...stageInput, nodeRank })),
+    );
     return results[0]!;
   };
   let model = input.grpo?.model;
@@ -110,17 +166,32 @@ export async function trainModel(raw: TrainModelInput): Promise<TrainModelResult
     await afterEpoch(epochLabel('sft'), status.sft.checkpoint, input.sft);
   }
   if (input.grpo) {
-    if (!model || model === 'sft') throw ApplicationFailure.nonRetryable('grpo.model "sft" needs an sft stage that left a checkpoint', 'TrainerConfigError');
+    if (!model || model === 'sft')
+      throw ApplicationFailure.nonRetryable(
+        'grpo.model "sft" needs an sft stage that left a checkpoint',
+        'TrainerConfigError',
+      );
     const epochs = input.grpoEpochs ?? Math.max(1, Math.ceil(input.grpo.epochs ?? 1));
     const config = { ...input.grpo, model, epochs };
     // The SFT checkpoint may live on another host: the activity fetches it from the object store by its step.
-    const modelFrom = input.sft && model === status.sft?.checkpoint ? { stage: 'sft' as const, nodes: input.sft.nodes ?? 1 } : undefined;
+    const modelFrom =
+      input.sft && model === status.sft?.checkpoint
+        ? { stage: 'sft' as const, nodes: input.sft.nodes ?? 1 }
+        : undefined;
     status.phase = 'grpo';
     let resumeFrom: string | null = null;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       status.grpoEpoch = epoch;
       memo();
-      const r: TrainStageResult = await runStage({ name: input.name, stage: 'grpo', config, stopAfterEpoch: epoch, resumeFrom, workflowId, modelFrom });
+      const r: TrainStageResult = await runStage({
+        name: input.name,
+        stage: 'grpo',
+        config,
+        stopAfterEpoch: epoch,
+        resumeFrom,
+        workflowId,
+        modelFrom,
+      });
       status.grpo.push(r);
       status.last = r;
       resumeFrom = r.checkpoint;

@@ -13,7 +13,14 @@ import { present, readRaw, type RawFile } from './read.ts';
 
 export { parseDelimited, parseInlineChoices, parseList } from './read.ts';
 
-export interface LoadedBench { kind: BenchKind; file: string; rows: number; columns: string[]; items: BenchItem[]; malformed: MalformedRow[] }
+export interface LoadedBench {
+  kind: BenchKind;
+  file: string;
+  rows: number;
+  columns: string[];
+  items: BenchItem[];
+  malformed: MalformedRow[];
+}
 
 /** Which benchmark a file holds, from its columns. */
 export function detectKind(file: string, columns: string[]): BenchKind {
@@ -21,23 +28,38 @@ export function detectKind(file: string, columns: string[]): BenchKind {
 }
 
 /** Every row of a read file through a benchmark module: items, and malformed rows with their reasons. */
-export function normaliseRows(file: string, raw: RawFile, mod: BenchModule, requireImages: boolean): { items: BenchItem[]; malformed: MalformedRow[] } {
+export function normaliseRows(
+  file: string,
+  raw: RawFile,
+  mod: BenchModule,
+  requireImages: boolean,
+): { items: BenchItem[]; malformed: MalformedRow[] } {
   const errs = new Map(raw.errors.map((e) => [e.row, e.reason]));
   const imageByIndex = new Map<string, unknown>();
-  for (const r of raw.rows) if (r && present(r.index) !== undefined) imageByIndex.set(present(r.index)!.trim(), r.image);
+  for (const r of raw.rows)
+    if (r && present(r.index) !== undefined) imageByIndex.set(present(r.index)!.trim(), r.image);
   const items: BenchItem[] = [];
   const malformed: MalformedRow[] = [];
   const seen = new Set<string>();
   raw.rows.forEach((r, row) => {
-    if (r === null) { malformed.push({ row, reason: errs.get(row) ?? 'unreadable row' }); return; }
+    if (r === null) {
+      malformed.push({ row, reason: errs.get(row) ?? 'unreadable row' });
+      return;
+    }
     let it: BenchItem | string;
     try {
       it = mod.normalise(r, { row, file, imageByIndex, requireImages });
     } catch (err) {
       it = `cannot read row: ${(err as Error).message.split('\n')[0]}`;
     }
-    if (typeof it === 'string') { malformed.push({ row, reason: it }); return; }
-    if (seen.has(it.id)) { malformed.push({ row, reason: `duplicate id ${it.id}` }); return; }
+    if (typeof it === 'string') {
+      malformed.push({ row, reason: it });
+      return;
+    }
+    if (seen.has(it.id)) {
+      malformed.push({ row, reason: `duplicate id ${it.id}` });
+      return;
+    }
     seen.add(it.id);
     items.push(it);
   });
@@ -56,7 +78,14 @@ export async function loadBench(file: string, kind?: BenchKind): Promise<LoadedB
   const raw = await readRaw(abs);
   const mod = kind ? benchModule(kind) : detectBench(abs, raw.columns);
   const { items, malformed } = normaliseRows(abs, raw, mod, true);
-  const bench: LoadedBench = { kind: mod.kind, file: abs, rows: raw.rows.length, columns: raw.columns, items, malformed };
+  const bench: LoadedBench = {
+    kind: mod.kind,
+    file: abs,
+    rows: raw.rows.length,
+    columns: raw.columns,
+    items,
+    malformed,
+  };
   loaded.set(abs, { mtimeMs: st.mtimeMs, size: st.size, kind: mod.kind, bench });
   return bench;
 }

@@ -13,7 +13,10 @@ import type { MalformedRow } from '../../schemas/eval.ts';
 export type Raw = Record<string, unknown>;
 
 /** RFC-4180-style delimited text (pandas `to_csv(sep='\t')` quotes fields with tabs, quotes or newlines), read leniently. */
-export function parseDelimited(text: string, delim = '\t'): { header: string[]; rows: Array<{ line: number; cells: string[] }> } {
+export function parseDelimited(
+  text: string,
+  delim = '\t',
+): { header: string[]; rows: Array<{ line: number; cells: string[] }> } {
   const [head, ...rows] = scanCsv(text.replace(/^\uFEFF/, ''), delim).records;
   return { header: head?.fields ?? [], rows: rows.map((r) => ({ line: r.line, cells: r.fields })) };
 }
@@ -22,7 +25,9 @@ async function readParquetRows(file: string): Promise<Raw[]> {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await db.connect();
   try {
-    const r = await conn.runAndReadAll(`SELECT * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(file)}, file_row_number = true) ORDER BY file_row_number`);
+    const r = await conn.runAndReadAll(
+      `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(file)}, file_row_number = true) ORDER BY file_row_number`,
+    );
     return r.getRowObjectsJS() as Raw[];
   } catch (err) {
     throw new UsageError(`--bench ${file}: cannot read parquet (${(err as Error).message.split('\n')[0]})`);
@@ -42,7 +47,8 @@ function readJsonRows(file: string): { rows: Array<Raw | null>; errors: Malforme
       if (Array.isArray(v)) return { rows: v.map((x) => (x && typeof x === 'object' ? (x as Raw) : null)), errors: [] };
       if (v && typeof v === 'object') {
         const vals = Object.values(v as Raw);
-        if (vals.every((x) => x && typeof x === 'object' && !Array.isArray(x))) return { rows: vals as Raw[], errors: [] };
+        if (vals.every((x) => x && typeof x === 'object' && !Array.isArray(x)))
+          return { rows: vals as Raw[], errors: [] };
         return { rows: [v as Raw], errors: [] };
       }
     } catch {
@@ -65,7 +71,11 @@ function readJsonRows(file: string): { rows: Array<Raw | null>; errors: Malforme
   return { rows, errors };
 }
 
-export interface RawFile { rows: Array<Raw | null>; errors: MalformedRow[]; columns: string[] }
+export interface RawFile {
+  rows: Array<Raw | null>;
+  errors: MalformedRow[];
+  columns: string[];
+}
 
 /** Every row of a benchmark file as published, with its column names in file order. */
 export async function readRaw(file: string): Promise<RawFile> {
@@ -95,7 +105,9 @@ export async function readRaw(file: string): Promise<RawFile> {
     const { columns, rows } = await readXlsxRows(file);
     return { rows, errors: [], columns };
   }
-  throw new UsageError(`--bench ${file}: unsupported extension ${ext || '(none)'} (expected .tsv, .parquet, .json, .jsonl or .xlsx)`);
+  throw new UsageError(
+    `--bench ${file}: unsupported extension ${ext || '(none)'} (expected .tsv, .parquet, .json, .jsonl or .xlsx)`,
+  );
 }
 
 /** Rows of an `.xlsx` file (VLMEvalKit's prediction files) as strings (first sheet, first row the header). */
@@ -111,7 +123,8 @@ export async function readXlsxRows(file: string): Promise<{ columns: string[]; r
   if (!ws) throw new UsageError(`${file}: the workbook has no sheet`);
   const text = (v: unknown): string | undefined => {
     if (v === null || v === undefined) return undefined;
-    if (typeof v === 'object' && v !== null && 'richText' in v) return (v as { richText: Array<{ text: string }> }).richText.map((x) => x.text).join('');
+    if (typeof v === 'object' && v !== null && 'richText' in v)
+      return (v as { richText: Array<{ text: string }> }).richText.map((x) => x.text).join('');
     if (typeof v === 'object' && v !== null && 'text' in v) return String((v as { text: unknown }).text);
     if (typeof v === 'object' && v !== null && 'result' in v) return String((v as { result: unknown }).result);
     return String(v);
@@ -125,7 +138,6 @@ export async function readXlsxRows(file: string): Promise<{ columns: string[]; r
   }
   return { columns: header, rows };
 }
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // field helpers
@@ -160,7 +172,9 @@ export function parseList(v: unknown): string[] | undefined {
     try {
       const j = JSON.parse(t) as unknown;
       if (Array.isArray(j)) return j.map((x) => String(x));
-    } catch { /* maybe a Python repr */ }
+    } catch {
+      /* maybe a Python repr */
+    }
     const items: string[] = [];
     const re = /'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g;
     for (const m of t.matchAll(re)) items.push((m[1] ?? m[2] ?? '').replace(/\\(['"\\])/g, '$1'));
@@ -177,7 +191,10 @@ export function parseInlineChoices(text: string): string[] | undefined {
     const m = /^\s*\(?([A-H])\s*[.:)．：]\s*(.*)$/.exec(l);
     if (!m) continue;
     const idx = m[1]!.charCodeAt(0) - 65;
-    if (idx !== found.length) { if (idx === 0) found.length = 0; else continue; }
+    if (idx !== found.length) {
+      if (idx === 0) found.length = 0;
+      else continue;
+    }
     found.push(m[2]!.trim());
   }
   return found.length >= 2 ? found : undefined;
@@ -214,7 +231,7 @@ export function imageOf(v: unknown, file: string): Buffer | string | undefined {
   if (typeof v === 'object') {
     const o = v as { bytes?: unknown; path?: unknown };
     const b = imageOf(o.bytes, file);
-    return b instanceof Buffer ? b : imageOf(o.path, file) ?? b;
+    return b instanceof Buffer ? b : (imageOf(o.path, file) ?? b);
   }
   if (typeof v !== 'string' || !v.trim() || v === 'nan') return undefined;
   if (v.length < 1024 && /\.(png|jpe?g|gif|webp|bmp)$/i.test(v.trim())) {
@@ -228,11 +245,19 @@ export function imageOf(v: unknown, file: string): Buffer | string | undefined {
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
-export const looksLikeImage = (b: Buffer) => b.subarray(0, 4).equals(PNG_MAGIC) || b.subarray(0, 3).equals(JPEG_MAGIC) || b.subarray(0, 4).toString('latin1') === 'GIF8' || b.subarray(0, 4).toString('latin1') === 'RIFF' || b.subarray(0, 2).toString('latin1') === 'BM';
+export const looksLikeImage = (b: Buffer) =>
+  b.subarray(0, 4).equals(PNG_MAGIC) ||
+  b.subarray(0, 3).equals(JPEG_MAGIC) ||
+  b.subarray(0, 4).toString('latin1') === 'GIF8' ||
+  b.subarray(0, 4).toString('latin1') === 'RIFF' ||
+  b.subarray(0, 2).toString('latin1') === 'BM';
 
 /** Only the string-valued entries, for an item's `meta` map. */
 export function metaOf(o: Record<string, unknown>): Record<string, string> {
   const m: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o)) { const s = present(v); if (s !== undefined) m[k] = s; }
+  for (const [k, v] of Object.entries(o)) {
+    const s = present(v);
+    if (s !== undefined) m[k] = s;
+  }
   return m;
 }

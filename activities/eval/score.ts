@@ -25,7 +25,10 @@ function roundTo(s: string, precision: string | undefined): string {
  * answer is wrong by string/number/LaTeX equivalence but is not a bare letter or number (units, words, expressions
  * the rules may misread) — only then may a judge look at it.
  */
-export function ruleVerdict(response: string, item: Pick<BenchItem, 'answer' | 'choices' | 'meta'>): { extracted: string | null; decision: RuleDecision } {
+export function ruleVerdict(
+  response: string,
+  item: Pick<BenchItem, 'answer' | 'choices' | 'meta'>,
+): { extracted: string | null; decision: RuleDecision } {
   const extracted = extractAnswer(response, item.choices);
   if (extracted === null) return { extracted, decision: 'undecided' };
   const precision = item.meta.precision;
@@ -34,12 +37,17 @@ export function ruleVerdict(response: string, item: Pick<BenchItem, 'answer' | '
   if (answersEquivalent(pred, gold, item.choices)) return { extracted, decision: 'correct' };
   const goldIsLetter = isLetter(item.answer);
   if ((item.choices?.length || goldIsLetter) && isLetter(extracted)) return { extracted, decision: 'wrong' };
-  if (isPlainNumber(extracted) && (isPlainNumber(item.answer) || (item.choices?.length ?? 0) > 0 || goldIsLetter)) return { extracted, decision: 'wrong' };
+  if (isPlainNumber(extracted) && (isPlainNumber(item.answer) || (item.choices?.length ?? 0) > 0 || goldIsLetter))
+    return { extracted, decision: 'wrong' };
   return { extracted, decision: 'undecided' };
 }
 
 /** The benchmark's own answer rule where it has one and it applies, else the shared verifier. */
-export function itemVerdict(kind: BenchKind, response: string, item: BenchItem): { extracted: string | null; decision: RuleDecision } {
+export function itemVerdict(
+  kind: BenchKind,
+  response: string,
+  item: BenchItem,
+): { extracted: string | null; decision: RuleDecision } {
   const own = benchModule(kind).verdict?.(response, item);
   if (own) return { extracted: own.extracted, decision: own.correct ? 'correct' : 'wrong' };
   return ruleVerdict(response, item);
@@ -53,6 +61,12 @@ export function parseYesNo(text: string): boolean | null {
 
 /** The judge's extracted answer, or null for NONE / nothing. */
 export function parseJudgeExtraction(text: string): string | null {
-  const t = text.trim().replace(/^(?:final\s+answer|answer|extracted(?:\s+answer)?)\s*[:：]\s*/i, '').split('\n')[0]!.trim().replace(/^["'`]+|["'`.]+$/g, '').trim();
+  const t = text
+    .trim()
+    .replace(/^(?:final\s+answer|answer|extracted(?:\s+answer)?)\s*[:：]\s*/i, '')
+    .split('\n')[0]!
+    .trim()
+    .replace(/^["'`]+|["'`.]+$/g, '')
+    .trim();
   return !t || /^none$/i.test(t) ? null : t.slice(0, 500);
 }

@@ -13,7 +13,10 @@ import { readRaw, type Raw } from './read.ts';
 const IMAGE_COLUMNS = new Set(['image', 'decoded_image']);
 
 export type Cell = string | number | null;
-export interface PredictionTable { columns: string[]; rows: Cell[][] }
+export interface PredictionTable {
+  columns: string[];
+  rows: Cell[][];
+}
 
 /** One cell as VLMEvalKit would hold it: nested values as JSON, an Image struct as its path, NaN as empty. */
 function cellOf(v: unknown): Cell {
@@ -32,7 +35,10 @@ function cellOf(v: unknown): Cell {
  * the file has none: VLMEvalKit sorts and joins by it). `prediction(row)` is the answer for a 0-based data row, or
  * null when there is none (malformed or unanswered rows stay in the file with an empty prediction).
  */
-export async function predictionTable(benchFile: string, prediction: (row: number) => string | null): Promise<PredictionTable> {
+export async function predictionTable(
+  benchFile: string,
+  prediction: (row: number) => string | null,
+): Promise<PredictionTable> {
   const raw = await readRaw(benchFile);
   const seen = new Set<string>();
   for (const c of raw.columns) seen.add(c);
@@ -57,7 +63,10 @@ const tsvField = (v: Cell) => `"${(v === null ? '' : String(v)).replaceAll('"', 
 export async function writePredictionTable(t: PredictionTable, out: string): Promise<void> {
   const ext = extname(out).toLowerCase();
   if (ext === '.tsv') {
-    writeFileSync(out, `${[t.columns.map(tsvField).join('\t'), ...t.rows.map((r) => r.map(tsvField).join('\t'))].join('\n')}\n`);
+    writeFileSync(
+      out,
+      `${[t.columns.map(tsvField).join('\t'), ...t.rows.map((r) => r.map(tsvField).join('\t'))].join('\n')}\n`,
+    );
     return;
   }
   if (ext !== '.xlsx') throw new UsageError(`--out ${out}: expected a .tsv or .xlsx file name`);

@@ -9,7 +9,18 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, createWriteStream 
 import { once } from 'node:events';
 import { dirname, extname, join, resolve } from 'node:path';
 import {
-  Binary, Field, Float64, List, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Table, Utf8, vectorFromArray, type DataType,
+  Binary,
+  Field,
+  Float64,
+  List,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  Table,
+  Utf8,
+  vectorFromArray,
+  type DataType,
 } from 'apache-arrow';
 import { openCatalog } from '../../core/catalog.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -22,7 +33,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { writeSplit } from './split.ts';
 import pLimit from 'p-limit';
 import {
-  ExportInputSchema, SFT_PROMPT_PREFIX, TRL_PROMPT_SUFFIX, type ExportFormat, type ExportInput, type ExportOutput,
+  ExportInputSchema,
+  SFT_PROMPT_PREFIX,
+  TRL_PROMPT_SUFFIX,
+  type ExportFormat,
+  type ExportInput,
+  type ExportOutput,
 } from '../../schemas/export.ts';
 
 // ---- Arrow types of each layout (mirroring the DuckDB SELECTs below) ----
@@ -33,8 +49,16 @@ const imageStruct = () => new Struct([f('bytes', new Binary()), f('path', utf8()
 const part = () => new Struct([f('type', utf8()), f('text', utf8())]);
 
 const ARROW_FIELDS: Record<ExportFormat, () => Field[]> = {
-  'r1-onevision': () => [f('id', utf8()), f('image', utf8()), f('conversations', list(new Struct([f('from', utf8()), f('value', utf8())])))],
-  sharegpt: () => [f('id', utf8()), f('messages', list(new Struct([f('role', utf8()), f('content', utf8())]))), f('images', list(imageStruct()))],
+  'r1-onevision': () => [
+    f('id', utf8()),
+    f('image', utf8()),
+    f('conversations', list(new Struct([f('from', utf8()), f('value', utf8())]))),
+  ],
+  sharegpt: () => [
+    f('id', utf8()),
+    f('messages', list(new Struct([f('role', utf8()), f('content', utf8())]))),
+    f('images', list(imageStruct())),
+  ],
   trl: () => [
     f('id', utf8()),
     f('prompt', list(new Struct([f('role', utf8()), f('content', list(part()))]))),
@@ -117,7 +141,11 @@ export function exportPaths(out: string): { parquet: string; arrow: string } {
   return { parquet, arrow: `${base}.arrow` };
 }
 
-async function writeArrow(rows: AsyncIterable<Record<string, unknown>[]>, format: ExportFormat, file: string): Promise<void> {
+async function writeArrow(
+  rows: AsyncIterable<Record<string, unknown>[]>,
+  format: ExportFormat,
+  file: string,
+): Promise<void> {
   const fields = ARROW_FIELDS[format]();
   const schema = new Schema(fields, new Map([['huggingface', hfMetadata(format)]]));
   const writer = new RecordBatchStreamWriter();
@@ -130,7 +158,15 @@ async function writeArrow(rows: AsyncIterable<Record<string, unknown>[]>, format
   let wrote = false;
   for await (const chunk of rows) {
     if (chunk.length === 0) continue;
-    const cols = Object.fromEntries(fields.map((fl) => [fl.name, vectorFromArray(chunk.map((r) => normalise(r[fl.name])), fl.type)]));
+    const cols = Object.fromEntries(
+      fields.map((fl) => [
+        fl.name,
+        vectorFromArray(
+          chunk.map((r) => normalise(r[fl.name])),
+          fl.type,
+        ),
+      ]),
+    );
     const t = new Table(cols);
     for (const b of t.batches) writer.write(new RecordBatch(schema, b.data));
     wrote = true;
@@ -147,26 +183,36 @@ function normalise(v: unknown): unknown {
   if (v instanceof Uint8Array) return v;
   if (typeof v === 'bigint') return Number(v);
   if (Array.isArray(v)) return v.map(normalise);
-  if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, normalise(x)]));
+  if (typeof v === 'object')
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, normalise(x)]));
   return v;
 }
 
 async function fetchBlobs(store: ObjectStore, dir: string, hashes: string[]): Promise<void> {
   const limit = pLimit(8);
-  await Promise.all(hashes.map((h) => limit(async () => {
-    const file = join(dir, h.slice(0, 2), h);
-    if (existsSync(file)) return;
-    mkdirSync(dirname(file), { recursive: true });
-    try {
-      await store.download(storeKeys.blob(h), file);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err; // a missing image exports as null, as locally
-    }
-  })));
+  await Promise.all(
+    hashes.map((h) =>
+      limit(async () => {
+        const file = join(dir, h.slice(0, 2), h);
+        if (existsSync(file)) return;
+        mkdirSync(dirname(file), { recursive: true });
+        try {
+          await store.download(storeKeys.blob(h), file);
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err; // a missing image exports as null, as locally
+        }
+      }),
+    ),
+  );
 }
 
 /** The SFT/RL halves of a full TRL export (split.ts), an Arrow stream of each with --arrow, and split.json. */
-async function finishSplit(conn: DuckDBConnection, input: ReturnType<typeof ExportInputSchema.parse>, allFile: string, dir: string): Promise<ExportOutput> {
+async function finishSplit(
+  conn: DuckDBConnection,
+  input: ReturnType<typeof ExportInputSchema.parse>,
+  allFile: string,
+  dir: string,
+): Promise<ExportOutput> {
   const files = { sft: join(dir, 'sft.parquet'), rl: join(dir, 'rl.parquet') };
   const tmp = { sft: `${files.sft}.${process.pid}.tmp`, rl: `${files.rl}.${process.pid}.tmp` };
   try {
@@ -190,11 +236,32 @@ async function finishSplit(conn: DuckDBConnection, input: ReturnType<typeof Expo
       arrowOut = files.rl.replace(/\.parquet$/, '.arrow');
     }
     writeFileAtomic(join(dir, 'split.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    const withBox = Number((await (await conn.runAndReadAll(`SELECT count(box) AS n FROM read_parquet(${sqlString(allFile)})`)).getRowObjectsJS())[0]!.n);
-    const withImage = Number((await (await conn.runAndReadAll(`SELECT count(*) FILTER (len(images) > 0) AS n FROM read_parquet(${sqlString(allFile)})`)).getRowObjectsJS())[0]!.n);
+    const withBox = Number(
+      (
+        await (
+          await conn.runAndReadAll(`SELECT count(box) AS n FROM read_parquet(${sqlString(allFile)})`)
+        ).getRowObjectsJS()
+      )[0]!.n,
+    );
+    const withImage = Number(
+      (
+        await (
+          await conn.runAndReadAll(
+            `SELECT count(*) FILTER (len(images) > 0) AS n FROM read_parquet(${sqlString(allFile)})`,
+          )
+        ).getRowObjectsJS()
+      )[0]!.n,
+    );
     return {
-      run: input.run, format: 'trl', rows: manifest.rows.total, withImage, withBox, parquet: files.rl, arrow: arrowOut,
-      bytes: statSync(files.sft).size + statSync(files.rl).size, split: manifest,
+      run: input.run,
+      format: 'trl',
+      rows: manifest.rows.total,
+      withImage,
+      withBox,
+      parquet: files.rl,
+      arrow: arrowOut,
+      bytes: statSync(files.sft).size + statSync(files.rl).size,
+      split: manifest,
     };
   } finally {
     rmSync(tmp.sft, { force: true });
@@ -204,30 +271,57 @@ async function finishSplit(conn: DuckDBConnection, input: ReturnType<typeof Expo
 
 export async function exportRun(home: string, rawInput: ExportInput): Promise<ExportOutput> {
   const input = ExportInputSchema.parse(rawInput);
-  if (input.split && input.format !== 'trl') throw new UsageError(`export: --split writes TRL datasets: use --format trl (not ${input.format})`);
+  if (input.split && input.format !== 'trl')
+    throw new UsageError(`export: --split writes TRL datasets: use --format trl (not ${input.format})`);
   // A split writes the whole export to a scratch file in the output directory, then its two halves beside it.
   const splitDir = input.split ? resolve(input.out) : null;
-  const { parquet, arrow } = splitDir ? { parquet: join(splitDir, `.all-${process.pid}.parquet`), arrow: '' } : exportPaths(input.out);
+  const { parquet, arrow } = splitDir
+    ? { parquet: join(splitDir, `.all-${process.pid}.parquet`), arrow: '' }
+    : exportPaths(input.out);
   const { conn, close } = await openCatalog(home);
   try {
-    const counts = (await (await conn.runAndReadAll(
-      `SELECT count(*) AS n FROM records WHERE run = ${sqlString(input.run)} AND trace IS NOT NULL`)).getRowObjectsJS())[0]!;
+    const counts = (
+      await (
+        await conn.runAndReadAll(
+          `SELECT count(*) AS n FROM records WHERE run = ${sqlString(input.run)} AND trace IS NOT NULL`,
+        )
+      ).getRowObjectsJS()
+    )[0]!;
     const available = Number(counts.n);
     if (available === 0) {
-      const any = Number((await (await conn.runAndReadAll(`SELECT count(*) AS n FROM samples WHERE run = ${sqlString(input.run)}`)).getRowObjectsJS())[0]!.n);
-      throw new UsageError(any === 0 ? `export: no run ${JSON.stringify(input.run)} in ${home} (see \`r1ov sql "select * from runs"\`)` : `export: run ${input.run} has no done records with a trace`);
+      const any = Number(
+        (
+          await (
+            await conn.runAndReadAll(`SELECT count(*) AS n FROM samples WHERE run = ${sqlString(input.run)}`)
+          ).getRowObjectsJS()
+        )[0]!.n,
+      );
+      throw new UsageError(
+        any === 0
+          ? `export: no run ${JSON.stringify(input.run)} in ${home} (see \`r1ov sql "select * from runs"\`)`
+          : `export: run ${input.run} has no done records with a trace`,
+      );
     }
     // An S3 home: the images are fetched once into the home's cache (content-addressed, so a cached file is valid).
     const store = storeFor(home);
-    const blobsDir = store.kind === 'local' ? paths.blobs(home) : join(mirrorDir(paths.cache(home), store.location), 'blobs');
-    const keys = (await (await conn.runAndReadAll(
-      `SELECT DISTINCT image_key FROM (SELECT image_key FROM records WHERE run = ${sqlString(input.run)} AND trace IS NOT NULL ORDER BY sample_id ${input.limit ? `LIMIT ${input.limit}` : ''}) WHERE image_key IS NOT NULL`)).getRowObjectsJS())
-      .map((r) => String(r.image_key)).filter((k) => /^[0-9a-f]{64}$/.test(k));
+    const blobsDir =
+      store.kind === 'local' ? paths.blobs(home) : join(mirrorDir(paths.cache(home), store.location), 'blobs');
+    const keys = (
+      await (
+        await conn.runAndReadAll(
+          `SELECT DISTINCT image_key FROM (SELECT image_key FROM records WHERE run = ${sqlString(input.run)} AND trace IS NOT NULL ORDER BY sample_id ${input.limit ? `LIMIT ${input.limit}` : ''}) WHERE image_key IS NOT NULL`,
+        )
+      ).getRowObjectsJS()
+    )
+      .map((r) => String(r.image_key))
+      .filter((k) => /^[0-9a-f]{64}$/.test(k));
     if (store.kind !== 'local') await fetchBlobs(store, blobsDir, keys);
     const files = keys.map((k) => join(blobsDir, k.slice(0, 2), k)).filter((p) => existsSync(p));
-    await conn.run(files.length
-      ? `CREATE TEMP TABLE _images AS SELECT filename, content FROM read_blob([${files.map(sqlString).join(', ')}])`
-      : `CREATE TEMP TABLE _images AS SELECT NULL::VARCHAR AS filename, NULL::BLOB AS content WHERE false`);
+    await conn.run(
+      files.length
+        ? `CREATE TEMP TABLE _images AS SELECT filename, content FROM read_blob([${files.map(sqlString).join(', ')}])`
+        : `CREATE TEMP TABLE _images AS SELECT NULL::VARCHAR AS filename, NULL::BLOB AS content WHERE false`,
+    );
     const select = selectSql(input.format, input.run, blobsDir, input.limit);
     mkdirSync(dirname(parquet), { recursive: true });
     const tmp = join(dirname(parquet), `.${Date.now()}-${process.pid}.parquet.tmp`);
@@ -257,13 +351,24 @@ export async function exportRun(home: string, rawInput: ExportInput): Promise<Ex
         rmSync(atmp, { force: true });
       }
     }
-    const stats = (await (await conn.runAndReadAll(`SELECT count(*) AS rows,
+    const stats = (
+      await (
+        await conn.runAndReadAll(`SELECT count(*) AS rows,
         count(*) FILTER (${input.format === 'r1-onevision' ? 'image IS NOT NULL' : input.format === 'sharegpt' ? 'len(images) > 0' : 'len(images) > 0'}) AS with_image,
         ${input.format === 'trl' ? 'count(box)' : '0'} AS with_box
-      FROM read_parquet(${sqlString(parquet)})`)).getRowObjectsJS())[0]!;
+      FROM read_parquet(${sqlString(parquet)})`)
+      ).getRowObjectsJS()
+    )[0]!;
     return {
-      run: input.run, format: input.format, rows: Number(stats.rows), withImage: Number(stats.with_image), withBox: Number(stats.with_box),
-      parquet, arrow: arrowOut, bytes: statSync(parquet).size + (arrowOut ? statSync(arrowOut).size : 0), split: null,
+      run: input.run,
+      format: input.format,
+      rows: Number(stats.rows),
+      withImage: Number(stats.with_image),
+      withBox: Number(stats.with_box),
+      parquet,
+      arrow: arrowOut,
+      bytes: statSync(parquet).size + (arrowOut ? statSync(arrowOut).size : 0),
+      split: null,
     };
   } finally {
     close();

@@ -31,7 +31,6 @@ export function structuralFidelity(kind: FormalKind, exactText: string, modelTex
   return fidelity.metrics.map((metric) => ({ metric, value: values[metric] ?? 0 }));
 }
 
-
 export interface ScoreFidelityInput {
   run: string;
   ref: SampleRef;
@@ -44,9 +43,17 @@ export interface ScoreFidelityInput {
   modelName: string;
 }
 
-export function fidelityMetrics(kind: string, exactText: string, model: FormalDoc | null, answer: { answered: boolean; finalAnswer: string | null; gold: string; choices?: string[] }): Metric[] {
+export function fidelityMetrics(
+  kind: string,
+  exactText: string,
+  model: FormalDoc | null,
+  answer: { answered: boolean; finalAnswer: string | null; gold: string; choices?: string[] },
+): Metric[] {
   const formalKind = formalKindOf(kind, model?.subkind ?? null);
-  const metrics: Metric[] = [{ metric: 'formal_valid', value: model ? 1 : 0 }, ...structuralFidelity(formalKind, exactText, model?.text ?? null)];
+  const metrics: Metric[] = [
+    { metric: 'formal_valid', value: model ? 1 : 0 },
+    ...structuralFidelity(formalKind, exactText, model?.text ?? null),
+  ];
   if (answer.answered) {
     const ok = answer.finalAnswer !== null && answersEquivalent(answer.finalAnswer, answer.gold, answer.choices);
     metrics.push({ metric: 'answer_accuracy', value: ok ? 1 : 0 });
@@ -54,22 +61,42 @@ export function fidelityMetrics(kind: string, exactText: string, model: FormalDo
   return metrics;
 }
 
-export async function scoreFidelity(home: string, input: ScoreFidelityInput): Promise<{ staged: string; metrics: Metric[] }> {
+export async function scoreFidelity(
+  home: string,
+  input: ScoreFidelityInput,
+): Promise<{ staged: string; metrics: Metric[] }> {
   const sample = await loadSample(home, input.ref.sampleKey);
   if (!sample.exact) throw new Error(`sample ${sample.sampleId} has no generating spec to measure fidelity against`);
   const exact = sample.exact;
   const model = input.model.valid && input.model.formalKey ? await readFormalDoc(home, input.model.formalKey) : null;
   const spec = formalSpecFor(exact.kind, exact.subkind ?? null);
   await formalKindDef(spec.formalKind).load?.();
-  const metrics = fidelityMetrics(exact.kind, exact.formalText, model ? { ...model, subkind: exact.subkind ?? null } : null, {
-    answered: input.answered, finalAnswer: input.finalAnswer ?? null, gold: sample.answer, choices: sample.choices,
-  });
+  const metrics = fidelityMetrics(
+    exact.kind,
+    exact.formalText,
+    model ? { ...model, subkind: exact.subkind ?? null } : null,
+    {
+      answered: input.answered,
+      finalAnswer: input.finalAnswer ?? null,
+      gold: sample.answer,
+      choices: sample.choices,
+    },
+  );
   const created_at = new Date().toISOString();
   const promptHash = loadPrompt('formalize', spec.prompt).hash;
-  const rows: FidelityRow[] = metrics.map((m) => FidelityRowSchema.parse({
-    run: input.run, sample_id: sample.sampleId, kind: spec.formalKind, generator: exact.generator, metric: m.metric, value: m.value,
-    prompt_hash: promptHash, model: input.modelName, created_at,
-  }));
+  const rows: FidelityRow[] = metrics.map((m) =>
+    FidelityRowSchema.parse({
+      run: input.run,
+      sample_id: sample.sampleId,
+      kind: spec.formalKind,
+      generator: exact.generator,
+      metric: m.metric,
+      value: m.value,
+      prompt_hash: promptHash,
+      model: input.modelName,
+      created_at,
+    }),
+  );
   const key = `${keys.fidelityStaging(input.run)}${safeName(sample.sampleId)}.json`;
   await storeFor(home).put(key, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   return { staged: key, metrics };

@@ -12,7 +12,13 @@ export interface Metric {
   value: number;
 }
 
-const norm = (s: string) => s.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ').replace(/^["']|["']$/g, '');
+const norm = (s: string) =>
+  s
+    .normalize('NFKC')
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/^["']|["']$/g, '');
 
 /** F1 of two multisets of keys (1 when both are empty). */
 export function multisetF1(exact: string[], model: string[]): number {
@@ -44,12 +50,19 @@ export interface Table {
 
 /** A CSV table, skipping `# key: value` header lines (the chart format) and blank lines. */
 export function parseTable(text: string): Table | null {
-  const body = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#')).join('\n');
+  const body = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .join('\n');
   if (!body) return null;
   const delimiter = [',', '\t', ';', '|'].find((d) => (body.split('\n')[0] ?? '').includes(d)) ?? ',';
   const { records, problem } = splitCsv(body, delimiter);
   if (problem || records.length < 2) return null;
-  return { header: records[0]!.fields.map((h) => h.trim()), rows: records.slice(1).map((r) => r.fields.map((f) => f.trim())) };
+  return {
+    header: records[0]!.fields.map((h) => h.trim()),
+    rows: records.slice(1).map((r) => r.fields.map((f) => f.trim())),
+  };
 }
 
 const NUM = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
@@ -75,12 +88,18 @@ export function cellAccuracy(exactText: string, modelText: string, relTol = 0): 
   if (!e || !m) return 0;
   const colOf = e.header.map((h, j) => {
     const byName = m.header.findIndex((mh) => norm(mh) === norm(h));
-    return byName >= 0 ? byName : j < m.header.length && !e.header.some((eh) => norm(eh) === norm(m.header[j]!)) ? j : -1;
+    return byName >= 0
+      ? byName
+      : j < m.header.length && !e.header.some((eh) => norm(eh) === norm(m.header[j]!))
+        ? j
+        : -1;
   });
   const usedRows = new Set<number>();
   let matched = 0;
   e.rows.forEach((row, i) => {
-    let mi = m.rows.findIndex((mr, k) => !usedRows.has(k) && mr[0] !== undefined && row[0] !== undefined && norm(mr[0]) === norm(row[0]));
+    let mi = m.rows.findIndex(
+      (mr, k) => !usedRows.has(k) && mr[0] !== undefined && row[0] !== undefined && norm(mr[0]) === norm(row[0]),
+    );
     if (mi < 0 && i < m.rows.length && !usedRows.has(i)) mi = i;
     if (mi < 0) return;
     usedRows.add(mi);
@@ -98,7 +117,19 @@ export function cellAccuracy(exactText: string, modelText: string, relTol = 0): 
 // ---------------------------------------------------------------------------------------------------------------
 // circuits
 
-const SI: Record<string, number> = { t: 1e12, g: 1e9, meg: 1e6, k: 1e3, m: 1e-3, u: 1e-6, µ: 1e-6, n: 1e-9, p: 1e-12, f: 1e-15, mil: 25.4e-6 };
+const SI: Record<string, number> = {
+  t: 1e12,
+  g: 1e9,
+  meg: 1e6,
+  k: 1e3,
+  m: 1e-3,
+  u: 1e-6,
+  µ: 1e-6,
+  n: 1e-9,
+  p: 1e-12,
+  f: 1e-15,
+  mil: 25.4e-6,
+};
 /** The numeric value of an element ("4.7k", "DC 15", "10uF"), or the text when it has none. */
 export function spiceValue(v: string | undefined): string {
   if (!v) return '';
@@ -128,25 +159,36 @@ export function netlistF1(exactText: string, modelText: string): { element_f1: n
   const rename = new Map<string, string>();
   const taken = new Set<string>();
   for (const el of m.elements) {
-    const same = e.elements.find((x) => x.name.toUpperCase() === el.name.toUpperCase() && x.type === el.type && !taken.has(x.name));
-    if (same) { rename.set(el.name, same.name); taken.add(same.name); }
+    const same = e.elements.find(
+      (x) => x.name.toUpperCase() === el.name.toUpperCase() && x.type === el.type && !taken.has(x.name),
+    );
+    if (same) {
+      rename.set(el.name, same.name);
+      taken.add(same.name);
+    }
   }
   for (const el of m.elements) {
     if (rename.has(el.name)) continue;
     const alike = e.elements.find((x) => key(x) === key(el) && !taken.has(x.name));
-    if (alike) { rename.set(el.name, alike.name); taken.add(alike.name); }
-    else rename.set(el.name, `?${el.name}`);
+    if (alike) {
+      rename.set(el.name, alike.name);
+      taken.add(alike.name);
+    } else rename.set(el.name, `?${el.name}`);
   }
   const pairs = (s: SpiceSummary, name: (n: string) => string) => {
     const out = new Set<string>();
     for (const [node, els] of Object.entries(s.connections)) {
       const names = [...new Set(els.map(name))].sort();
       if (node === '0' || node.toLowerCase() === 'gnd') names.forEach((n) => out.add(`${n}~GND`));
-      for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) out.add(`${names[i]}~${names[j]}`);
+      for (let i = 0; i < names.length; i++)
+        for (let j = i + 1; j < names.length; j++) out.add(`${names[i]}~${names[j]}`);
     }
     return [...out];
   };
-  const connection_f1 = multisetF1(pairs(e, (n) => n), pairs(m, (n) => rename.get(n) ?? `?${n}`));
+  const connection_f1 = multisetF1(
+    pairs(e, (n) => n),
+    pairs(m, (n) => rename.get(n) ?? `?${n}`),
+  );
   return { element_f1, connection_f1 };
 }
 
@@ -171,7 +213,10 @@ export function flowchartF1(exactText: string, modelText: string): { node_f1: nu
   const el = labelOf(e);
   const ml = labelOf(m);
   return {
-    node_f1: multisetF1(e.nodes.map((n) => norm(n.label || n.id)), m.nodes.map((n) => norm(n.label || n.id))),
+    node_f1: multisetF1(
+      e.nodes.map((n) => norm(n.label || n.id)),
+      m.nodes.map((n) => norm(n.label || n.id)),
+    ),
     edge_f1: multisetF1(
       e.edges.map((x) => `${el(x.from)}→${el(x.to)}|${norm(x.label ?? '')}`),
       m.edges.map((x) => `${ml(x.from)}→${ml(x.to)}|${norm(x.label ?? '')}`),

@@ -13,7 +13,8 @@ import { FormalResultSchema, type FormalResult } from '../../schemas/workflow.ts
 import { formalKindDef, type FormalKind } from './kinds.ts';
 
 /** What a shared formalization's prompt says in place of one question. */
-export const ANY_QUESTION = '(several questions may be asked about this image: describe all of it, not only what one question needs)';
+export const ANY_QUESTION =
+  '(several questions may be asked about this image: describe all of it, not only what one question needs)';
 
 /**
  * Whether a sample's formalization is shared by image. Not for a per-question kind (math: the strategies answer one question), not for
@@ -66,7 +67,12 @@ const inFlight = new Map<string, { owner: string; result: Promise<FormalResult> 
  * sample says `shared: true`; the owner's own retry reads it back unshared. Workers on other hosts keep their own
  * cache: each formalizes an image at most once.
  */
-export async function shareFormalization(home: string, key: string, sampleId: string, make: () => Promise<FormalResult>): Promise<FormalResult> {
+export async function shareFormalization(
+  home: string,
+  key: string,
+  sampleId: string,
+  make: () => Promise<FormalResult>,
+): Promise<FormalResult> {
   const mark = (owner: string, r: FormalResult): FormalResult => ({ ...r, shared: owner !== sampleId });
   const cached = readShared(home, key);
   if (cached) return mark(cached.owner, cached.result);

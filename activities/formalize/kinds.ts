@@ -39,17 +39,22 @@ const byName = new Map<string, FormalKindDef>(FORMAL_KINDS.map((d) => [d.name, d
 /** The kind's descriptor (kinds/<kind>.ts). */
 export function formalKindDef(kind: FormalKind): FormalKindDef {
   const def = byName.get(kind);
-  if (!def) throw new Error(`unknown formal kind ${JSON.stringify(kind)}: expected one of ${[...byName.keys()].join(', ')}`);
+  if (!def)
+    throw new Error(`unknown formal kind ${JSON.stringify(kind)}: expected one of ${[...byName.keys()].join(', ')}`);
   return def;
 }
 
 export const FormalKindSchema = z.enum(FORMAL_KINDS.map((d) => d.name) as [FormalKind, ...FormalKind[]]);
 
 /** The model's structured output, per formal kind. */
-export const FORMAL_SCHEMAS = Object.fromEntries(FORMAL_KINDS.map((d) => [d.name, d.schema])) as { [K in FormalKind]: DefOf<K>['schema'] };
+export const FORMAL_SCHEMAS = Object.fromEntries(FORMAL_KINDS.map((d) => [d.name, d.schema])) as {
+  [K in FormalKind]: DefOf<K>['schema'];
+};
 
 /** Format names per formal kind; the first is the default asked of the model. */
-export const FORMAL_FORMATS = Object.fromEntries(FORMAL_KINDS.map((d) => [d.name, d.formats])) as { [K in FormalKind]: DefOf<K>['formats'] };
+export const FORMAL_FORMATS = Object.fromEntries(FORMAL_KINDS.map((d) => [d.name, d.formats])) as {
+  [K in FormalKind]: DefOf<K>['formats'];
+};
 
 /** A kind's output as stored: the model's output tagged with its `kind`. */
 export type FormalOutputOf<K extends FormalKind> = z.infer<DefOf<K>['schema']> & { kind: K };
@@ -57,7 +62,10 @@ export type FormalOutput = { [K in FormalKind]: FormalOutputOf<K> }[FormalKind];
 
 export const FormalOutputSchema = z.discriminatedUnion(
   'kind',
-  FORMAL_KINDS.map((d) => (d.schema as z.ZodObject).extend({ kind: z.literal(d.name) })) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  FORMAL_KINDS.map((d) => (d.schema as z.ZodObject).extend({ kind: z.literal(d.name) })) as unknown as [
+    z.ZodObject,
+    ...z.ZodObject[],
+  ],
 ) as unknown as z.ZodType<FormalOutput>;
 
 export interface FormalFormat {
@@ -70,9 +78,14 @@ export interface FormalFormat {
 
 /** Which formal output a routed sample gets: the kind whose routes name its sub-kind, else the one naming its kind. */
 export function formalFormatOf(kind: Kind, subkind?: Subkind): FormalFormat {
-  const def = (subkind !== undefined ? FORMAL_KINDS.find((d) => d.routes.some((r) => r.kind === kind && r.subkind === subkind)) : undefined)
-    ?? FORMAL_KINDS.find((d) => d.routes.some((r) => r.kind === kind && r.subkind === undefined));
-  if (!def) throw new Error(`no formal kind for routed kind ${kind}${subkind ? `/${subkind}` : ''}: add a route to a kind under activities/formalize/kinds/`);
+  const def =
+    (subkind !== undefined
+      ? FORMAL_KINDS.find((d) => d.routes.some((r) => r.kind === kind && r.subkind === subkind))
+      : undefined) ?? FORMAL_KINDS.find((d) => d.routes.some((r) => r.kind === kind && r.subkind === undefined));
+  if (!def)
+    throw new Error(
+      `no formal kind for routed kind ${kind}${subkind ? `/${subkind}` : ''}: add a route to a kind under activities/formalize/kinds/`,
+    );
   return { formalKind: def.name, format: def.formats[0], formats: def.formats };
 }
 
@@ -86,7 +99,10 @@ export function formalKindOf(kind: string | null, subkind: string | null): Forma
 /** The kind whose stored texts come in this format (what the executable checks and the viewer dispatch on). */
 export function formalKindOfFormat(format: string): FormalKindDef | null {
   const f = format.toLowerCase();
-  return FORMAL_KINDS.find((d) => d.formats.includes(f) || d.check?.formats.includes(f)) as FormalKindDef | undefined ?? null;
+  return (
+    (FORMAL_KINDS.find((d) => d.formats.includes(f) || d.check?.formats.includes(f)) as FormalKindDef | undefined) ??
+    null
+  );
 }
 
 /** What the formal blob holds (schemas/stage-blobs.ts; written and read through activities/stage-io.ts). */
@@ -102,7 +118,10 @@ export interface FormalValidation {
  * The one entry point for validating a formal output: the schema of its `kind`, then the kind's own checks. Returns
  * it normalised (boxes clipped to the image) with a per-format summary, or an error to send back for repair.
  */
-export async function validateFormal(value: unknown, ctx: FormalContext = {}): Promise<ValidationResult<FormalValidation>> {
+export async function validateFormal(
+  value: unknown,
+  ctx: FormalContext = {},
+): Promise<ValidationResult<FormalValidation>> {
   const parsed = FormalOutputSchema.safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 6).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -110,7 +129,12 @@ export async function validateFormal(value: unknown, ctx: FormalContext = {}): P
   }
   const { kind, ...out } = parsed.data;
   const r = await formalKindDef(kind).validate(out, ctx);
-  return r.ok ? { ok: true, summary: { output: { ...(r.summary.output as object), kind } as FormalOutput, summary: r.summary.summary } } : r;
+  return r.ok
+    ? {
+        ok: true,
+        summary: { output: { ...(r.summary.output as object), kind } as FormalOutput, summary: r.summary.summary },
+      }
+    : r;
 }
 
 export interface FormalSpec {
@@ -145,15 +169,20 @@ export function formalSpecFor(kind: string | null, subkind: string | null): Form
     schema: def.schema,
     needsOcr: def.needsOcr ?? false,
     async validate(parsed, ctx) {
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, error: 'expected a JSON object' };
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        return { ok: false, error: 'expected a JSON object' };
       const checked = await validateFormal({ ...(parsed as object), kind: formalKind }, ctx);
       if (!checked.ok) return checked;
       const { kind: _tag, ...validated } = checked.summary.output as FormalOutput & { objects?: DetectedObject[] };
       let output: { objects?: DetectedObject[] } = validated;
-      if (ctx.ground && Array.isArray(output.objects) && output.objects.length) output = { ...output, objects: await ctx.ground(output.objects) };
+      if (ctx.ground && Array.isArray(output.objects) && output.objects.length)
+        output = { ...output, objects: await ctx.ground(output.objects) };
       await def.load?.();
       const r = def.render(output);
-      return { ok: true, doc: { kind: kind ?? formalKind, subkind, format: r.format ?? format, text: r.text, data: r.data } };
+      return {
+        ok: true,
+        doc: { kind: kind ?? formalKind, subkind, format: r.format ?? format, text: r.text, data: r.data },
+      };
     },
   };
 }

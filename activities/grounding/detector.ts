@@ -13,13 +13,20 @@ export interface Detector {
 }
 
 /** Clip raw boxes to the image and drop the ones that are malformed or fall outside it. */
-export function cleanDetections(raw: Array<{ label: string; box: unknown; confidence?: number }>, size: ImageSize): Detection[] {
+export function cleanDetections(
+  raw: Array<{ label: string; box: unknown; confidence?: number }>,
+  size: ImageSize,
+): Detection[] {
   const out: Detection[] = [];
   for (const r of raw) {
     if (typeof r.label !== 'string' || !r.label.trim()) continue;
     const b = checkBox(r.box, r.label, size);
     if ('problem' in b) continue;
-    out.push({ label: r.label.trim(), box: b.box as Box, ...(typeof r.confidence === 'number' ? { confidence: r.confidence } : {}) });
+    out.push({
+      label: r.label.trim(),
+      box: b.box as Box,
+      ...(typeof r.confidence === 'number' ? { confidence: r.confidence } : {}),
+    });
   }
   return out;
 }
@@ -31,4 +38,3 @@ export function iou(a: Box, b: Box): number {
   const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
   return union > 0 ? inter / union : 0;
 }
-

@@ -6,8 +6,12 @@ import type { ImageSize } from '../../schemas/formal.ts';
 import { cleanDetections, type Detection, type Detector } from './detector.ts';
 
 const PredictionSchema = z.object({
-  x: z.number(), y: z.number(), width: z.number(), height: z.number(),
-  confidence: z.number().optional(), class: z.string(),
+  x: z.number(),
+  y: z.number(),
+  width: z.number(),
+  height: z.number(),
+  confidence: z.number().optional(),
+  class: z.string(),
 });
 export const DinoResponseSchema = z.object({ predictions: z.array(PredictionSchema) });
 
@@ -24,13 +28,19 @@ export interface DinoOptions {
 export function parseDinoResponse(body: unknown, size: ImageSize): Detection[] {
   const { predictions } = DinoResponseSchema.parse(body);
   return cleanDetections(
-    predictions.map((p) => ({ label: p.class, box: [p.x - p.width / 2, p.y - p.height / 2, p.x + p.width / 2, p.y + p.height / 2], confidence: p.confidence })),
+    predictions.map((p) => ({
+      label: p.class,
+      box: [p.x - p.width / 2, p.y - p.height / 2, p.x + p.width / 2, p.y + p.height / 2],
+      confidence: p.confidence,
+    })),
     size,
   );
 }
 
 export function groundingDinoDetector(opts: DinoOptions): Detector {
-  const endpoint = /\/grounding_dino\/infer\/?$/.test(opts.url) ? opts.url : `${opts.url.replace(/\/+$/, '')}/grounding_dino/infer`;
+  const endpoint = /\/grounding_dino\/infer\/?$/.test(opts.url)
+    ? opts.url
+    : `${opts.url.replace(/\/+$/, '')}/grounding_dino/infer`;
   return {
     name: 'grounding-dino',
     async detect(png, labels, size) {
@@ -44,11 +54,14 @@ export function groundingDinoDetector(opts: DinoOptions): Detector {
       const key = opts.apiKeyEnv ? process.env[opts.apiKeyEnv] : undefined;
       if (key) body.api_key = key;
       const res = await fetch(endpoint, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
       });
       const text = await res.text();
-      if (!res.ok) throw new Error(`grounding DINO ${new URL(endpoint).host}: HTTP ${res.status}: ${text.slice(0, 200)}`);
+      if (!res.ok)
+        throw new Error(`grounding DINO ${new URL(endpoint).host}: HTTP ${res.status}: ${text.slice(0, 200)}`);
       return parseDinoResponse(JSON.parse(text), size);
     },
   };

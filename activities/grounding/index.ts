@@ -16,7 +16,10 @@ export { cleanDetections, iou, type Detection, type Detector } from './detector.
 export function detectorFromEnv(env: NodeJS.ProcessEnv = process.env): Detector | null {
   const url = env.R1OV_GROUNDING_DINO_URL;
   if (!url) return null;
-  return groundingDinoDetector({ url, apiKeyEnv: env.R1OV_GROUNDING_DINO_API_KEY ? 'R1OV_GROUNDING_DINO_API_KEY' : undefined });
+  return groundingDinoDetector({
+    url,
+    apiKeyEnv: env.R1OV_GROUNDING_DINO_API_KEY ? 'R1OV_GROUNDING_DINO_API_KEY' : undefined,
+  });
 }
 
 const norm = (s: string) => s.trim().toLowerCase();
@@ -29,7 +32,12 @@ export type GroundedObject = DetectedObject & { source: string; confidence?: num
  * confidence); objects the detector does not find keep the model's box. A detector that fails (server down, timeout,
  * bad reply) never fails the sample: every object keeps the model's box and says why (`fallback`).
  */
-export async function refineObjects(objects: DetectedObject[], png: Buffer, size: ImageSize, detector: Detector): Promise<GroundedObject[]> {
+export async function refineObjects(
+  objects: DetectedObject[],
+  png: Buffer,
+  size: ImageSize,
+  detector: Detector,
+): Promise<GroundedObject[]> {
   if (objects.length === 0) return [];
   const labels = [...new Set(objects.map((o) => o.label.trim()))];
   let found: Detection[];
@@ -46,7 +54,12 @@ export async function refineObjects(objects: DetectedObject[], png: Buffer, size
     candidates.sort((a, b) => iou(b.box, o.box) - iou(a.box, o.box) || (b.confidence ?? 0) - (a.confidence ?? 0));
     const best = candidates[0]!;
     used.add(best);
-    return { label: o.label, box: best.box, source: detector.name, ...(best.confidence !== undefined ? { confidence: best.confidence } : {}) };
+    return {
+      label: o.label,
+      box: best.box,
+      source: detector.name,
+      ...(best.confidence !== undefined ? { confidence: best.confidence } : {}),
+    };
   });
 }
 

@@ -31,12 +31,34 @@ export interface PerceptionOptions {
 /** Start the server and resolve once it listens; a child that exits first rejects with its stderr's last line. */
 export async function startPerceptionServer(opts: PerceptionOptions): Promise<PerceptionServer> {
   const python = trainerPython();
-  if (!existsSync(python)) throw new Error(`perception server: no Python at ${python}; run 'bash trainer/install.sh' or set R1OV_TRAINER_PYTHON`);
-  if (!existsSync(opts.checkpoint)) throw new Error(`perception server: --checkpoint ${opts.checkpoint} does not exist`);
-  const args = ['-m', 'r1ov_trainer', 'perception', 'serve', '--checkpoint', resolve(opts.checkpoint), '--host', opts.host ?? '127.0.0.1', '--port', String(opts.port ?? 9001), '--device', opts.device ?? 'cpu'];
-  const child = spawn(python, args, { cwd: trainerDir, stdio: ['ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'] });
+  if (!existsSync(python))
+    throw new Error(
+      `perception server: no Python at ${python}; run 'bash trainer/install.sh' or set R1OV_TRAINER_PYTHON`,
+    );
+  if (!existsSync(opts.checkpoint))
+    throw new Error(`perception server: --checkpoint ${opts.checkpoint} does not exist`);
+  const args = [
+    '-m',
+    'r1ov_trainer',
+    'perception',
+    'serve',
+    '--checkpoint',
+    resolve(opts.checkpoint),
+    '--host',
+    opts.host ?? '127.0.0.1',
+    '--port',
+    String(opts.port ?? 9001),
+    '--device',
+    opts.device ?? 'cpu',
+  ];
+  const child = spawn(python, args, {
+    cwd: trainerDir,
+    stdio: ['ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'],
+  });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString('utf8')).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-4000);
+  });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
@@ -44,7 +66,10 @@ export async function startPerceptionServer(opts: PerceptionOptions): Promise<Pe
     await gone;
   };
   return new Promise<PerceptionServer>((resolve, reject) => {
-    const timer = setTimeout(() => { void stop(); reject(new Error(`perception server: not listening after ${opts.startTimeoutMs ?? 300_000} ms`)); }, opts.startTimeoutMs ?? 300_000);
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`perception server: not listening after ${opts.startTimeoutMs ?? 300_000} ms`));
+    }, opts.startTimeoutMs ?? 300_000);
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       clearTimeout(timer);

@@ -13,19 +13,34 @@ export const GroundingAnswerSchema = z.object({
 });
 export type GroundingAnswer = z.infer<typeof GroundingAnswerSchema>;
 
-export function groundingToDetections(answer: GroundingAnswer, size: ImageSize, coords: 'pixel' | 'norm1000' = 'pixel'): Detection[] {
+export function groundingToDetections(
+  answer: GroundingAnswer,
+  size: ImageSize,
+  coords: 'pixel' | 'norm1000' = 'pixel',
+): Detection[] {
   const sx = coords === 'norm1000' ? size.width / 1000 : 1;
   const sy = coords === 'norm1000' ? size.height / 1000 : 1;
   return cleanDetections(
-    answer.objects.map((o) => ({ label: o.label, box: [o.bbox_2d[0] * sx, o.bbox_2d[1] * sy, o.bbox_2d[2] * sx, o.bbox_2d[3] * sy], confidence: o.confidence })),
+    answer.objects.map((o) => ({
+      label: o.label,
+      box: [o.bbox_2d[0] * sx, o.bbox_2d[1] * sy, o.bbox_2d[2] * sx, o.bbox_2d[3] * sy],
+      confidence: o.confidence,
+    })),
     size,
   );
 }
 
 /** Ask a vision model where the labels are (prompts/grounding/locate.md), as boxes in the image's pixels. */
 const locateTask = llmTask({
-  name: 'grounding', template: 'grounding/locate', schema: GroundingAnswerSchema, params: { temperature: 0 },
-  vars: (i: { labels: string[]; size: ImageSize }) => ({ labels: i.labels.map((l) => `"${l}"`).join(', '), width: i.size.width, height: i.size.height }),
+  name: 'grounding',
+  template: 'grounding/locate',
+  schema: GroundingAnswerSchema,
+  params: { temperature: 0 },
+  vars: (i: { labels: string[]; size: ImageSize }) => ({
+    labels: i.labels.map((l) => `"${l}"`).join(', '),
+    width: i.size.width,
+    height: i.size.height,
+  }),
 });
 
 export interface VlmDetectorOptions {
@@ -43,9 +58,16 @@ export function vlmDetector(opts: VlmDetectorOptions): Detector {
     name: 'vlm',
     async detect(png, labels, size) {
       if (labels.length === 0) return [];
-      const { value } = await locateTask.run({ labels, size }, {
-        endpoint: opts.endpoint, home: opts.home, run: opts.run, sampleId: opts.sampleId, images: [{ hash: opts.imageHash, png }],
-      });
+      const { value } = await locateTask.run(
+        { labels, size },
+        {
+          endpoint: opts.endpoint,
+          home: opts.home,
+          run: opts.run,
+          sampleId: opts.sampleId,
+          images: [{ hash: opts.imageHash, png }],
+        },
+      );
       return groundingToDetections(value, size, opts.coords);
     },
   };

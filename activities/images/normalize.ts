@@ -19,13 +19,21 @@ export interface NormalizedImage {
 
 /** An image we refuse, with a machine-readable code for the quarantine view. */
 export class ImageRejected extends Error {
-  constructor(public readonly code: 'image_corrupt' | 'image_too_large' | 'image_empty', message: string) {
+  constructor(
+    public readonly code: 'image_corrupt' | 'image_too_large' | 'image_empty',
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** Target size keeping aspect ratio so that min ≤ w·h ≤ max (Qwen2.5-VL-style pixel bounds). */
-export function boundedSize(width: number, height: number, minPixels: number, maxPixels: number): { width: number; height: number } {
+export function boundedSize(
+  width: number,
+  height: number,
+  minPixels: number,
+  maxPixels: number,
+): { width: number; height: number } {
   const pixels = width * height;
   let scale = 1;
   if (pixels > maxPixels) scale = Math.sqrt(maxPixels / pixels);
@@ -52,7 +60,10 @@ export async function normalizeImage(input: Buffer, opts: NormalizeOptions): Pro
   if (!meta.width || !meta.height) throw new ImageRejected('image_corrupt', 'image header has no size');
   const declared = meta.width * meta.height;
   if (declared > opts.maxInputPixels) {
-    throw new ImageRejected('image_too_large', `image is ${meta.width}x${meta.height} (${declared} pixels), over the ${opts.maxInputPixels} pixel limit`);
+    throw new ImageRejected(
+      'image_too_large',
+      `image is ${meta.width}x${meta.height} (${declared} pixels), over the ${opts.maxInputPixels} pixel limit`,
+    );
   }
   // EXIF orientations 5–8 swap width and height.
   const swap = (meta.orientation ?? 1) >= 5;
@@ -65,7 +76,14 @@ export async function normalizeImage(input: Buffer, opts: NormalizeOptions): Pro
       .toColourspace('srgb');
     if (target.width !== w || target.height !== h) img = img.resize(target.width, target.height, { fit: 'fill' });
     const { data, info } = await img.png({ compressionLevel: 6 }).toBuffer({ resolveWithObject: true });
-    return { png: data, width: info.width, height: info.height, sourceWidth: w, sourceHeight: h, sourceFormat: meta.format ?? 'unknown' };
+    return {
+      png: data,
+      width: info.width,
+      height: info.height,
+      sourceWidth: w,
+      sourceHeight: h,
+      sourceFormat: meta.format ?? 'unknown',
+    };
   } catch (err) {
     throw new ImageRejected('image_corrupt', `cannot decode image: ${(err as Error).message}`);
   }

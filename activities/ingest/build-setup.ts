@@ -13,7 +13,10 @@ import { listParquetFiles, sourceDb } from './source.ts';
 
 /** Roles a build needs (required) and uses when configured (optional). Synthetic samples are exact: no model. */
 export function buildRoles(synthetic: boolean, fidelity: boolean): { required: Role[]; optional: Role[] } {
-  if (synthetic) return fidelity ? { required: ['formalizer'], optional: ['router', 'reasoner', 'judge'] } : { required: [], optional: [] };
+  if (synthetic)
+    return fidelity
+      ? { required: ['formalizer'], optional: ['router', 'reasoner', 'judge'] }
+      : { required: [], optional: [] };
   return { required: ['formalizer', 'reasoner'], optional: ['router', 'judge'] };
 }
 
@@ -35,7 +38,9 @@ export interface DescribeBuildResult {
 export async function sourceRowCount(source: string, subsets?: string[]): Promise<number> {
   const files = await listParquetFiles(source, subsets);
   const db = await sourceDb();
-  const r = await db.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata([${files.map((f) => sqlString(f.path)).join(', ')}])`);
+  const r = await db.runAndReadAll(
+    `SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata([${files.map((f) => sqlString(f.path)).join(', ')}])`,
+  );
   return Number(r.getRowObjects()[0]!.n);
 }
 

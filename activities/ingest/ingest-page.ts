@@ -18,7 +18,8 @@ export interface IngestPageInput {
   cursor: IngestCursor;
   /** Samples still allowed under --limit (undefined: no limit). */
   remaining?: number;
-  config: Pick<RunConfig, 'pageSize' | 'minPixels' | 'maxPixels' | 'maxInputPixels'> & Partial<Pick<RunConfig, 'importTraces'>>;
+  config: Pick<RunConfig, 'pageSize' | 'minPixels' | 'maxPixels' | 'maxInputPixels'> &
+    Partial<Pick<RunConfig, 'importTraces'>>;
 }
 
 function decodeImageField(row: RawRow, file: string): Buffer | null {
@@ -62,19 +63,30 @@ async function ingestParquetPage(home: string, input: IngestPageInput): Promise<
   }
   let next: IngestCursor | null;
   if (remaining <= 0) next = null;
-  else if (rows.length < input.config.pageSize) next = cursor.file + 1 < files.length ? { file: cursor.file + 1, row: 0 } : null;
+  else if (rows.length < input.config.pageSize)
+    next = cursor.file + 1 < files.length ? { file: cursor.file + 1, row: 0 } : null;
   else next = { file: cursor.file, row: cursor.row + rows.length };
   return { refs, next, rowsRead };
 }
 
 async function samplesOfRow(
-  home: string, row: RawRow, file: string, subset: string, config: IngestPageInput['config'],
+  home: string,
+  row: RawRow,
+  file: string,
+  subset: string,
+  config: IngestPageInput['config'],
 ): Promise<Sample[]> {
   const rowId = row.id ?? `${basename(file)}:${row.rowIndex}`;
   const source = row.dataSource ?? (subset || basename(file, '.parquet'));
   const base = { rowId, source, subset: subset || source, sourceFile: basename(file) };
-  const fail = (code: string, message: string): Sample =>
-    ({ ...base, sampleId: `${rowId}#0`, turn: 0, question: '', answer: '', error: { code, message } });
+  const fail = (code: string, message: string): Sample => ({
+    ...base,
+    sampleId: `${rowId}#0`,
+    turn: 0,
+    question: '',
+    answer: '',
+    error: { code, message },
+  });
 
   if (!row.conversations) return [fail('bad_conversations', row.conversationsError ?? 'row has no conversations')];
   const pairs = pairTurns(row.conversations);
@@ -87,34 +99,61 @@ async function samplesOfRow(
     if (!bytes) imageError = { code: 'no_image', message: 'row has no image' };
     else {
       const n = await normalizeImage(bytes, config);
-      image = { key: await putBlob(home, n.png), width: n.width, height: n.height, sourceWidth: n.sourceWidth, sourceHeight: n.sourceHeight };
+      image = {
+        key: await putBlob(home, n.png),
+        width: n.width,
+        height: n.height,
+        sourceWidth: n.sourceWidth,
+        sourceHeight: n.sourceHeight,
+      };
     }
   } catch (err) {
-    imageError = err instanceof ImageRejected ? { code: err.code, message: err.message } : { code: 'image_unreadable', message: (err as Error).message };
+    imageError =
+      err instanceof ImageRejected
+        ? { code: err.code, message: err.message }
+        : { code: 'image_unreadable', message: (err as Error).message };
   }
 
   return pairs.map((p): Sample => {
     const f = turnFields(p);
     const common: Sample = {
-      ...base, sampleId: `${rowId}#${p.turn}`, turn: p.turn, question: f.question, answer: f.answer,
-      ...(f.choices ? { choices: f.choices } : {}), questionRaw: f.questionRaw, answerRaw: f.answerRaw, answerSource: f.answerSource,
+      ...base,
+      sampleId: `${rowId}#${p.turn}`,
+      turn: p.turn,
+      question: f.question,
+      answer: f.answer,
+      ...(f.choices ? { choices: f.choices } : {}),
+      questionRaw: f.questionRaw,
+      answerRaw: f.answerRaw,
+      answerSource: f.answerSource,
     };
     // A missing reply or a gold turn without an answer is quarantined before any image problem: it can never verify.
     if (f.error) return { ...common, error: f.error };
     if (imageError) return { ...common, error: imageError };
     const trace = config.importTraces ? importedTrace(f) : null;
     return {
-      ...common, imageKey: image!.key, width: image!.width, height: image!.height, sourceWidth: image!.sourceWidth, sourceHeight: image!.sourceHeight,
+      ...common,
+      imageKey: image!.key,
+      width: image!.width,
+      height: image!.height,
+      sourceWidth: image!.sourceWidth,
+      sourceHeight: image!.sourceHeight,
       ...(trace ? { imported: { trace, generator: `import:${base.subset}` } } : {}),
     };
   });
 }
 
 async function ingestSyntheticPage(
-  home: string, input: IngestPageInput, spec: NonNullable<ReturnType<typeof parseSyntheticSource>>,
+  home: string,
+  input: IngestPageInput,
+  spec: NonNullable<ReturnType<typeof parseSyntheticSource>>,
 ): Promise<IngestPageResult> {
   const start = input.cursor.row;
-  const limit = Math.min(spec.n, start + input.config.pageSize, input.remaining === undefined ? Infinity : start + input.remaining);
+  const limit = Math.min(
+    spec.n,
+    start + input.config.pageSize,
+    input.remaining === undefined ? Infinity : start + input.remaining,
+  );
   const refs: SampleRef[] = [];
   for (let i = start; i < limit; i++) {
     const item = generateSyntheticItem(i, spec);
@@ -148,6 +187,7 @@ async function ingestSyntheticPage(
     refs.push({ sampleId: sample.sampleId, sampleKey: await putJsonBlob(home, sample), source: sample.source });
     heartbeat({ index: i });
   }
-  const next = limit < spec.n && (input.remaining === undefined || refs.length < input.remaining) ? { file: 0, row: limit } : null;
+  const next =
+    limit < spec.n && (input.remaining === undefined || refs.length < input.remaining) ? { file: 0, row: limit } : null;
   return { refs, next, rowsRead: refs.length };
 }

@@ -29,39 +29,69 @@ export const ASSUMPTIONS = {
 const tokens = (chars: number) => Math.ceil(chars / ASSUMPTIONS.charsPerToken);
 
 /** `hash`: the first 48 bits of the image's sha256, a number (millions of distinct images stay a few dozen MB). */
-interface ImageInfo { hash: number; width: number; height: number }
+interface ImageInfo {
+  hash: number;
+  width: number;
+  height: number;
+}
 
 /** Header-only look at a row's image, with the ingest's quarantine code when it would fail there. */
 async function peekImage(row: RawRow, maxInputPixels: number): Promise<{ info?: ImageInfo; error?: string }> {
   let bytes: Buffer | null = null;
   if (row.image instanceof Uint8Array) bytes = Buffer.from(row.image);
-  else if (typeof row.image === 'string' && row.image.length > 0) bytes = Buffer.from(row.image.replace(/^data:[^;,]*;base64,/, ''), 'base64');
+  else if (typeof row.image === 'string' && row.image.length > 0)
+    bytes = Buffer.from(row.image.replace(/^data:[^;,]*;base64,/, ''), 'base64');
   if (!bytes) return row.imagePath ? {} : { error: 'no_image' };
   if (bytes.length === 0) return { error: 'image_empty' };
   try {
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     if (!meta.width || !meta.height) return { error: 'image_corrupt' };
     if (meta.width * meta.height > maxInputPixels) return { error: 'image_too_large' };
-    return { info: { hash: createHash('sha256').update(bytes).digest().readUIntBE(0, 6), width: meta.width, height: meta.height } };
+    return {
+      info: {
+        hash: createHash('sha256').update(bytes).digest().readUIntBE(0, 6),
+        width: meta.width,
+        height: meta.height,
+      },
+    };
   } catch {
     return { error: 'image_corrupt' };
   }
 }
 
-const inc = (m: Record<string, number>, k: string, n = 1) => { m[k] = (m[k] ?? 0) + n; };
+const inc = (m: Record<string, number>, k: string, n = 1) => {
+  m[k] = (m[k] ?? 0) + n;
+};
 
 class SubsetStats {
-  rows = 0; turns = 0; multiTurnRows = 0; rowsWithoutImage = 0; multipleChoice = 0; kept = 0; replies = 0; extracted = 0;
+  rows = 0;
+  turns = 0;
+  multiTurnRows = 0;
+  rowsWithoutImage = 0;
+  multipleChoice = 0;
+  kept = 0;
+  replies = 0;
+  extracted = 0;
   /** Image sizes as histograms (one bucket per pixel up to MAX_SIDE): the median without keeping every row. */
-  widths = new Uint32Array(MAX_SIDE + 1); heights = new Uint32Array(MAX_SIDE + 1); images_ = 0; maxPixels = 0;
+  widths = new Uint32Array(MAX_SIDE + 1);
+  heights = new Uint32Array(MAX_SIDE + 1);
+  images_ = 0;
+  maxPixels = 0;
   images = new Set<number>();
-  kinds: Record<string, number> = {}; answerRules: Record<string, number> = {}; quarantined: Record<string, number> = {}; rejected: Record<string, number> = {};
-  calls: Record<string, number> = {}; tokensIn: Record<string, number> = {}; tokensOut: Record<string, number> = {};
+  kinds: Record<string, number> = {};
+  answerRules: Record<string, number> = {};
+  quarantined: Record<string, number> = {};
+  rejected: Record<string, number> = {};
+  calls: Record<string, number> = {};
+  tokensIn: Record<string, number> = {};
+  tokensOut: Record<string, number> = {};
   shared = 0;
   constructor(readonly subset: string) {}
 
   call(role: string, inTok: number, outTok: number, n = 1) {
-    inc(this.calls, role, n); inc(this.tokensIn, role, inTok * n); inc(this.tokensOut, role, outTok * n);
+    inc(this.calls, role, n);
+    inc(this.tokensIn, role, inTok * n);
+    inc(this.tokensOut, role, outTok * n);
   }
 }
 
@@ -77,38 +107,99 @@ function finish(s: SubsetStats, config: RunConfig): SubsetProfile {
   const costUsd: Record<string, number> = {};
   for (const role of Object.keys(s.calls)) {
     const price = config.roles[role as keyof RunConfig['roles']]?.price;
-    costUsd[role] = price ? ((s.tokensIn[role] ?? 0) * price.inputPerMTok + (s.tokensOut[role] ?? 0) * price.outputPerMTok) / 1e6 : 0;
+    costUsd[role] = price
+      ? ((s.tokensIn[role] ?? 0) * price.inputPerMTok + (s.tokensOut[role] ?? 0) * price.outputPerMTok) / 1e6
+      : 0;
   }
-  const projection: Projection = { calls: s.calls, tokensIn: s.tokensIn, tokensOut: s.tokensOut, costUsd, sharedFormalizations: s.shared };
+  const projection: Projection = {
+    calls: s.calls,
+    tokensIn: s.tokensIn,
+    tokensOut: s.tokensOut,
+    costUsd,
+    sharedFormalizations: s.shared,
+  };
   return {
-    subset: s.subset, rows: s.rows, turns: s.turns, multiTurnRows: s.multiTurnRows, rowsWithoutImage: s.rowsWithoutImage,
-    image: { count: s.images_, medianWidth: median(s.widths, s.images_), medianHeight: median(s.heights, s.images_), maxPixels: s.maxPixels, distinct: s.images.size },
-    kinds: s.kinds, multipleChoice: s.multipleChoice, answerRules: s.answerRules,
-    extractionRate: s.replies ? s.extracted / s.replies : 0, quarantined: s.quarantined, rejected: s.rejected, kept: s.kept, projection,
+    subset: s.subset,
+    rows: s.rows,
+    turns: s.turns,
+    multiTurnRows: s.multiTurnRows,
+    rowsWithoutImage: s.rowsWithoutImage,
+    image: {
+      count: s.images_,
+      medianWidth: median(s.widths, s.images_),
+      medianHeight: median(s.heights, s.images_),
+      maxPixels: s.maxPixels,
+      distinct: s.images.size,
+    },
+    kinds: s.kinds,
+    multipleChoice: s.multipleChoice,
+    answerRules: s.answerRules,
+    extractionRate: s.replies ? s.extracted / s.replies : 0,
+    quarantined: s.quarantined,
+    rejected: s.rejected,
+    kept: s.kept,
+    projection,
   };
 }
 
 function sumProfiles(subsets: SubsetProfile[]): SubsetProfile {
-  const add = (ms: Array<Record<string, number>>) => { const o: Record<string, number> = {}; for (const m of ms) for (const [k, v] of Object.entries(m)) inc(o, k, v); return o; };
+  const add = (ms: Array<Record<string, number>>) => {
+    const o: Record<string, number> = {};
+    for (const m of ms) for (const [k, v] of Object.entries(m)) inc(o, k, v);
+    return o;
+  };
   const replies = subsets.reduce((a, s) => a + s.turns - (s.answerRules.missing ?? 0), 0);
-  const extracted = subsets.reduce((a, s) => a + Object.entries(s.answerRules).filter(([k]) => k !== 'none' && k !== 'missing').reduce((b, [, v]) => b + v, 0), 0);
+  const extracted = subsets.reduce(
+    (a, s) =>
+      a +
+      Object.entries(s.answerRules)
+        .filter(([k]) => k !== 'none' && k !== 'missing')
+        .reduce((b, [, v]) => b + v, 0),
+    0,
+  );
   const n = (f: (s: SubsetProfile) => number) => subsets.reduce((a, s) => a + f(s), 0);
-  const weighted = (f: (s: SubsetProfile) => number) => (n((s) => s.image.count) ? n((s) => f(s) * s.image.count) / n((s) => s.image.count) : 0);
+  const weighted = (f: (s: SubsetProfile) => number) =>
+    n((s) => s.image.count) ? n((s) => f(s) * s.image.count) / n((s) => s.image.count) : 0;
   return {
-    subset: '(all)', rows: n((s) => s.rows), turns: n((s) => s.turns), multiTurnRows: n((s) => s.multiTurnRows), rowsWithoutImage: n((s) => s.rowsWithoutImage),
-    image: { count: n((s) => s.image.count), medianWidth: Math.round(weighted((s) => s.image.medianWidth)), medianHeight: Math.round(weighted((s) => s.image.medianHeight)), maxPixels: Math.max(0, ...subsets.map((s) => s.image.maxPixels)), distinct: n((s) => s.image.distinct) },
-    kinds: add(subsets.map((s) => s.kinds)), multipleChoice: n((s) => s.multipleChoice), answerRules: add(subsets.map((s) => s.answerRules)),
-    extractionRate: replies ? extracted / replies : 0, quarantined: add(subsets.map((s) => s.quarantined)), rejected: add(subsets.map((s) => s.rejected)), kept: n((s) => s.kept),
+    subset: '(all)',
+    rows: n((s) => s.rows),
+    turns: n((s) => s.turns),
+    multiTurnRows: n((s) => s.multiTurnRows),
+    rowsWithoutImage: n((s) => s.rowsWithoutImage),
+    image: {
+      count: n((s) => s.image.count),
+      medianWidth: Math.round(weighted((s) => s.image.medianWidth)),
+      medianHeight: Math.round(weighted((s) => s.image.medianHeight)),
+      maxPixels: Math.max(0, ...subsets.map((s) => s.image.maxPixels)),
+      distinct: n((s) => s.image.distinct),
+    },
+    kinds: add(subsets.map((s) => s.kinds)),
+    multipleChoice: n((s) => s.multipleChoice),
+    answerRules: add(subsets.map((s) => s.answerRules)),
+    extractionRate: replies ? extracted / replies : 0,
+    quarantined: add(subsets.map((s) => s.quarantined)),
+    rejected: add(subsets.map((s) => s.rejected)),
+    kept: n((s) => s.kept),
     projection: {
-      calls: add(subsets.map((s) => s.projection.calls)), tokensIn: add(subsets.map((s) => s.projection.tokensIn)), tokensOut: add(subsets.map((s) => s.projection.tokensOut)),
-      costUsd: (() => { const o: Record<string, number> = {}; for (const s of subsets) for (const [k, v] of Object.entries(s.projection.costUsd)) o[k] = (o[k] ?? 0) + v; return o; })(),
+      calls: add(subsets.map((s) => s.projection.calls)),
+      tokensIn: add(subsets.map((s) => s.projection.tokensIn)),
+      tokensOut: add(subsets.map((s) => s.projection.tokensOut)),
+      costUsd: (() => {
+        const o: Record<string, number> = {};
+        for (const s of subsets) for (const [k, v] of Object.entries(s.projection.costUsd)) o[k] = (o[k] ?? 0) + v;
+        return o;
+      })(),
       sharedFormalizations: n((s) => s.projection.sharedFormalizations),
     },
   };
 }
 
 /** Profile a parquet source (file, `<subset>/train-*.parquet` directory or glob) for a build with `config`. */
-export async function profileSource(source: string, config: RunConfig, opts: { subsets?: string[]; pageSize?: number; limit?: number } = {}): Promise<SourceProfile> {
+export async function profileSource(
+  source: string,
+  config: RunConfig,
+  opts: { subsets?: string[]; pageSize?: number; limit?: number } = {},
+): Promise<SourceProfile> {
   const t0 = performance.now();
   const files = await listParquetFiles(source, opts.subsets);
   const pageSize = opts.pageSize ?? 500;
@@ -137,18 +228,30 @@ export async function profileSource(source: string, config: RunConfig, opts: { s
         let s = stats.get(subset);
         if (!s) stats.set(subset, (s = new SubsetStats(subset)));
         s.rows++;
-        if (!row.conversations) { s.turns++; inc(s.quarantined, 'bad_conversations'); continue; }
+        if (!row.conversations) {
+          s.turns++;
+          inc(s.quarantined, 'bad_conversations');
+          continue;
+        }
         const pairs = pairTurns(row.conversations);
-        if (pairs.length === 0) { s.turns++; inc(s.quarantined, 'missing_question'); continue; }
+        if (pairs.length === 0) {
+          s.turns++;
+          inc(s.quarantined, 'missing_question');
+          continue;
+        }
         if (pairs.length > 1) s.multiTurnRows++;
         const img = await peekImage(row, config.maxInputPixels);
         if (img.error === 'no_image') s.rowsWithoutImage++;
         if (img.info) {
-          s.widths[Math.min(MAX_SIDE, img.info.width)]!++; s.heights[Math.min(MAX_SIDE, img.info.height)]!++; s.images_++;
+          s.widths[Math.min(MAX_SIDE, img.info.width)]!++;
+          s.heights[Math.min(MAX_SIDE, img.info.height)]!++;
+          s.images_++;
           s.maxPixels = Math.max(s.maxPixels, img.info.width * img.info.height);
           s.images.add(img.info.hash);
         }
-        const bounded = img.info ? boundedSize(img.info.width, img.info.height, config.minPixels, config.maxPixels) : null;
+        const bounded = img.info
+          ? boundedSize(img.info.width, img.info.height, config.minPixels, config.maxPixels)
+          : null;
         const imageTokens = bounded ? Math.ceil((bounded.width * bounded.height) / ASSUMPTIONS.pixelsPerImageToken) : 0;
         const hit = routeBySource(source, subset);
         for (const p of pairs) {
@@ -159,23 +262,40 @@ export async function profileSource(source: string, config: RunConfig, opts: { s
           if (f.answerSource !== 'missing' && f.answerSource !== 'none') s.extracted++;
           if (f.choices) s.multipleChoice++;
           // The order of ingest: the gold answer first, then the image.
-          if (f.error) { inc(s.quarantined, f.error.code); continue; }
-          if (img.error) { inc(s.quarantined, img.error); continue; }
-          if (config.importTraces && f.think) { s.kept++; inc(s.kinds, 'imported'); continue; }
+          if (f.error) {
+            inc(s.quarantined, f.error.code);
+            continue;
+          }
+          if (img.error) {
+            inc(s.quarantined, img.error);
+            continue;
+          }
+          if (config.importTraces && f.think) {
+            s.kept++;
+            inc(s.kinds, 'imported');
+            continue;
+          }
           const decision = routeByQuestion(f.question, f.choices, source, hit);
           const kind = hit ? `${hit.kind}${hit.subkind ? `/${hit.subkind}` : ''}` : 'classifier';
           inc(s.kinds, kind);
-          if (decision.reject) { inc(s.rejected, decision.reject.code); continue; }
+          if (decision.reject) {
+            inc(s.rejected, decision.reject.code);
+            continue;
+          }
           s.kept++;
           const qTokens = tokens(f.question.length + (f.choices ?? []).join(' ').length + 4 * (f.choices?.length ?? 0));
           if (!hit) s.call('router', routerIn + imageTokens, ASSUMPTIONS.routerOutTokens);
           const formalKind = formalKindOf(hit?.kind ?? 'mixed', hit?.subkind ?? null);
           const formalIn = promptTokens('formalize', formalKindDef(formalKind).prompt) + imageTokens;
-          if (formalKindDef(formalKind).perQuestion || !img.info) s.call('formalizer', formalIn + qTokens, ASSUMPTIONS.formalizerOutTokens);
+          if (formalKindDef(formalKind).perQuestion || !img.info)
+            s.call('formalizer', formalIn + qTokens, ASSUMPTIONS.formalizerOutTokens);
           else {
             const key = img.info.hash * 32 + FormalKindSchema.options.indexOf(formalKind); // 48 + 5 bits: exact in a double
             if (formalized.has(key)) s.shared++;
-            else { formalized.add(key); s.call('formalizer', formalIn, ASSUMPTIONS.formalizerOutTokens); }
+            else {
+              formalized.add(key);
+              s.call('formalizer', formalIn, ASSUMPTIONS.formalizerOutTokens);
+            }
           }
           s.call('reasoner', reasonerIn + qTokens, ASSUMPTIONS.reasonerOutTokens, config.candidates);
           if (useJudge) s.call('judge', judgeIn + qTokens, ASSUMPTIONS.judgeOutTokens);
@@ -186,5 +306,11 @@ export async function profileSource(source: string, config: RunConfig, opts: { s
     if (opts.limit !== undefined && seen >= opts.limit) break;
   }
   const subsets = [...stats.values()].map((s) => finish(s, config));
-  return { source, subsets, total: sumProfiles(subsets), assumptions: { ...ASSUMPTIONS }, elapsedSec: (performance.now() - t0) / 1000 };
+  return {
+    source,
+    subsets,
+    total: sumProfiles(subsets),
+    assumptions: { ...ASSUMPTIONS },
+    elapsedSec: (performance.now() - t0) / 1000,
+  };
 }

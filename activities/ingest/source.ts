@@ -50,7 +50,10 @@ export async function listParquetFiles(source: string, subsets?: string[]): Prom
   });
   if (out.length === 0) throw new UsageError(`source ${source}: no parquet files found`);
   const wanted = subsets?.length ? out.filter((f) => subsets.includes(f.subset)) : out;
-  if (wanted.length === 0) throw new UsageError(`source ${source}: no files for subset(s) ${subsets!.join(', ')} (found: ${[...new Set(out.map((f) => f.subset))].join(', ') || 'none'})`);
+  if (wanted.length === 0)
+    throw new UsageError(
+      `source ${source}: no files for subset(s) ${subsets!.join(', ')} (found: ${[...new Set(out.map((f) => f.subset))].join(', ') || 'none'})`,
+    );
   return wanted;
 }
 
@@ -92,13 +95,18 @@ export async function readParquetPage(file: string, offset: number, limit: numbe
     if (typeof conv === 'string') {
       try {
         const parsed = JSON.parse(conv);
-        conversations = Array.isArray(parsed) ? parsed.map((t) => ({ from: String(t?.from ?? ''), value: String(t?.value ?? '') })) : null;
+        conversations = Array.isArray(parsed)
+          ? parsed.map((t) => ({ from: String(t?.from ?? ''), value: String(t?.value ?? '') }))
+          : null;
         if (!conversations) conversationsError = 'conversations is not a list';
       } catch (err) {
         conversationsError = `conversations is not valid JSON: ${(err as Error).message}`;
       }
     }
-    const blob = bytes && typeof bytes === 'object' && 'bytes' in (bytes as object) ? (bytes as { bytes: Uint8Array }).bytes : null;
+    const blob =
+      bytes && typeof bytes === 'object' && 'bytes' in (bytes as object)
+        ? (bytes as { bytes: Uint8Array }).bytes
+        : null;
     return {
       rowIndex: offset + i,
       id: id == null ? null : String(id),

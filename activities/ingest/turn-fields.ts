@@ -27,12 +27,28 @@ export function turnFields(pair: TurnPair): TurnFields {
   const q = parseQuestion(pair.question);
   const base = { question: q.question, questionRaw: q.questionRaw, choices: q.choices };
   if (pair.answer === null) {
-    return { ...base, answer: '', answerRaw: '', answerSource: 'missing', think: null, error: { code: 'missing_answer', message: `human turn ${pair.turn} has no gpt answer` } };
+    return {
+      ...base,
+      answer: '',
+      answerRaw: '',
+      answerSource: 'missing',
+      think: null,
+      error: { code: 'missing_answer', message: `human turn ${pair.turn} has no gpt answer` },
+    };
   }
   const gold = normalizeGoldAnswer(pair.answer, { choices: q.choices });
-  const fields: TurnFields = { ...base, answer: gold.answer ?? '', answerRaw: gold.answerRaw, answerSource: gold.source, think: gold.think };
+  const fields: TurnFields = {
+    ...base,
+    answer: gold.answer ?? '',
+    answerRaw: gold.answerRaw,
+    answerSource: gold.source,
+    think: gold.think,
+  };
   if (gold.answer === null || gold.answer === '') {
-    fields.error = { code: 'no_gold_answer', message: `answer turn ${pair.turn} holds no final answer: ${preview(pair.answer)}` };
+    fields.error = {
+      code: 'no_gold_answer',
+      message: `answer turn ${pair.turn} holds no final answer: ${preview(pair.answer)}`,
+    };
   }
   return fields;
 }

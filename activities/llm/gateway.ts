@@ -212,11 +212,22 @@ const NON_RETRYABLE_STATUS = new Set([400, 401, 403, 404, 405, 410, 413, 415, 42
 /** Statuses that say the key is refused: every call of the role fails the same way until someone fixes it. */
 const KEY_REFUSED_STATUS = new Set([401, 403]);
 /** Connection errors that say nobody answers at that address (as opposed to one slow or dropped call). */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
 
 /** The innermost error code (fetch wraps the socket error: APIConnectionError → TypeError → Error{code}). */
 function errorCode(err: unknown): string | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code;
   }
   return undefined;
@@ -230,19 +241,28 @@ function errorCode(err: unknown): string | undefined {
 export const ENDPOINT_DOWN = 'EndpointDown'; // workflows/endpoint-gate.ts matches the same type name
 
 function endpointDown(message: string, ep: ResolvedEndpoint, error: string, nonRetryable: boolean): ApplicationFailure {
-  return ApplicationFailure.create({ type: ENDPOINT_DOWN, message, nonRetryable, details: [{ role: ep.role, host: hostOf(ep.baseUrl), error }] });
+  return ApplicationFailure.create({
+    type: ENDPOINT_DOWN,
+    message,
+    nonRetryable,
+    details: [{ role: ep.role, host: hostOf(ep.baseUrl), error }],
+  });
 }
 
 /** Map any error from the openai client into a Temporal failure (or CancelledFailure), never leaking the key. */
 export function classifyError(err: unknown, ep: ResolvedEndpoint, apiKey: string, ctx?: Context): Error {
   const host = hostOf(ep.baseUrl);
   const where = `${ep.role} endpoint ${host} (model ${ep.model})`;
-  if (err instanceof ApplicationFailure || err instanceof CancelledFailure || err instanceof StructuredOutputError) return err;
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure || err instanceof StructuredOutputError)
+    return err;
   if (err instanceof APIUserAbortError || ctx?.cancellationSignal.aborted) {
     return new CancelledFailure(`${where}: call cancelled`);
   }
   if (err instanceof APIConnectionTimeoutError) {
-    return ApplicationFailure.retryable(scrub(`${where}: timed out after ${ep.timeoutMs} ms`, apiKey), 'LlmUnavailable');
+    return ApplicationFailure.retryable(
+      scrub(`${where}: timed out after ${ep.timeoutMs} ms`, apiKey),
+      'LlmUnavailable',
+    );
   }
   if (err instanceof APIConnectionError) {
     const cause = (err as { cause?: { message?: string; code?: string } }).cause;
@@ -258,7 +278,11 @@ export function classifyError(err: unknown, ep: ResolvedEndpoint, apiKey: string
     if (KEY_REFUSED_STATUS.has(status)) return endpointDown(msg, ep, `HTTP ${status}`, true);
     if (status === 429) {
       if (err.code === 'insufficient_quota') return ApplicationFailure.nonRetryable(msg, 'LlmRejected');
-      return ApplicationFailure.create({ type: 'LlmRateLimited', message: msg, nextRetryDelay: retryDelayMs(err.headers as Headers | undefined) });
+      return ApplicationFailure.create({
+        type: 'LlmRateLimited',
+        message: msg,
+        nextRetryDelay: retryDelayMs(err.headers as Headers | undefined),
+      });
     }
     if (NON_RETRYABLE_STATUS.has(status)) return ApplicationFailure.nonRetryable(msg, 'LlmRejected');
     return ApplicationFailure.retryable(msg, 'LlmUnavailable');
@@ -316,7 +340,10 @@ function withImages(messages: ChatMessage[], images: ChatRequest<unknown>['image
   if (!images || images.length === 0) return messages;
   const idx = messages.map((m) => m.role).lastIndexOf('user');
   if (idx < 0) throw new Error('gateway: images given but there is no user message to attach them to');
-  const parts: ContentPart[] = images.map((im) => ({ type: 'image_url', image_url: { url: `data:image/png;base64,${im.png.toString('base64')}` } }));
+  const parts: ContentPart[] = images.map((im) => ({
+    type: 'image_url',
+    image_url: { url: `data:image/png;base64,${im.png.toString('base64')}` },
+  }));
   return messages.map((m, i) => {
     if (i !== idx) return m;
     const base: ContentPart[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
@@ -381,13 +408,26 @@ function planCall<T>(req: ChatRequest<T>, attempt: number): CallPlan {
     }),
   );
   const idFor = (hit: boolean) =>
-    sha256(stableJson({ run: req.run, sample: req.sampleId, prompt: req.prompt.hash, key, i: req.callIndex ?? 0, attempt, hit })).slice(0, 32);
+    sha256(
+      stableJson({
+        run: req.run,
+        sample: req.sampleId,
+        prompt: req.prompt.hash,
+        key,
+        i: req.callIndex ?? 0,
+        attempt,
+        hit,
+      }),
+    ).slice(0, 32);
   return { host: hostOf(ep.baseUrl), attempt, schemaInfo, params, paramsHash, key, idFor };
 }
 
 /** One llm_calls row (schemas/llm.ts). */
 function callRow<T>(
-  req: ChatRequest<T>, plan: CallPlan, callId: string, o: { tokensIn: number; tokensOut: number; latencyMs: number; hit: boolean; error?: string },
+  req: ChatRequest<T>,
+  plan: CallPlan,
+  callId: string,
+  o: { tokensIn: number; tokensOut: number; latencyMs: number; hit: boolean; error?: string },
 ): LlmCallRow {
   const ep = req.endpoint;
   return {
@@ -413,7 +453,9 @@ function callRow<T>(
 }
 
 function resultOf<T>(
-  fin: ReturnType<typeof finishChoices<T>>, plan: CallPlan, o: { tokensIn: number; tokensOut: number; latencyMs: number; cacheHit: boolean; callId: string },
+  fin: ReturnType<typeof finishChoices<T>>,
+  plan: CallPlan,
+  o: { tokensIn: number; tokensOut: number; latencyMs: number; cacheHit: boolean; callId: string },
 ): ChatResult<T> {
   return {
     text: fin.first.text,
@@ -437,7 +479,10 @@ async function answerFromCache<T>(req: ChatRequest<T>, plan: CallPlan, t0: numbe
     return undefined; // only valid answers are cached; a stale entry that no longer validates is ignored
   }
   const latencyMs = performance.now() - t0;
-  await recordCall(req.home, callRow(req, plan, callId, { tokensIn: hit.tokensIn, tokensOut: hit.tokensOut, latencyMs, hit: true }));
+  await recordCall(
+    req.home,
+    callRow(req, plan, callId, { tokensIn: hit.tokensIn, tokensOut: hit.tokensOut, latencyMs, hit: true }),
+  );
   return resultOf(fin, plan, { tokensIn: hit.tokensIn, tokensOut: hit.tokensOut, latencyMs, cacheHit: true, callId });
 }
 
@@ -447,19 +492,28 @@ function requestBody<T>(req: ChatRequest<T>, plan: CallPlan): Record<string, unk
   const { temperature, maxTokens, n } = plan.params;
   if (temperature !== undefined) body.temperature = temperature;
   // OpenAI's own API renamed the limit; OpenAI-compatible servers (vLLM, Ollama…) read max_tokens.
-  if (maxTokens !== undefined) body[plan.host === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens'] = maxTokens;
+  if (maxTokens !== undefined)
+    body[plan.host === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens'] = maxTokens;
   if (n !== 1) body.n = n;
   if (plan.schemaInfo) {
     body.response_format = {
       type: 'json_schema',
-      json_schema: { name: (req.schemaName ?? 'output').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64), schema: plan.schemaInfo.jsonSchema },
+      json_schema: {
+        name: (req.schemaName ?? 'output').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64),
+        schema: plan.schemaInfo.jsonSchema,
+      },
     };
   }
   return body;
 }
 
 /** Send under the role's concurrency limit; the activity's cancellation aborts the request. */
-function send(ep: ResolvedEndpoint, client: OpenAI, body: Record<string, unknown>, ctx: Context | undefined): Promise<OpenAI.Chat.ChatCompletion> {
+function send(
+  ep: ResolvedEndpoint,
+  client: OpenAI,
+  body: Record<string, unknown>,
+  ctx: Context | undefined,
+): Promise<OpenAI.Chat.ChatCompletion> {
   return limitFor(ep)(() => {
     if (ctx?.cancellationSignal.aborted) throw new APIUserAbortError();
     return client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {
@@ -474,7 +528,11 @@ function answerChoices(completion: OpenAI.Chat.ChatCompletion): RawChoice[] {
     .slice()
     .sort((a, b) => a.index - b.index)
     .map((c) => {
-      const msg = (c.message ?? {}) as { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
+      const msg = (c.message ?? {}) as {
+        content?: string | null;
+        reasoning_content?: string | null;
+        reasoning?: string | null;
+      };
       const split = splitThink(msg.content ?? '');
       const field = msg.reasoning_content ?? msg.reasoning ?? undefined;
       const reasoning = field && split.reasoning ? `${field}\n\n${split.reasoning}` : (field ?? split.reasoning);
@@ -483,7 +541,12 @@ function answerChoices(completion: OpenAI.Chat.ChatCompletion): RawChoice[] {
 }
 
 /** Ask the model; cache the answer once it validates and record the call, or record the failure and throw it. */
-async function callModel<T>(req: ChatRequest<T>, plan: CallPlan, ctx: Context | undefined, t0: number): Promise<ChatResult<T>> {
+async function callModel<T>(
+  req: ChatRequest<T>,
+  plan: CallPlan,
+  ctx: Context | undefined,
+  t0: number,
+): Promise<ChatResult<T>> {
   const ep = req.endpoint;
   const callId = plan.idFor(false);
   const apiKey = apiKeyFor(ep);
@@ -496,10 +559,22 @@ async function callModel<T>(req: ChatRequest<T>, plan: CallPlan, ctx: Context | 
     tokensIn = completion.usage?.prompt_tokens ?? 0;
     tokensOut = completion.usage?.completion_tokens ?? 0;
     const raw = answerChoices(completion);
-    if (raw.length === 0) throw ApplicationFailure.retryable(`${ep.role} endpoint ${plan.host} (model ${ep.model}): response has no choices`, 'LlmUnavailable');
+    if (raw.length === 0)
+      throw ApplicationFailure.retryable(
+        `${ep.role} endpoint ${plan.host} (model ${ep.model}): response has no choices`,
+        'LlmUnavailable',
+      );
     const fin = finishChoices(raw, req.schema, callId); // throws StructuredOutputError (recorded below, not cached)
     const latencyMs = performance.now() - t0;
-    const entry: CachedResponse = { v: 1, key: plan.key, model: ep.model, created_at: new Date().toISOString(), choices: raw, tokensIn, tokensOut };
+    const entry: CachedResponse = {
+      v: 1,
+      key: plan.key,
+      model: ep.model,
+      created_at: new Date().toISOString(),
+      choices: raw,
+      tokensIn,
+      tokensOut,
+    };
     // The cache entry and the accounting row are independent files: write both at once.
     await Promise.all([
       req.noCache ? undefined : writeCache(req.home, entry),
@@ -507,7 +582,15 @@ async function callModel<T>(req: ChatRequest<T>, plan: CallPlan, ctx: Context | 
     ]);
     return resultOf(fin, plan, { tokensIn, tokensOut, latencyMs, cacheHit: false, callId });
   } catch (err) {
-    throw await recordFailure(req, plan, callId, err, { tokensIn, tokensOut, latencyMs: performance.now() - t0 }, apiKey, ctx);
+    throw await recordFailure(
+      req,
+      plan,
+      callId,
+      err,
+      { tokensIn, tokensOut, latencyMs: performance.now() - t0 },
+      apiKey,
+      ctx,
+    );
   } finally {
     stopHeartbeat();
   }
@@ -515,12 +598,21 @@ async function callModel<T>(req: ChatRequest<T>, plan: CallPlan, ctx: Context | 
 
 /** Classify a failed call into a Temporal failure and record it; returns the failure to throw. */
 async function recordFailure<T>(
-  req: ChatRequest<T>, plan: CallPlan, callId: string, err: unknown, o: { tokensIn: number; tokensOut: number; latencyMs: number }, apiKey: string, ctx: Context | undefined,
+  req: ChatRequest<T>,
+  plan: CallPlan,
+  callId: string,
+  err: unknown,
+  o: { tokensIn: number; tokensOut: number; latencyMs: number },
+  apiKey: string,
+  ctx: Context | undefined,
 ): Promise<Error> {
   const failure = classifyError(err, req.endpoint, apiKey, ctx);
   const type = failure instanceof ApplicationFailure ? failure.type : failure.name;
   try {
-    await recordCall(req.home, callRow(req, plan, callId, { ...o, hit: false, error: scrub(`${type}: ${failure.message}`, apiKey) }));
+    await recordCall(
+      req.home,
+      callRow(req, plan, callId, { ...o, hit: false, error: scrub(`${type}: ${failure.message}`, apiKey) }),
+    );
   } catch {
     /* accounting must not hide the call's own failure */
   }

@@ -31,7 +31,8 @@ export function splitThink(content: string): { text: string; reasoning?: string 
   if (!opensWithThink && !templateOpened) return { text: content };
   if (close < 0) {
     // An opened but never closed think block (truncated output): all of it is reasoning.
-    if (open >= 0 && content.slice(0, open).trim() === '') return { text: '', reasoning: content.slice(open + 7).trim() };
+    if (open >= 0 && content.slice(0, open).trim() === '')
+      return { text: '', reasoning: content.slice(open + 7).trim() };
     return { text: content };
   }
   // `<think>` may be absent when the chat template already opened it (DeepSeek-R1 distills).
@@ -112,7 +113,8 @@ export function extractJson(raw: string): unknown {
   if (direct.ok && direct.value !== null && typeof direct.value === 'object') return direct.value;
   // Fenced blocks first (the model's declared answer), then the whole text amid prose.
   const candidates: string[] = [];
-  for (const m of text.matchAll(/```[ \t]*(?:json5?|JSON)?[^\n`]*\n?([\s\S]*?)```/g)) if (m[1]) candidates.push(m[1].trim());
+  for (const m of text.matchAll(/```[ \t]*(?:json5?|JSON)?[^\n`]*\n?([\s\S]*?)```/g))
+    if (m[1]) candidates.push(m[1].trim());
   // An unterminated fence (output cut off or no closing ```).
   const openFence = /```[ \t]*(?:json5?|JSON)?[^\n`]*\n([\s\S]*)$/.exec(text);
   if (openFence?.[1] && !openFence[1].includes('```')) candidates.push(openFence[1].trim());
@@ -138,7 +140,10 @@ export function extractJson(raw: string): unknown {
   const scalar = tryParse(text);
   if (scalar.ok) return scalar.value;
   const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  throw new StructuredOutputError(`no JSON object or array found in the answer (${JSON.stringify(preview).replace(/\n/g, ' ')})`, raw);
+  throw new StructuredOutputError(
+    `no JSON object or array found in the answer (${JSON.stringify(preview).replace(/\n/g, ' ')})`,
+    raw,
+  );
 }
 
 /** zod issues as one line: `path.to.field: message; other: message`. */

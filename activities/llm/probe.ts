@@ -25,13 +25,21 @@ function hostOf(baseUrl: string): string {
 }
 
 function causeCode(err: unknown): string {
-  for (let e = err as { code?: unknown; cause?: unknown; message?: unknown } | undefined, d = 0; e && d < 5; e = e.cause as typeof e, d++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown; message?: unknown } | undefined, d = 0;
+    e && d < 5;
+    e = e.cause as typeof e, d++
+  ) {
     if (typeof e.code === 'string') return e.code;
   }
   return err instanceof Error ? err.message : String(err);
 }
 
-export async function probeEndpoint(ep: Pick<ResolvedEndpoint, 'role' | 'baseUrl' | 'apiKeyEnv'>, timeoutMs = 5_000, env: Record<string, string | undefined> = process.env): Promise<ProbeResult> {
+export async function probeEndpoint(
+  ep: Pick<ResolvedEndpoint, 'role' | 'baseUrl' | 'apiKeyEnv'>,
+  timeoutMs = 5_000,
+  env: Record<string, string | undefined> = process.env,
+): Promise<ProbeResult> {
   const host = hostOf(ep.baseUrl);
   const base = { role: ep.role, host };
   let url: string;
@@ -42,9 +50,17 @@ export async function probeEndpoint(ep: Pick<ResolvedEndpoint, 'role' | 'baseUrl
   }
   const key = apiKeyFor(ep as ResolvedEndpoint, env);
   try {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${key}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await res.body?.cancel().catch(() => undefined);
-    if (res.status === 401 || res.status === 403) return { ...base, ok: false, error: `HTTP ${res.status}: key refused${ep.apiKeyEnv ? ` (${ep.apiKeyEnv})` : ''}` };
+    if (res.status === 401 || res.status === 403)
+      return {
+        ...base,
+        ok: false,
+        error: `HTTP ${res.status}: key refused${ep.apiKeyEnv ? ` (${ep.apiKeyEnv})` : ''}`,
+      };
     return { ...base, ok: true, error: null };
   } catch (err) {
     const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';

@@ -75,7 +75,11 @@ export class TaskOutputError extends StructuredOutputError {
     readonly attempts: number,
   ) {
     super(error, text);
-    this.message = `llm task ${task}: no valid output after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${error}`.replace(/\s*\n\s*/g, ' ');
+    this.message =
+      `llm task ${task}: no valid output after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${error}`.replace(
+        /\s*\n\s*/g,
+        ' ',
+      );
   }
 }
 
@@ -88,7 +92,11 @@ export const promptOf = (t: Template): Prompt => {
 };
 
 /** The task's messages for an input (the first turn, before any repair). */
-export function taskMessages<I, O, V>(task: LlmTask<I, O, V>, input: I, prompt = promptOf(task.template)): ChatMessage[] {
+export function taskMessages<I, O, V>(
+  task: LlmTask<I, O, V>,
+  input: I,
+  prompt = promptOf(task.template),
+): ChatMessage[] {
   if (task.messages) return task.messages(input, prompt);
   if (!task.vars) throw new Error(`llm task ${task.name}: declares neither vars nor messages`);
   return [{ role: 'user', content: prompt.render(task.vars(input)) }];
@@ -105,11 +113,20 @@ async function checkValue<I, O, V>(task: LlmTask<I, O, V>, value: O, reply: Chat
 
 /** A reply for an answer the gateway refused (it returns none with a StructuredOutputError). */
 const refusedReply = <O>(failed: Failed): ChatResult<O> => ({
-  text: failed.text, tokensIn: 0, tokensOut: 0, latencyMs: 0, cacheHit: false, callId: failed.parseError?.callId ?? '',
+  text: failed.text,
+  tokensIn: 0,
+  tokensOut: 0,
+  latencyMs: 0,
+  cacheHit: false,
+  callId: failed.parseError?.callId ?? '',
 });
 
 /** The fixer's mended text, parsed and checked like a reply; null when there is no fixer or it cannot mend this. */
-async function tryFix<I, O, V>(task: LlmTask<I, O, V>, failed: Failed, reply: ChatResult<O>): Promise<Attempt<V> | null> {
+async function tryFix<I, O, V>(
+  task: LlmTask<I, O, V>,
+  failed: Failed,
+  reply: ChatResult<O>,
+): Promise<Attempt<V> | null> {
   const mended = task.repair?.fix?.(failed.text, failed.error);
   if (mended === undefined) return null;
   let value: O;
@@ -127,7 +144,11 @@ async function tryFix<I, O, V>(task: LlmTask<I, O, V>, failed: Failed, reply: Ch
  * repair turns. A parse failure of a task that declares no repair is the gateway's StructuredOutputError,
  * unchanged; a check failure, or any failure of a task with a repair, is a TaskOutputError.
  */
-export async function runTask<I, O, V = O>(task: LlmTask<I, O, V>, input: I, call: TaskCall): Promise<TaskOutcome<O, V>> {
+export async function runTask<I, O, V = O>(
+  task: LlmTask<I, O, V>,
+  input: I,
+  call: TaskCall,
+): Promise<TaskOutcome<O, V>> {
   const prompt = promptOf(task.template);
   const messages = taskMessages(task, input, prompt);
   const turns = Math.max(0, call.repairs ?? task.repair?.turns ?? 0);
@@ -139,15 +160,28 @@ export async function runTask<I, O, V = O>(task: LlmTask<I, O, V>, input: I, cal
     let outcome: Attempt<V>;
     try {
       reply = await chat<O>({
-        endpoint: call.endpoint, home: call.home, run: call.run, sampleId: call.sampleId, prompt, messages: [...messages],
-        images: call.images, schema: task.schema, schemaName: task.schemaName ?? task.name,
-        params: { ...task.params, ...call.params }, noCache: call.noCache,
+        endpoint: call.endpoint,
+        home: call.home,
+        run: call.run,
+        sampleId: call.sampleId,
+        prompt,
+        messages: [...messages],
+        images: call.images,
+        schema: task.schema,
+        schemaName: task.schemaName ?? task.name,
+        params: { ...task.params, ...call.params },
+        noCache: call.noCache,
         callIndex: call.callIndex === undefined && i === 0 ? undefined : (call.callIndex ?? 0) + i,
       });
       outcome = await checkValue(task, (task.schema ? reply.parsed : reply.text) as O, reply);
     } catch (err) {
       if (!(err instanceof StructuredOutputError)) throw err;
-      outcome = { ok: false, error: `output does not match the schema: ${err.message}`, text: err.text, parseError: err };
+      outcome = {
+        ok: false,
+        error: `output does not match the schema: ${err.message}`,
+        text: err.text,
+        parseError: err,
+      };
     }
     if (outcome.ok) return { value: outcome.value, reply: reply!, attempts: i + 1 };
     const answered = reply ?? refusedReply<O>(outcome);
@@ -166,6 +200,8 @@ export async function runTask<I, O, V = O>(task: LlmTask<I, O, V>, input: I, cal
 }
 
 /** Declare a task once; `run` is runTask bound to it. */
-export function llmTask<I, O = string, V = O>(task: LlmTask<I, O, V>): LlmTask<I, O, V> & { run(input: I, call: TaskCall): Promise<TaskOutcome<O, V>> } {
+export function llmTask<I, O = string, V = O>(
+  task: LlmTask<I, O, V>,
+): LlmTask<I, O, V> & { run(input: I, call: TaskCall): Promise<TaskOutcome<O, V>> } {
   return { ...task, run: (input, call) => runTask(task, input, call) };
 }

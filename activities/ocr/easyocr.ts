@@ -20,7 +20,12 @@ function toRect(box: z.infer<typeof BoxSchema>): [number, number, number, number
   const pts = box as [number, number][];
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)].map(Math.round) as [number, number, number, number];
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)].map(Math.round) as [
+    number,
+    number,
+    number,
+    number,
+  ];
 }
 
 /** Normalises any accepted reply shape to OcrLine[]. */

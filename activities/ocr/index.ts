@@ -75,7 +75,9 @@ function envInt(name: string, fallback: number): number {
 /** The image's bytes, after checking they hold 4 (RGBA) per pixel, which the pixel loops below index by. */
 function checkedRgba(image: RawImage): Uint8Array | Uint8ClampedArray {
   if (image.data.length < 4 * image.width * image.height) {
-    throw new Error(`OCR image of ${image.width}×${image.height} has ${image.data.length} bytes, fewer than 4 per pixel (RGBA)`);
+    throw new Error(
+      `OCR image of ${image.width}×${image.height} has ${image.data.length} bytes, fewer than 4 per pixel (RGBA)`,
+    );
   }
   return image.data;
 }
@@ -158,7 +160,12 @@ async function recognizeEmbedded(png: Buffer): Promise<OcrLine[]> {
     const clamp = (v: number, max: number) => Math.max(0, Math.min(max, Math.round(v / scale)));
     lines.push({
       text,
-      box: [clamp(Math.min(...xs), width), clamp(Math.min(...ys), height), clamp(Math.max(...xs), width), clamp(Math.max(...ys), height)],
+      box: [
+        clamp(Math.min(...xs), width),
+        clamp(Math.min(...ys), height),
+        clamp(Math.max(...xs), width),
+        clamp(Math.max(...ys), height),
+      ],
       confidence: decoded.mean,
     });
   }
@@ -174,13 +181,17 @@ const SPACE_WIDTH = 10;
  * Recognises a line crop, splitting long crops at inter-word gaps (columns of uniform colour) so each
  * piece stays under CHUNK_WIDTH; a crop with no usable gap is recognised whole.
  */
-async function recognizeChunks(rec: RecognitionModel, img: RawImage): Promise<{ text: string; mean: number } | undefined> {
+async function recognizeChunks(
+  rec: RecognitionModel,
+  img: RawImage,
+): Promise<{ text: string; mean: number } | undefined> {
   const pieces: { x0: number; x1: number; space: boolean }[] = [];
   const { width: w, height: h } = img;
   const data = checkedRgba(img);
   const uniform = new Uint8Array(w);
   for (let x = 0; x < w; x++) {
-    let lo = 255, hi = 0;
+    let lo = 255,
+      hi = 0;
     for (let y = 0; y < h; y++) {
       const i = (y * w + x) * 4;
       const l = (data[i]! * 3 + data[i + 1]! * 6 + data[i + 2]!) / 10; // in range: checkedRgba
@@ -193,12 +204,19 @@ async function recognizeChunks(rec: RecognitionModel, img: RawImage): Promise<{ 
   let space = false;
   while (w - start > CHUNK_WIDTH) {
     // The widest run of uniform columns in the last 40 % of the window.
-    let best = -1, bestLen = 0;
-    for (let x = start + Math.floor(CHUNK_WIDTH * 0.6); x < start + CHUNK_WIDTH; ) {
-      if (!uniform[x]) { x++; continue; }
+    let best = -1,
+      bestLen = 0;
+    for (let x = start + Math.floor(CHUNK_WIDTH * 0.6); x < start + CHUNK_WIDTH;) {
+      if (!uniform[x]) {
+        x++;
+        continue;
+      }
       let e = x;
       while (e < w && uniform[e]) e++;
-      if (e - x > bestLen) { bestLen = e - x; best = x; }
+      if (e - x > bestLen) {
+        bestLen = e - x;
+        best = x;
+      }
       x = e;
     }
     if (best < 0 || bestLen < 3) break;
@@ -214,7 +232,9 @@ async function recognizeChunks(rec: RecognitionModel, img: RawImage): Promise<{ 
     const cw = p.x1 - p.x0;
     const sub = new Uint8Array(cw * h * 4);
     for (let y = 0; y < h; y++) sub.set(data.subarray((y * w + p.x0) * 4, (y * w + p.x1) * 4), y * cw * 4);
-    const out = await rec.runModel({ modelData: rec.imageToInput({ data: sub, width: cw, height: h } as RawImage, {}) });
+    const out = await rec.runModel({
+      modelData: rec.imageToInput({ data: sub, width: cw, height: h } as RawImage, {}),
+    });
     const d = rec.decodeText(out)[0];
     if (!d?.text) continue;
     text += (text && p.space ? ' ' : '') + d.text;
@@ -256,7 +276,8 @@ export function readingOrder(lines: OcrLine[]): OcrLine[] {
     const h = line.box[3] - line.box[1];
     const band = bands.at(-1);
     const ref = band?.[0];
-    if (band && ref && Math.abs((ref.box[1] + ref.box[3]) / 2 - mid) < Math.min(h, ref.box[3] - ref.box[1]) / 2) band.push(line);
+    if (band && ref && Math.abs((ref.box[1] + ref.box[3]) / 2 - mid) < Math.min(h, ref.box[3] - ref.box[1]) / 2)
+      band.push(line);
     else bands.push([line]);
   }
   return bands.flatMap((band) => band.sort((a, b) => a.box[0] - b.box[0]));

@@ -4,7 +4,13 @@
 // line: activities/synthetic/util.ts makeTrace, prompts/reason/roleplay.md).
 import { splitTrace } from '../../core/trace-format.ts';
 
-export type EditProblemCode = 'edit_unparsable' | 'edit_inserted_step' | 'edit_reworded_step' | 'edit_reordered' | 'edit_missing_removed_step' | 'edit_not_removed';
+export type EditProblemCode =
+  | 'edit_unparsable'
+  | 'edit_inserted_step'
+  | 'edit_reworded_step'
+  | 'edit_reordered'
+  | 'edit_missing_removed_step'
+  | 'edit_not_removed';
 
 export type EditCheck = { ok: true; removed: number } | { ok: false; code: EditProblemCode; reason: string };
 
@@ -35,13 +41,28 @@ function matchSubsequence(original: string[], edited: string[]): { misfit: strin
 
 function explainMisfit(misfit: string, original: string[], kept: boolean[], block: string): EditCheck {
   if (original.includes(misfit)) {
-    return { ok: false, code: 'edit_reordered', reason: `the edited ${block} moves the step "${clip(misfit)}" out of its original order` };
+    return {
+      ok: false,
+      code: 'edit_reordered',
+      reason: `the edited ${block} moves the step "${clip(misfit)}" out of its original order`,
+    };
   }
-  const near = original.filter((_, k) => !kept[k]).map((s) => ({ s, sim: similarity(s, misfit) })).sort((a, b) => b.sim - a.sim)[0];
+  const near = original
+    .filter((_, k) => !kept[k])
+    .map((s) => ({ s, sim: similarity(s, misfit) }))
+    .sort((a, b) => b.sim - a.sim)[0];
   if (near && near.sim >= 0.5) {
-    return { ok: false, code: 'edit_reworded_step', reason: `the edited ${block} rewords "${clip(near.s)}" as "${clip(misfit)}"; the judge may only delete whole steps` };
+    return {
+      ok: false,
+      code: 'edit_reworded_step',
+      reason: `the edited ${block} rewords "${clip(near.s)}" as "${clip(misfit)}"; the judge may only delete whole steps`,
+    };
   }
-  return { ok: false, code: 'edit_inserted_step', reason: `the edited ${block} has a step the original lacks: "${clip(misfit)}"; the judge may only delete whole steps` };
+  return {
+    ok: false,
+    code: 'edit_inserted_step',
+    reason: `the edited ${block} has a step the original lacks: "${clip(misfit)}"; the judge may only delete whole steps`,
+  };
 }
 
 /** Whether a removed-step entry is one original step, or several consecutive ones (a multi-line paragraph). */
@@ -66,7 +87,12 @@ function existsIn(steps: string[], entry: string): boolean {
 export function checkJudgeEdit(original: string, edited: string, removedSteps: string[]): EditCheck {
   const o = splitTrace(original);
   const e = splitTrace(edited);
-  if (!o || !e) return { ok: false, code: 'edit_unparsable', reason: 'the edited trace is not <think>…</think> followed by <answer>…</answer>' };
+  if (!o || !e)
+    return {
+      ok: false,
+      code: 'edit_unparsable',
+      reason: 'the edited trace is not <think>…</think> followed by <answer>…</answer>',
+    };
   let removed = 0;
   for (const block of ['think', 'answer'] as const) {
     const os = stepsOf(o[block]);
@@ -78,10 +104,18 @@ export function checkJudgeEdit(original: string, edited: string, removedSteps: s
   const all = [...stepsOf(o.think), ...stepsOf(o.answer)];
   const missing = removedSteps.find((s) => !existsIn(all, s));
   if (missing !== undefined) {
-    return { ok: false, code: 'edit_missing_removed_step', reason: `removed_steps lists "${clip(norm(missing))}", which is not a step of the original trace` };
+    return {
+      ok: false,
+      code: 'edit_missing_removed_step',
+      reason: `removed_steps lists "${clip(norm(missing))}", which is not a step of the original trace`,
+    };
   }
   if (removedSteps.length > 0 && removed === 0) {
-    return { ok: false, code: 'edit_not_removed', reason: 'removed_steps lists steps but the edited trace removes none' };
+    return {
+      ok: false,
+      code: 'edit_not_removed',
+      reason: 'removed_steps lists steps but the edited trace removes none',
+    };
   }
   return { ok: true, removed };
 }

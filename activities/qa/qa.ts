@@ -11,7 +11,13 @@ import { qaRulesVerdict, type RuleLimits } from './rules.ts';
 
 /** QA rules over the stored trace; the verdict is stored as a blob too, so every decision is queryable. */
 export async function qaRules(
-  home: string, input: { run: string; ref: SampleRef; traceKey: string | null; config: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'> },
+  home: string,
+  input: {
+    run: string;
+    ref: SampleRef;
+    traceKey: string | null;
+    config: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'>;
+  },
 ): Promise<QaResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
   const trace = input.traceKey ? await readTrace(home, input.traceKey) : null;
@@ -22,9 +28,15 @@ export async function qaRules(
 
 /** The judge role reads the question with its options, the gold answer, the formal description and the trace. */
 const judgeTask = llmTask({
-  name: 'qa_verdict', template: 'qa/judge', schema: JudgeVerdictSchema, params: { temperature: 0 },
+  name: 'qa_verdict',
+  template: 'qa/judge',
+  schema: JudgeVerdictSchema,
+  params: { temperature: 0 },
   vars: (i: { sample: Sample; formal: string; trace: string }) => ({
-    question: questionWithChoices(i.sample.question, i.sample.choices), answer: i.sample.answer, formal: i.formal, trace: i.trace,
+    question: questionWithChoices(i.sample.question, i.sample.choices),
+    answer: i.sample.answer,
+    formal: i.formal,
+    trace: i.trace,
   }),
 });
 
@@ -33,7 +45,10 @@ const judgeTask = llmTask({
  * passes every rule under the run's limits; otherwise the original trace stands and the reason is kept.
  */
 export function judgeEditOutcome(
-  original: string, v: JudgeVerdict, sample: { answer: string; choices?: string[] }, limits: RuleLimits,
+  original: string,
+  v: JudgeVerdict,
+  sample: { answer: string; choices?: string[] },
+  limits: RuleLimits,
 ): { edit: EditOutcome; trace: string | null } {
   const edited = v.edited_trace?.trim();
   if (!edited || edited === original.trim()) {
@@ -41,13 +56,28 @@ export function judgeEditOutcome(
     // Steps listed as removed but no edit: the listing must still name real steps.
     const listed = checkJudgeEdit(original, original, v.removed_steps);
     return listed.ok || listed.code === 'edit_not_removed'
-      ? { edit: { status: 'rejected', code: 'edit_not_removed', reason: 'removed_steps lists steps but no edited trace removes them' }, trace: null }
+      ? {
+          edit: {
+            status: 'rejected',
+            code: 'edit_not_removed',
+            reason: 'removed_steps lists steps but no edited trace removes them',
+          },
+          trace: null,
+        }
       : { edit: { status: 'rejected', code: listed.code, reason: listed.reason }, trace: null };
   }
   const shape = checkJudgeEdit(original, edited, v.removed_steps);
   if (!shape.ok) return { edit: { status: 'rejected', code: shape.code, reason: shape.reason }, trace: null };
   const recheck = qaRulesVerdict(edited, sample.answer, sample.choices, limits);
-  if (!recheck.accepted) return { edit: { status: 'rejected', code: `edit_${recheck.code}`, reason: `the edited trace fails a QA rule: ${recheck.reason}` }, trace: null };
+  if (!recheck.accepted)
+    return {
+      edit: {
+        status: 'rejected',
+        code: `edit_${recheck.code}`,
+        reason: `the edited trace fails a QA rule: ${recheck.reason}`,
+      },
+      trace: null,
+    };
   return { edit: { status: 'applied', code: null, reason: null }, trace: edited };
 }
 
@@ -57,13 +87,24 @@ export function judgeEditOutcome(
  */
 export async function qaJudge(
   home: string,
-  input: { run: string; ref: SampleRef; formalKey: string; rules: QaResult; endpoint: ResolvedEndpoint; config?: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'> },
+  input: {
+    run: string;
+    ref: SampleRef;
+    formalKey: string;
+    rules: QaResult;
+    endpoint: ResolvedEndpoint;
+    config?: Pick<RunConfig, 'minTraceChars' | 'maxTraceChars'>;
+  },
 ): Promise<QaResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
   const formal = await readFormalDoc(home, input.formalKey);
-  if (!input.rules.traceKey) throw new Error(`sample ${sample.sampleId}: the judge needs a trace, and the QA rules passed none`);
+  if (!input.rules.traceKey)
+    throw new Error(`sample ${sample.sampleId}: the judge needs a trace, and the QA rules passed none`);
   const trace = await readTrace(home, input.rules.traceKey);
-  const { value: v } = await judgeTask.run({ sample, formal: formal.text, trace }, { endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId });
+  const { value: v } = await judgeTask.run(
+    { sample, formal: formal.text, trace },
+    { endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId },
+  );
   if (!v.valid) {
     const verdictKey = await writeQaVerdict(home, { by: 'judge', rules: input.rules, ...v });
     return { ...input.rules, accepted: false, code: 'judge_rejected', reason: v.reason, verdictKey };

@@ -11,7 +11,8 @@ import { CAPTION_TALK, normalizeTrace } from '../../core/trace-format.ts';
 
 /** Role-play (prompts/reason/roleplay.md): the formal description is read as if it were the image. */
 const roleplayTask = llmTask({
-  name: 'roleplay', template: 'reason/roleplay',
+  name: 'roleplay',
+  template: 'reason/roleplay',
   vars: ({ sample, formal }: { sample: Sample; formal: FormalDoc }) => ({
     question: questionWithChoices(sample.question, sample.choices),
     kind: formal.kind + (formal.subkind ? `/${formal.subkind}` : ''),
@@ -22,7 +23,9 @@ const roleplayTask = llmTask({
 
 /** The judge rewrites caption-talk ("the description says…") as image-talk (prompts/reason/revise.md). */
 const reviseTask = llmTask({
-  name: 'revise', template: 'reason/revise', params: { temperature: 0 },
+  name: 'revise',
+  template: 'reason/revise',
+  params: { temperature: 0 },
   vars: (i: { question: string; trace: string }) => i,
 });
 
@@ -40,16 +43,30 @@ export async function reasonExact(home: string, input: { run: string; ref: Sampl
  */
 export async function reason(
   home: string,
-  input: { run: string; ref: SampleRef; formalKey: string; endpoint: ResolvedEndpoint; judge: ResolvedEndpoint | null; candidates: number },
+  input: {
+    run: string;
+    ref: SampleRef;
+    formalKey: string;
+    endpoint: ResolvedEndpoint;
+    judge: ResolvedEndpoint | null;
+    candidates: number;
+  },
 ): Promise<TraceResult> {
   const sample = await loadSample(home, input.ref.sampleKey);
   const formal = await readFormalDoc(home, input.formalKey);
   let best: { trace: string; answer: string | null; score: number } | null = null;
   for (let i = 0; i < Math.max(1, input.candidates); i++) {
-    const { reply: r } = await roleplayTask.run({ sample, formal }, {
-      endpoint: input.endpoint, home, run: input.run, sampleId: sample.sampleId, callIndex: i,
-      params: i === 0 ? {} : { temperature: 0.7 + 0.1 * i },
-    });
+    const { reply: r } = await roleplayTask.run(
+      { sample, formal },
+      {
+        endpoint: input.endpoint,
+        home,
+        run: input.run,
+        sampleId: sample.sampleId,
+        callIndex: i,
+        params: i === 0 ? {} : { temperature: 0.7 + 0.1 * i },
+      },
+    );
     const answer = extractAnswer(r.text, sample.choices) ?? extractAnswer(r.reasoning ?? '', sample.choices);
     const trace = normalizeTrace(r.text, r.reasoning, answer);
     if (!trace) continue;
@@ -59,9 +76,10 @@ export async function reason(
     if (s.accuracy === 1 && s.format === 1) break;
   }
   if (!best) return { traceKey: null, finalAnswer: null, candidates: input.candidates };
-  const trace = input.judge && CAPTION_TALK.test(best.trace)
-    ? await revise(home, input.run, sample.sampleId, input.judge, best.trace, sample.question)
-    : best.trace;
+  const trace =
+    input.judge && CAPTION_TALK.test(best.trace)
+      ? await revise(home, input.run, sample.sampleId, input.judge, best.trace, sample.question)
+      : best.trace;
   return { traceKey: await writeTrace(home, trace), finalAnswer: best.answer, candidates: input.candidates };
 }
 
@@ -69,12 +87,23 @@ export async function reason(
  * The revision pass (judge role): rewrite leftover caption-talk into image-talk and drop "let me picture the image"
  * steps. The revision is kept only if it is still well-formed and reaches the same final answer.
  */
-async function revise(home: string, run: string, sampleId: string, judge: ResolvedEndpoint, trace: string, question: string): Promise<string> {
+async function revise(
+  home: string,
+  run: string,
+  sampleId: string,
+  judge: ResolvedEndpoint,
+  trace: string,
+  question: string,
+): Promise<string> {
   const { reply: r } = await reviseTask.run({ question, trace }, { endpoint: judge, home, run, sampleId });
   // The gateway moves an inline <think> block into `reasoning`; the rewritten trace's own reasoning is that block.
-  const revised = /<think>/i.test(r.text) ? normalizeTrace(r.text, undefined, extractAnswer(r.text)) : normalizeTrace(r.text, r.reasoning, extractAnswer(r.text));
+  const revised = /<think>/i.test(r.text)
+    ? normalizeTrace(r.text, undefined, extractAnswer(r.text))
+    : normalizeTrace(r.text, r.reasoning, extractAnswer(r.text));
   const candidate = revised ?? r.text.trim();
   const before = scoreCompletion({ completion: trace, groundTruth: extractAnswer(trace) ?? '' });
   const after = scoreCompletion({ completion: candidate, groundTruth: extractAnswer(trace) ?? '' });
-  return after.format === 1 && after.accuracy === 1 && before.accuracy === 1 && !CAPTION_TALK.test(candidate) ? candidate : trace;
+  return after.format === 1 && after.accuracy === 1 && before.accuracy === 1 && !CAPTION_TALK.test(candidate)
+    ? candidate
+    : trace;
 }

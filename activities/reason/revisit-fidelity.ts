@@ -11,10 +11,23 @@ import { formalSpecFor } from '../formalize/kinds.ts';
 import { loadSample } from '../sample-io.ts';
 import { readRevisitLog } from '../stage-io.ts';
 
-export const REVISIT_METRICS = ['answer_accuracy_first', 'answer_accuracy_revisit', 'revisit_changed', 'revisit_facts'] as const;
+export const REVISIT_METRICS = [
+  'answer_accuracy_first',
+  'answer_accuracy_revisit',
+  'revisit_changed',
+  'revisit_facts',
+] as const;
 
 export async function scoreRevisitFidelity(
-  home: string, input: { run: string; ref: SampleRef; firstAnswer: string | null; finalAnswer: string | null; revisitKey: string | null; modelName: string },
+  home: string,
+  input: {
+    run: string;
+    ref: SampleRef;
+    firstAnswer: string | null;
+    finalAnswer: string | null;
+    revisitKey: string | null;
+    modelName: string;
+  },
 ): Promise<{ staged: string | null }> {
   const sample = await loadSample(home, input.ref.sampleKey);
   if (!sample.exact) return { staged: null };
@@ -29,10 +42,19 @@ export async function scoreRevisitFidelity(
   };
   const created_at = new Date().toISOString();
   const prompt_hash = loadPrompt('reason', 'revisit-ask').hash;
-  const rows = REVISIT_METRICS.map((metric) => FidelityRowSchema.parse({
-    run: input.run, sample_id: sample.sampleId, kind: spec.formalKind, generator: sample.exact!.generator, metric, value: values[metric],
-    prompt_hash, model: input.modelName, created_at,
-  }));
+  const rows = REVISIT_METRICS.map((metric) =>
+    FidelityRowSchema.parse({
+      run: input.run,
+      sample_id: sample.sampleId,
+      kind: spec.formalKind,
+      generator: sample.exact!.generator,
+      metric,
+      value: values[metric],
+      prompt_hash,
+      model: input.modelName,
+      created_at,
+    }),
+  );
   const key = `${keys.fidelityStaging(input.run)}${safeName(sample.sampleId)}.revisit.json`;
   await storeFor(home).put(key, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   return { staged: key };

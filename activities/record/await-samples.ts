@@ -10,7 +10,11 @@ export interface AwaitSamplesInput {
 }
 
 /** How a sample workflow ended: its outcome, or null when it closed without one (terminated, failed, timed out, cancelled). */
-export interface SampleEnd { workflowId: string; outcome: SampleOutcome | null; how: string }
+export interface SampleEnd {
+  workflowId: string;
+  outcome: SampleOutcome | null;
+  how: string;
+}
 
 /**
  * Wait for sample workflows to close and return their outcomes: a build run hears the completion only of the
@@ -25,21 +29,32 @@ export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[
   const end = async (workflowId: string): Promise<void> => {
     try {
       const parsed = SampleOutcomeSchema.safeParse(await ctx.client.workflow.getHandle(workflowId).result());
-      if (!parsed.success) throw new Error(`sample workflow ${workflowId}: its result is not a sample outcome (${parsed.error.issues[0]?.message})`);
+      if (!parsed.success)
+        throw new Error(
+          `sample workflow ${workflowId}: its result is not a sample outcome (${parsed.error.issues[0]?.message})`,
+        );
       ended.push({ workflowId, outcome: parsed.data, how: 'completed' });
     } catch (err) {
       if (stop.signal.aborted) return;
       if (!(err instanceof WorkflowFailedError)) throw err;
-      ended.push({ workflowId, outcome: null, how: (err.cause?.name ?? 'failed').replace(/Failure$/, '').toLowerCase() });
+      ended.push({
+        workflowId,
+        outcome: null,
+        how: (err.cause?.name ?? 'failed').replace(/Failure$/, '').toLowerCase(),
+      });
     }
   };
   let timer: NodeJS.Timeout | undefined;
   try {
-    await ctx.client.withAbortSignal(stop.signal, () => Promise.race([
-      Promise.all(input.workflowIds.map(end)),
-      new Promise<void>((res) => { timer = setTimeout(res, input.maxWaitMs); }),
-      ctx.cancelled,
-    ]));
+    await ctx.client.withAbortSignal(stop.signal, () =>
+      Promise.race([
+        Promise.all(input.workflowIds.map(end)),
+        new Promise<void>((res) => {
+          timer = setTimeout(res, input.maxWaitMs);
+        }),
+        ctx.cancelled,
+      ]),
+    );
   } finally {
     clearTimeout(timer);
     clearInterval(beat);

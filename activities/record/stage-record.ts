@@ -38,7 +38,8 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
   const checks = checksKey ? await attempt('checks', () => readFormalChecks(home, checksKey)) : null;
   const data = formal?.data != null ? formalData(formal) : null;
   const boxes = data?.objects ?? data?.boxes ?? null;
-  const perception = data?.perception && typeof data.perception === 'object' ? (data.perception as { ocrEngine?: unknown }) : null;
+  const perception =
+    data?.perception && typeof data.perception === 'object' ? (data.perception as { ocrEngine?: unknown }) : null;
   const incomplete = problems.length > 0 && input.status !== 'quarantined';
   const row: RecordRow = RecordRowSchema.parse({
     run: input.run,
@@ -71,7 +72,7 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
     formal_valid: input.formal?.valid ?? null,
     formal_error: input.formal?.error ?? null,
     formal_attempts: input.formal?.attempts ?? null,
-    formal_shared: input.formal ? input.formal.shared ?? false : null,
+    formal_shared: input.formal ? (input.formal.shared ?? false) : null,
     boxes: boxes ? JSON.stringify(boxes) : null,
     ocr_lines: data?.lines ? JSON.stringify(data.lines) : null,
     trace,
@@ -81,7 +82,7 @@ export async function stageRecord(home: string, input: StageRecordInput): Promis
     format_ok: input.qa?.format ?? null,
     qa_verdict: verdict?.json ?? null,
     qa_edit: verdict ? qaEditColumn(verdict.verdict) : null,
-    first_answer: revisit ? revisit.firstAnswer : input.trace?.finalAnswer ?? null,
+    first_answer: revisit ? revisit.firstAnswer : (input.trace?.finalAnswer ?? null),
     revisit_rounds: revisit ? revisit.rounds.length : input.trace ? 0 : null,
     revisit: revisit ? JSON.stringify(revisit) : null,
     sim_status: checks?.sim?.status ?? null,
@@ -116,12 +117,16 @@ function qaEditColumn(verdict: QaVerdict): string | null {
  * Boxes in pixels of the source image: the stored image was resized (activities/images/normalize.ts), so each
  * coordinate scales by source size / stored size. Without the source size (older samples) the frames coincide.
  */
-export function inSourcePixels(boxes: unknown, sample: { width?: number; height?: number; sourceWidth?: number; sourceHeight?: number }): unknown {
+export function inSourcePixels(
+  boxes: unknown,
+  sample: { width?: number; height?: number; sourceWidth?: number; sourceHeight?: number },
+): unknown {
   if (!Array.isArray(boxes)) return boxes;
   const sx = sample.width && sample.sourceWidth ? sample.sourceWidth / sample.width : 1;
   const sy = sample.height && sample.sourceHeight ? sample.sourceHeight / sample.height : 1;
   const r = (v: number) => Math.round(v * 100) / 100;
-  const isBox = (v: unknown): v is [number, number, number, number] => Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number');
+  const isBox = (v: unknown): v is [number, number, number, number] =>
+    Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number');
   return boxes.map((b: { box?: unknown }) => {
     const box = b?.box;
     if (!isBox(box)) return b;

@@ -12,21 +12,23 @@ import { UsageError } from '../../core/errors.ts';
  * The compact chart of a notebook header, `-- chart: {...}`. Fields use Altair's shorthand: `field`, `field:Q|N|O|T`,
  * or `agg(field)[:T]` (sum, mean, count, min, max, median) — the type is guessed from the rows when left out.
  */
-export const CompactChartSchema = z.object({
-  mark: z.enum(['bar', 'line', 'point', 'area', 'tick', 'rect', 'arc', 'circle', 'square']),
-  x: z.string().optional(),
-  y: z.string().optional(),
-  color: z.string().optional(),
-  /** Grouped (side-by-side) bars: VL `xOffset`. */
-  offset: z.string().optional(),
-  /** Small multiples: one panel per value. */
-  column: z.string().optional(),
-  /** Pie/donut angle (mark `arc`). */
-  theta: z.string().optional(),
-  title: z.string().optional(),
-  width: z.number().int().positive().max(4000).optional(),
-  height: z.number().int().positive().max(4000).optional(),
-}).strict();
+export const CompactChartSchema = z
+  .object({
+    mark: z.enum(['bar', 'line', 'point', 'area', 'tick', 'rect', 'arc', 'circle', 'square']),
+    x: z.string().optional(),
+    y: z.string().optional(),
+    color: z.string().optional(),
+    /** Grouped (side-by-side) bars: VL `xOffset`. */
+    offset: z.string().optional(),
+    /** Small multiples: one panel per value. */
+    column: z.string().optional(),
+    /** Pie/donut angle (mark `arc`). */
+    theta: z.string().optional(),
+    title: z.string().optional(),
+    width: z.number().int().positive().max(4000).optional(),
+    height: z.number().int().positive().max(4000).optional(),
+  })
+  .strict();
 export type CompactChart = z.infer<typeof CompactChartSchema>;
 
 export interface Notebook {
@@ -54,7 +56,8 @@ function parseRequires(text: string, where: string): Notebook['requires'][number
   const columns = m[2]!.split(/,(?![^(]*\))/).map((part): [string, string] => {
     const [col, ...type] = part.trim().split(/\s+/);
     const t = type.join(' ');
-    if (!col || !IDENT.test(col) || !TYPE.test(t)) throw new UsageError(`${where}: requires-view: bad column "${part.trim()}"`);
+    if (!col || !IDENT.test(col) || !TYPE.test(t))
+      throw new UsageError(`${where}: requires-view: bad column "${part.trim()}"`);
     return [col, t];
   });
   return { view: m[1]!, columns };
@@ -75,23 +78,37 @@ export function parseNotebook(text: string, file?: string): Notebook {
     if (!line.startsWith('--')) break;
     const body = line.replace(/^--\s?/, '');
     const kv = /^(title|chart|requires-view|needs):\s*(.*)$/.exec(body);
-    if (!kv) { desc.push(body); continue; }
+    if (!kv) {
+      desc.push(body);
+      continue;
+    }
     const [, key, value] = kv;
     if (key === 'title') nb.title = value!.trim();
     else if (key === 'needs') nb.needs = [nb.needs, value!.trim()].filter(Boolean).join(' ');
     else if (key === 'requires-view') nb.requires.push(parseRequires(value!, where));
     else {
       let parsed: unknown;
-      try { parsed = JSON.parse(value!); } catch { throw new UsageError(`${where}: chart: not valid JSON`); }
+      try {
+        parsed = JSON.parse(value!);
+      } catch {
+        throw new UsageError(`${where}: chart: not valid JSON`);
+      }
       const r = CompactChartSchema.safeParse(parsed);
-      if (!r.success) throw new UsageError(`${where}: chart: ${r.error.issues.map((i) => `${i.path.join('.') || '(spec)'} ${i.message}`).join('; ')}`);
+      if (!r.success)
+        throw new UsageError(
+          `${where}: chart: ${r.error.issues.map((i) => `${i.path.join('.') || '(spec)'} ${i.message}`).join('; ')}`,
+        );
       nb.chart = r.data;
     }
   }
   nb.description = desc.join(' ').trim();
   const vl = file ? join(dirname(file), `${name}.vl.json`) : undefined;
   if (vl && existsSync(vl)) {
-    try { nb.vegaLite = JSON.parse(readFileSync(vl, 'utf8')) as Record<string, unknown>; } catch { throw new UsageError(`${vl}: not valid JSON`); }
+    try {
+      nb.vegaLite = JSON.parse(readFileSync(vl, 'utf8')) as Record<string, unknown>;
+    } catch {
+      throw new UsageError(`${vl}: not valid JSON`);
+    }
   }
   return nb;
 }
@@ -104,9 +121,12 @@ export async function provideStandIns(conn: DuckDBConnection, requires: Notebook
   const made: string[] = [];
   for (const { view, columns } of requires) {
     const found = await conn.runAndReadAll(
-      `SELECT 1 FROM duckdb_views() WHERE view_name = '${view}' UNION ALL SELECT 1 FROM duckdb_tables() WHERE table_name = '${view}'`);
+      `SELECT 1 FROM duckdb_views() WHERE view_name = '${view}' UNION ALL SELECT 1 FROM duckdb_tables() WHERE table_name = '${view}'`,
+    );
     if (found.currentRowCount > 0) continue;
-    await conn.run(`CREATE TEMP VIEW "${view}" AS SELECT ${columns.map(([c, t]) => `NULL::${t} AS "${c}"`).join(', ')} WHERE false`);
+    await conn.run(
+      `CREATE TEMP VIEW "${view}" AS SELECT ${columns.map(([c, t]) => `NULL::${t} AS "${c}"`).join(', ')} WHERE false`,
+    );
     made.push(view);
   }
   return made;
@@ -116,14 +136,20 @@ export async function dropStandIns(conn: DuckDBConnection, made: string[]): Prom
   for (const v of made) await conn.run(`DROP VIEW IF EXISTS temp."${v}"`);
 }
 
-const NUMERIC = /^(BIGINT|HUGEINT|UBIGINT|UHUGEINT|INTEGER|UINTEGER|SMALLINT|USMALLINT|TINYINT|UTINYINT|DOUBLE|FLOAT|REAL|DECIMAL.*)$/;
+const NUMERIC =
+  /^(BIGINT|HUGEINT|UBIGINT|UHUGEINT|INTEGER|UINTEGER|SMALLINT|USMALLINT|TINYINT|UTINYINT|DOUBLE|FLOAT|REAL|DECIMAL.*)$/;
 
 /** Rows as plain JSON with every numeric column a number (DuckDB's JSON gives 64-bit integers and decimals as strings). */
-export function numericRows(columns: string[], types: string[], rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+export function numericRows(
+  columns: string[],
+  types: string[],
+  rows: Array<Record<string, unknown>>,
+): Array<Record<string, unknown>> {
   const nums = columns.filter((_, i) => NUMERIC.test(types[i] ?? ''));
   return rows.map((r) => {
     const o = { ...r };
-    for (const c of nums) if (typeof o[c] === 'string' && o[c] !== '' && Number.isFinite(Number(o[c]))) o[c] = Number(o[c]);
+    for (const c of nums)
+      if (typeof o[c] === 'string' && o[c] !== '' && Number.isFinite(Number(o[c]))) o[c] = Number(o[c]);
     return o;
   });
 }
@@ -136,9 +162,17 @@ function channel(short: string, rows: Array<Record<string, unknown>>, columns: s
   if (!m) throw new UsageError(`chart: cannot read field "${short}" (use field, field:Q|N|O|T or agg(field))`);
   const [, agg, aggField, plain, t] = m;
   const field = (agg ? aggField : plain)!.trim();
-  if (field && !columns.includes(field)) throw new UsageError(`chart: field "${field}" is not a column of the result (${columns.join(', ')})`);
-  const numeric = rows.length > 0 && rows.every((r) => r[field] === null || r[field] === undefined || typeof r[field] === 'number');
-  const type = t ? TYPES[t as keyof typeof TYPES] : agg ? 'quantitative' : numeric && rows.length > 0 ? 'quantitative' : 'nominal';
+  if (field && !columns.includes(field))
+    throw new UsageError(`chart: field "${field}" is not a column of the result (${columns.join(', ')})`);
+  const numeric =
+    rows.length > 0 && rows.every((r) => r[field] === null || r[field] === undefined || typeof r[field] === 'number');
+  const type = t
+    ? TYPES[t as keyof typeof TYPES]
+    : agg
+      ? 'quantitative'
+      : numeric && rows.length > 0
+        ? 'quantitative'
+        : 'nominal';
   const enc: Record<string, unknown> = { type, title: agg && agg !== 'count' ? `${agg}(${field})` : field || agg };
   if (field) enc.field = field;
   if (agg) enc.aggregate = agg === 'average' ? 'mean' : agg;
@@ -146,7 +180,11 @@ function channel(short: string, rows: Array<Record<string, unknown>>, columns: s
 }
 
 /** The full Vega-Lite spec of a notebook over `rows`: a compact header chart expanded, or the `.vl.json` with its data set. */
-export function vegaLiteSpec(nb: Pick<Notebook, 'name' | 'title' | 'chart' | 'vegaLite' | 'needs'>, columns: string[], rows: Array<Record<string, unknown>>): TopLevelSpec {
+export function vegaLiteSpec(
+  nb: Pick<Notebook, 'name' | 'title' | 'chart' | 'vegaLite' | 'needs'>,
+  columns: string[],
+  rows: Array<Record<string, unknown>>,
+): TopLevelSpec {
   const base = nb.chart?.title ?? (typeof nb.vegaLite?.title === 'string' ? nb.vegaLite.title : nb.title);
   let spec: Record<string, unknown>;
   if (nb.vegaLite) spec = { title: base, ...nb.vegaLite, data: { values: rows } };
@@ -177,7 +215,9 @@ export function vegaLiteSpec(nb: Pick<Notebook, 'name' | 'title' | 'chart' | 've
   const lines = nb.needs ? wrapWords(`No rows yet. Needs: ${nb.needs.replaceAll('`', '')}`, 56) : ['no rows'];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${base} (no rows)`, width: 500, height: 40 + 22 * lines.length,
+    title: `${base} (no rows)`,
+    width: 500,
+    height: 40 + 22 * lines.length,
     data: { values: lines.map((text, i) => ({ text, i })) },
     mark: { type: 'text', fontSize: nb.needs ? 14 : 18, color: '#666666', align: 'left', x: 10 },
     encoding: { text: { field: 'text', type: 'nominal' }, y: { field: 'i', type: 'ordinal', axis: null } },
@@ -190,7 +230,10 @@ function wrapWords(text: string, width: number): string[] {
   const out: string[] = [];
   let line = '';
   for (const w of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + w.length > width) { out.push(line); line = w; } else line = line ? `${line} ${w}` : w;
+    if (line && line.length + 1 + w.length > width) {
+      out.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
   }
   if (line) out.push(line);
   return out;
@@ -229,14 +272,25 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 /** SVG → PNG at `scale` × its size, on a white background. */
 export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
   const { default: sharp } = await import('sharp');
-  return sharp(Buffer.from(svg), { density: 72 * scale }).flatten({ background: '#ffffff' }).png().toBuffer();
+  return sharp(Buffer.from(svg), { density: 72 * scale })
+    .flatten({ background: '#ffffff' })
+    .png()
+    .toBuffer();
 }
 
-export interface ChartFiles { svg: string; png: string }
+export interface ChartFiles {
+  svg: string;
+  png: string;
+}
 
 /** Render a notebook's chart of `rows` into `dir` as `<name>.svg` and `<name>.png`. */
-export async function writeChart(dir: string, nb: Pick<Notebook, 'name' | 'title' | 'chart' | 'vegaLite'>,
-  columns: string[], types: string[], rows: Array<Record<string, unknown>>): Promise<ChartFiles> {
+export async function writeChart(
+  dir: string,
+  nb: Pick<Notebook, 'name' | 'title' | 'chart' | 'vegaLite'>,
+  columns: string[],
+  types: string[],
+  rows: Array<Record<string, unknown>>,
+): Promise<ChartFiles> {
   const data = numericRows(columns, types, rows);
   const svg = await renderSvg(vegaLiteSpec(nb, columns, data));
   mkdirSync(dir, { recursive: true });
@@ -249,7 +303,10 @@ export async function writeChart(dir: string, nb: Pick<Notebook, 'name' | 'title
 /** A GitHub-flavoured Markdown table (cells one line, pipes escaped, long text clipped). */
 export function markdownTable(columns: string[], rows: Array<Record<string, unknown>>, maxRows = 500): string {
   const cell = (v: unknown) => {
-    const s = (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)).replace(/\s+/g, ' ');
+    const s = (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)).replace(
+      /\s+/g,
+      ' ',
+    );
     return (s.length > 100 ? `${s.slice(0, 99)}…` : s).replaceAll('\\', '\\\\').replaceAll('|', '\\|');
   };
   if (columns.length === 0) return '_(no columns)_';

@@ -1,9 +1,15 @@
 import sharp, { type OverlayOptions } from 'sharp';
 import { getBlob } from '../../core/blobs.ts';
 
-export interface SheetItem { imageKey: string; title: string; question: string; answer: string }
+export interface SheetItem {
+  imageKey: string;
+  title: string;
+  question: string;
+  answer: string;
+}
 
-const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** Greedy word wrap to at most `lines` lines of `width` characters (the last line ellipsised). */
 function wrap(text: string, width: number, lines: number): string[] {
@@ -24,7 +30,11 @@ function wrap(text: string, width: number, lines: number): string[] {
 }
 
 /** A grid of sample images, each with its question and answer underneath: a quick look at what a run made. */
-export async function renderContactSheet(home: string, items: SheetItem[], opts: { columns?: number; cell?: number } = {}): Promise<Buffer> {
+export async function renderContactSheet(
+  home: string,
+  items: SheetItem[],
+  opts: { columns?: number; cell?: number } = {},
+): Promise<Buffer> {
   const columns = opts.columns ?? 4;
   const cell = opts.cell ?? 320;
   const textH = 118;
@@ -36,7 +46,10 @@ export async function renderContactSheet(home: string, items: SheetItem[], opts:
   for (const [i, it] of items.entries()) {
     const x = pad + (i % columns) * (cell + pad);
     const y = pad + Math.floor(i / columns) * (cell + textH + pad);
-    const thumb = await sharp(await getBlob(home, it.imageKey)).resize(cell, cell, { fit: 'contain', background: '#ffffff' }).png().toBuffer();
+    const thumb = await sharp(await getBlob(home, it.imageKey))
+      .resize(cell, cell, { fit: 'contain', background: '#ffffff' })
+      .png()
+      .toBuffer();
     composites.push({ input: thumb, left: x, top: y });
     const q = wrap(it.question, 46, 4);
     const a = wrap(`Answer: ${it.answer}`, 46, 1);
@@ -48,5 +61,8 @@ export async function renderContactSheet(home: string, items: SheetItem[], opts:
     </svg>`;
     composites.push({ input: Buffer.from(svg), left: x, top: y + cell });
   }
-  return sharp({ create: { width, height, channels: 3, background: '#dfe3ea' } }).composite(composites).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#dfe3ea' } })
+    .composite(composites)
+    .png()
+    .toBuffer();
 }

@@ -12,9 +12,16 @@ import { FIDELITY_COLUMNS } from '../../schemas/fidelity.ts';
 import { heartbeat, heartbeatWhile } from '../heartbeat.ts';
 
 const columnsSpec = (cols: Record<string, string>) =>
-  `{${Object.entries(cols).map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`).join(', ')}}`;
+  `{${Object.entries(cols)
+    .map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`)
+    .join(', ')}}`;
 
-export interface CommitResult { rows: number; shard: string | null; llmCalls: number; fidelity?: number }
+export interface CommitResult {
+  rows: number;
+  shard: string | null;
+  llmCalls: number;
+  fidelity?: number;
+}
 
 /**
  * Test hook (documented in ENVIRONMENT.md, never set in production): `R1OV_TEST_CRASH_COMMIT=after-upload` kills
@@ -36,12 +43,16 @@ async function localCopies(store: ObjectStore, staged: ObjectInfo[], scratch: ()
   const dir = scratch();
   const limit = pLimit(16);
   let done = 0;
-  return Promise.all(staged.map((o, i) => limit(async () => {
-    const file = join(dir, `${i}.json`);
-    await store.download(o.key, file);
-    if (++done % 100 === 0) heartbeat({ downloaded: done });
-    return file;
-  })));
+  return Promise.all(
+    staged.map((o, i) =>
+      limit(async () => {
+        const file = join(dir, `${i}.json`);
+        await store.download(o.key, file);
+        if (++done % 100 === 0) heartbeat({ downloaded: done });
+        return file;
+      }),
+    ),
+  );
 }
 
 /**
@@ -50,7 +61,13 @@ async function localCopies(store: ObjectStore, staged: ObjectInfo[], scratch: ()
  * of the staged names, so a retry after a crash at any point rewrites the same shard (and the catalog keeps one
  * row per key whatever happens).
  */
-export async function compact(store: ObjectStore, stagingPrefix: string, shardPrefix: string, prefix: string, columns: Record<string, string>): Promise<{ rows: number; shard: string | null }> {
+export async function compact(
+  store: ObjectStore,
+  stagingPrefix: string,
+  shardPrefix: string,
+  prefix: string,
+  columns: Record<string, string>,
+): Promise<{ rows: number; shard: string | null }> {
   const staged = (await store.list(stagingPrefix))
     .filter((o) => o.key.endsWith('.json') && !o.key.slice(stagingPrefix.length).includes('/'))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -66,7 +83,9 @@ export async function compact(store: ObjectStore, stagingPrefix: string, shardPr
     const db = await DuckDBInstance.create(':memory:', { threads: '1' });
     const conn = await db.connect();
     try {
-      const cols = Object.keys(columns).map((c) => `"${c}"`).join(', ');
+      const cols = Object.keys(columns)
+        .map((c) => `"${c}"`)
+        .join(', ');
       await conn.run(`COPY (SELECT ${cols} FROM read_json(${list}, format='newline_delimited', columns=${columnsSpec(columns)}))
         TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
     } finally {
@@ -93,6 +112,17 @@ export async function commitShard(home: string, input: { run: string }): Promise
 async function commitAll(store: ObjectStore, run: string): Promise<CommitResult> {
   const records = await compact(store, keys.staging(run), keys.shards(run), 'records', RECORD_COLUMNS);
   const llm = await compact(store, keys.llmStaging(run), keys.llmShards(run), 'llm-calls', LLM_CALL_COLUMNS);
-  const fidelity = await compact(store, keys.fidelityStaging(run), keys.fidelityShards(run), 'fidelity', FIDELITY_COLUMNS);
-  return { rows: records.rows, shard: records.shard, llmCalls: llm.rows, ...(fidelity.rows ? { fidelity: fidelity.rows } : {}) };
+  const fidelity = await compact(
+    store,
+    keys.fidelityStaging(run),
+    keys.fidelityShards(run),
+    'fidelity',
+    FIDELITY_COLUMNS,
+  );
+  return {
+    rows: records.rows,
+    shard: records.shard,
+    llmCalls: llm.rows,
+    ...(fidelity.rows ? { fidelity: fidelity.rows } : {}),
+  };
 }

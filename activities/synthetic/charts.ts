@@ -3,7 +3,21 @@ import { csvField } from '../../core/csv.ts';
 import { at } from '../../core/must.ts';
 import type { Rng } from './rng.ts';
 import type { Generated, KindGenerator } from './types.ts';
-import { Frac, PALETTE, fmt, line, listText, makeMc, makeTrace, niceStep, pair, r1, svgDoc, text, withChoices } from './util.ts';
+import {
+  Frac,
+  PALETTE,
+  fmt,
+  line,
+  listText,
+  makeMc,
+  makeTrace,
+  niceStep,
+  pair,
+  r1,
+  svgDoc,
+  text,
+  withChoices,
+} from './util.ts';
 
 const COLOR_NAMES = ['blue', 'orange'];
 /** Lower-case only the first letter, so units like kWh survive. */
@@ -18,7 +32,9 @@ interface Series {
 function chartCsv(header: Record<string, string>, first: string, rows: string[], series: Series[]): string {
   const lines = Object.entries(header).map(([k, v]) => `# ${k}: ${v}`);
   lines.push([first, ...series.map((s) => s.name)].map(csvField).join(','));
-  rows.forEach((r, i) => lines.push([r, ...series.map((s) => at(s.values, i, `${s.name} value`))].map(csvField).join(',')));
+  rows.forEach((r, i) =>
+    lines.push([r, ...series.map((s) => at(s.values, i, `${s.name} value`))].map(csvField).join(',')),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -45,7 +61,10 @@ interface Axes {
 
 /** Frame, gridlines, y ticks, axis titles and a legend row under the title. */
 function drawAxes(W: number, H: number, maxV: number, xLabel: string, yLabel: string, series: Series[]): Axes {
-  const x0 = 90, x1 = W - 30, y1 = 100, y0 = H - 80;
+  const x0 = 90,
+    x1 = W - 30,
+    y1 = 100,
+    y0 = H - 80;
   const step = niceStep(maxV * 1.15);
   const yMax = Math.ceil((maxV * 1.12) / step) * step;
   const parts: string[] = [];
@@ -75,11 +94,51 @@ function yOf(ax: Axes, v: number): number {
 // ---------- bar ----------
 
 const BAR_THEMES = [
-  { title: 'Books Sold per Month', x: 'Month', y: 'Books sold', cats: MONTHS, series: ['Fiction', 'Non-fiction'], lo: 12, hi: 95 },
-  { title: 'Fruit Harvest by Farm', x: 'Farm', y: 'Harvest (tonnes)', cats: ['North', 'South', 'East', 'West', 'Hill', 'Valley', 'River'], series: ['Apples', 'Pears'], lo: 8, hi: 60 },
-  { title: 'Club Members by Club', x: 'Club', y: 'Members', cats: ['Chess', 'Drama', 'Robotics', 'Music', 'Art', 'Soccer', 'Debate'], series: ['Grade 7', 'Grade 8'], lo: 5, hi: 40 },
-  { title: 'Rainfall by City', x: 'City', y: 'Rainfall (mm)', cats: ['Oslo', 'Lima', 'Cairo', 'Perth', 'Quito', 'Seoul', 'Dakar'], series: ['2022', '2023'], lo: 20, hi: 180 },
-  { title: 'Energy Use by Department', x: 'Department', y: 'Energy (kWh)', cats: ['Sales', 'IT', 'HR', 'Legal', 'Ops', 'Design'], series: ['Q1', 'Q2'], lo: 30, hi: 250 },
+  {
+    title: 'Books Sold per Month',
+    x: 'Month',
+    y: 'Books sold',
+    cats: MONTHS,
+    series: ['Fiction', 'Non-fiction'],
+    lo: 12,
+    hi: 95,
+  },
+  {
+    title: 'Fruit Harvest by Farm',
+    x: 'Farm',
+    y: 'Harvest (tonnes)',
+    cats: ['North', 'South', 'East', 'West', 'Hill', 'Valley', 'River'],
+    series: ['Apples', 'Pears'],
+    lo: 8,
+    hi: 60,
+  },
+  {
+    title: 'Club Members by Club',
+    x: 'Club',
+    y: 'Members',
+    cats: ['Chess', 'Drama', 'Robotics', 'Music', 'Art', 'Soccer', 'Debate'],
+    series: ['Grade 7', 'Grade 8'],
+    lo: 5,
+    hi: 40,
+  },
+  {
+    title: 'Rainfall by City',
+    x: 'City',
+    y: 'Rainfall (mm)',
+    cats: ['Oslo', 'Lima', 'Cairo', 'Perth', 'Quito', 'Seoul', 'Dakar'],
+    series: ['2022', '2023'],
+    lo: 20,
+    hi: 180,
+  },
+  {
+    title: 'Energy Use by Department',
+    x: 'Department',
+    y: 'Energy (kWh)',
+    cats: ['Sales', 'IT', 'HR', 'Legal', 'Ops', 'Design'],
+    series: ['Q1', 'Q2'],
+    lo: 30,
+    hi: 250,
+  },
 ];
 
 export type BarQ =
@@ -108,18 +167,21 @@ function readBars(spec: { categories: string[]; series: Series[] }, s: number): 
 }
 
 function renderBar(spec: BarSpec): { svg: string; width: number; height: number } {
-  const W = 800, H = 540;
+  const W = 800,
+    H = 540;
   const maxV = Math.max(...spec.series.flatMap((s) => s.values));
   const ax = drawAxes(W, H, maxV, spec.xLabel, spec.yLabel, spec.series);
   const parts = ax.parts;
-  const n = spec.categories.length, k = spec.series.length;
+  const n = spec.categories.length,
+    k = spec.series.length;
   const gw = (ax.x1 - ax.x0) / n;
   const bw = (gw * 0.72) / k;
   spec.categories.forEach((c, i) => {
     const gx = ax.x0 + gw * i + gw * 0.14;
     spec.series.forEach((s, j) => {
       const v = at(s.values, i, `${s.name} value`);
-      const x = gx + bw * j, y = yOf(ax, v);
+      const x = gx + bw * j,
+        y = yOf(ax, v);
       parts.push(`<rect x="${r1(x)}" y="${r1(y)}" width="${r1(bw)}" height="${r1(ax.y0 - y)}" fill="${PALETTE[j]}"/>`);
       parts.push(text(x + bw / 2, y - 6, String(v), { size: k > 1 ? 12 : 14, anchor: 'middle' }));
     });
@@ -136,18 +198,33 @@ function generateBar(rng: Rng): Generated {
   const k = rng.int(1, 2);
   let series: Series[];
   for (;;) {
-    series = th.series.slice(0, k).map((name) => ({ name: k === 1 ? th.y.replace(/ \(.*\)$/, '') : name, values: rng.distinctInts(th.lo, th.hi, n) }));
+    series = th.series.slice(0, k).map((name) => ({
+      name: k === 1 ? th.y.replace(/ \(.*\)$/, '') : name,
+      values: rng.distinctInts(th.lo, th.hi, n),
+    }));
     // Two-series comparisons need a strict winner in every category.
     if (k === 1 || at(series, 0).values.every((v, i) => v !== at(series, 1).values[i])) break;
   }
-  const templates = ['bar-argmax', 'bar-argmin', 'bar-diff', 'bar-sum', ...(k > 1 ? ['bar-exceed-count'] : [])] as const;
+  const templates = [
+    'bar-argmax',
+    'bar-argmin',
+    'bar-diff',
+    'bar-sum',
+    ...(k > 1 ? ['bar-exceed-count'] : []),
+  ] as const;
   const t = rng.pick(templates);
   const s = rng.int(0, k - 1);
   const sr = at(series, s, 'series');
   const vals = sr.values;
   const sp = seriesPhrase(series, s);
   const intro = `The bar chart "${th.title}" shows ${lc1(th.y)} for each ${th.x.toLowerCase()}${k > 1 ? `, with two series in the legend: ${at(series, 0).name} (blue) and ${at(series, 1).name} (orange)` : ''}.`;
-  let q: BarQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
+  let q: BarQ,
+    question: string,
+    answer: string,
+    choices: string[] | undefined,
+    think: string[],
+    concl: string,
+    boxed: string;
   const specBase = { chart: 'bar' as const, title: th.title, xLabel: th.x, yLabel: th.y, categories, series };
   if (t === 'bar-argmax' || t === 'bar-argmin') {
     const isMax = t === 'bar-argmax';
@@ -155,7 +232,10 @@ function generateBar(rng: Rng): Generated {
     const [ci, vi] = [at(categories, i), at(vals, i)];
     const mc = makeMc(rng, ci, rng.shuffle(categories.filter((_, j) => j !== i)));
     q = { template: t, series: s };
-    question = withChoices(`Which ${th.x.toLowerCase()} has the ${isMax ? 'highest' : 'lowest'} value${sp} in the bar chart?`, mc.choices);
+    question = withChoices(
+      `Which ${th.x.toLowerCase()} has the ${isMax ? 'highest' : 'lowest'} value${sp} in the bar chart?`,
+      mc.choices,
+    );
     choices = mc.choices;
     answer = mc.letter;
     const sorted = [...vals].sort((a, b) => (isMax ? b - a : a - b));
@@ -201,14 +281,26 @@ function generateBar(rng: Rng): Generated {
         const [va, vb] = [at(a.values, i), at(b.values, i)];
         return `${c}: ${a.name} ${va} vs ${b.name} ${vb} → ${va > vb ? `${a.name} is higher` : `${b.name} is higher`}.`;
       }),
-      wins.length ? `${a.name} is higher in ${listText(wins)}, which is ${wins.length} of ${categories.length}.` : `${a.name} is never higher, so the count is 0.`,
+      wins.length
+        ? `${a.name} is higher in ${listText(wins)}, which is ${wins.length} of ${categories.length}.`
+        : `${a.name} is never higher, so the count is 0.`,
     ];
     concl = `${a.name} exceeds ${b.name} in ${wins.length} ${wins.length === 1 ? 'case' : 'cases'}.`;
     boxed = answer;
   }
   const spec: BarSpec = { ...specBase, q };
   const formalText = chartCsv({ chart: 'bar', title: th.title, x: th.x, y: th.y }, th.x, categories, series);
-  return { question, answer, ...(choices ? { choices } : {}), template: q.template, formalFormat: 'csv', formalText, trace: makeTrace(think, concl, boxed), spec, ...renderBar(spec) };
+  return {
+    question,
+    answer,
+    ...(choices ? { choices } : {}),
+    template: q.template,
+    formalFormat: 'csv',
+    formalText,
+    trace: makeTrace(think, concl, boxed),
+    spec,
+    ...renderBar(spec),
+  };
 }
 
 export const bar: KindGenerator = {
@@ -219,9 +311,21 @@ export const bar: KindGenerator = {
 // ---------- line ----------
 
 const LINE_THEMES = [
-  { title: 'Website Visitors per Year', x: 'Year', y: 'Visitors (thousands)', xs: 'years', series: ['Site A', 'Site B'] },
+  {
+    title: 'Website Visitors per Year',
+    x: 'Year',
+    y: 'Visitors (thousands)',
+    xs: 'years',
+    series: ['Site A', 'Site B'],
+  },
   { title: 'Ice Cream Sales by Month', x: 'Month', y: 'Sales (hundreds)', xs: 'months', series: ['Kiosk', 'Shop'] },
-  { title: 'Bicycle Rentals per Year', x: 'Year', y: 'Rentals (hundreds)', xs: 'years', series: ['Downtown', 'Harbor'] },
+  {
+    title: 'Bicycle Rentals per Year',
+    x: 'Year',
+    y: 'Rentals (hundreds)',
+    xs: 'years',
+    series: ['Downtown', 'Harbor'],
+  },
   { title: 'Factory Output by Month', x: 'Month', y: 'Output (tonnes)', xs: 'months', series: ['Plant 1', 'Plant 2'] },
 ] as const;
 
@@ -268,7 +372,8 @@ function shapedValues(rng: Rng, n: number, shape: Shape): number[] {
 }
 
 function renderLine(spec: LineSpec): { svg: string; width: number; height: number } {
-  const W = 800, H = 540;
+  const W = 800,
+    H = 540;
   const maxV = Math.max(...spec.series.flatMap((s) => s.values));
   const ax = drawAxes(W, H, maxV, spec.xLabel, spec.yLabel, spec.series);
   const parts = ax.parts;
@@ -287,7 +392,13 @@ function renderLine(spec: LineSpec): { svg: string; width: number; height: numbe
       // Label above the higher series' point and below the lower one, so two series do not overlap.
       const other = spec.series[1 - j];
       const below = other !== undefined && at(other.values, i) > v;
-      parts.push(text(xAt(i), below ? y + 22 : y - 10, String(v), { size: 13, anchor: 'middle', fill: j === 0 ? '#1d3f66' : '#8a4a0b' }));
+      parts.push(
+        text(xAt(i), below ? y + 22 : y - 10, String(v), {
+          size: 13,
+          anchor: 'middle',
+          fill: j === 0 ? '#1d3f66' : '#8a4a0b',
+        }),
+      );
     });
   });
   return { svg: svgDoc(W, H, spec.title, parts), width: W, height: H };
@@ -311,12 +422,21 @@ function generateLine(rng: Rng): Generated {
   const who = k > 1 ? `the ${COLOR_NAMES[s]} line (${sr.name})` : 'the line';
   const intro = `The line chart "${th.title}" plots ${lc1(th.y)} by ${th.x.toLowerCase()}${k > 1 ? `, with two lines in the legend: ${at(series, 0).name} (blue) and ${at(series, 1).name} (orange)` : ''}.`;
   const readLine = `Reading the labelled points of ${who}: ${xs.map((x, i) => `${x} = ${sr.values[i]}`).join(', ')}.`;
-  let q: LineQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
+  let q: LineQ,
+    question: string,
+    answer: string,
+    choices: string[] | undefined,
+    think: string[],
+    concl: string,
+    boxed: string;
   if (t === 'line-trend') {
     q = { template: t, series: s };
     const correct = SHAPE_TEXT[sr.shape];
     const mc = makeMc(rng, correct, rng.shuffle(SHAPES.filter((x) => x !== sr.shape).map((x) => SHAPE_TEXT[x])));
-    question = withChoices(`Which statement best describes the trend of ${k > 1 ? sr.name : lc1(th.y.replace(/ \(.*\)$/, ''))} across the chart?`, mc.choices);
+    question = withChoices(
+      `Which statement best describes the trend of ${k > 1 ? sr.name : lc1(th.y.replace(/ \(.*\)$/, ''))} across the chart?`,
+      mc.choices,
+    );
     choices = mc.choices;
     answer = mc.letter;
     const steps = sr.values.slice(1).map((v, i) => {
@@ -325,11 +445,19 @@ function generateLine(rng: Rng): Generated {
     });
     const ups = sr.values.slice(1).map((v, i) => v > at(sr.values, i));
     const desc =
-      sr.shape === 'increasing' ? 'every step goes up'
-      : sr.shape === 'decreasing' ? 'every step goes down'
-      : sr.shape === 'rise-fall' ? `it goes up until ${xs[ups.indexOf(false)]} and then goes down`
-      : `it goes down until ${xs[ups.indexOf(true)]} and then goes up`;
-    think = [intro, readLine, `Step-by-step changes: ${steps.join(', ')}.`, `So ${desc}, which matches "${correct}" — option ${mc.letter}.`];
+      sr.shape === 'increasing'
+        ? 'every step goes up'
+        : sr.shape === 'decreasing'
+          ? 'every step goes down'
+          : sr.shape === 'rise-fall'
+            ? `it goes up until ${xs[ups.indexOf(false)]} and then goes down`
+            : `it goes down until ${xs[ups.indexOf(true)]} and then goes up`;
+    think = [
+      intro,
+      readLine,
+      `Step-by-step changes: ${steps.join(', ')}.`,
+      `So ${desc}, which matches "${correct}" — option ${mc.letter}.`,
+    ];
     concl = `${correct}, option ${mc.letter}.`;
     boxed = mc.letter;
   } else if (t === 'line-peak') {
@@ -337,10 +465,18 @@ function generateLine(rng: Rng): Generated {
     const i = argmax(sr.values);
     const [xi, vi] = [at(xs, i), at(sr.values, i)];
     const mc = makeMc(rng, xi, rng.shuffle(xs.filter((_, j) => j !== i)));
-    question = withChoices(`In which ${th.x.toLowerCase()} does ${k > 1 ? sr.name : 'the line'} reach its highest value?`, mc.choices);
+    question = withChoices(
+      `In which ${th.x.toLowerCase()} does ${k > 1 ? sr.name : 'the line'} reach its highest value?`,
+      mc.choices,
+    );
     choices = mc.choices;
     answer = mc.letter;
-    think = [intro, readLine, `The highest point of ${who} is ${vi}, at ${xi}; every other point is lower.`, `${xi} is option ${mc.letter}.`];
+    think = [
+      intro,
+      readLine,
+      `The highest point of ${who} is ${vi}, at ${xi}; every other point is lower.`,
+      `${xi} is option ${mc.letter}.`,
+    ];
     concl = `${who.charAt(0).toUpperCase()}${who.slice(1)} peaks at ${xi} (${vi}), option ${mc.letter}.`;
     boxed = mc.letter;
   } else if (t === 'line-change') {
@@ -378,7 +514,17 @@ function generateLine(rng: Rng): Generated {
   }
   const spec: LineSpec = { chart: 'line', title: th.title, xLabel: th.x, yLabel: th.y, xs, series, q };
   const formalText = chartCsv({ chart: 'line', title: th.title, x: th.x, y: th.y }, th.x, xs, series);
-  return { question, answer, ...(choices ? { choices } : {}), template: q.template, formalFormat: 'csv', formalText, trace: makeTrace(think, concl, boxed), spec, ...renderLine(spec) };
+  return {
+    question,
+    answer,
+    ...(choices ? { choices } : {}),
+    template: q.template,
+    formalFormat: 'csv',
+    formalText,
+    trace: makeTrace(think, concl, boxed),
+    spec,
+    ...renderLine(spec),
+  };
 }
 
 export const lineChart: KindGenerator = {
@@ -389,10 +535,26 @@ export const lineChart: KindGenerator = {
 // ---------- pie ----------
 
 const PIE_THEMES = [
-  { title: 'Monthly Household Budget', unit: 'dollars', cats: ['Rent', 'Food', 'Transport', 'Savings', 'Leisure', 'Utilities'] },
-  { title: 'Favourite Sports of Students', unit: 'students', cats: ['Soccer', 'Basketball', 'Tennis', 'Swimming', 'Cycling', 'Volleyball'] },
-  { title: 'Website Traffic Sources', unit: 'visits', cats: ['Search', 'Social', 'Direct', 'Email', 'Referral', 'Ads'] },
-  { title: 'Company Fleet by Vehicle Type', unit: 'vehicles', cats: ['Cars', 'Vans', 'Trucks', 'Buses', 'Scooters', 'Bikes'] },
+  {
+    title: 'Monthly Household Budget',
+    unit: 'dollars',
+    cats: ['Rent', 'Food', 'Transport', 'Savings', 'Leisure', 'Utilities'],
+  },
+  {
+    title: 'Favourite Sports of Students',
+    unit: 'students',
+    cats: ['Soccer', 'Basketball', 'Tennis', 'Swimming', 'Cycling', 'Volleyball'],
+  },
+  {
+    title: 'Website Traffic Sources',
+    unit: 'visits',
+    cats: ['Search', 'Social', 'Direct', 'Email', 'Referral', 'Ads'],
+  },
+  {
+    title: 'Company Fleet by Vehicle Type',
+    unit: 'vehicles',
+    cats: ['Cars', 'Vans', 'Trucks', 'Buses', 'Scooters', 'Bikes'],
+  },
 ];
 
 export type PieQ =
@@ -410,8 +572,11 @@ export interface PieSpec {
 }
 
 function renderPie(spec: PieSpec): { svg: string; width: number; height: number } {
-  const W = 800, H = 540;
-  const cx = 280, cy = 300, r = 190;
+  const W = 800,
+    H = 540;
+  const cx = 280,
+    cy = 300,
+    r = 190;
   const total = spec.values.reduce((a, b) => a + b, 0);
   const parts: string[] = [text(W / 2, 68, `(values in ${spec.unit})`, { size: 15, anchor: 'middle', fill: '#555' })];
   let a0 = -Math.PI / 2;
@@ -419,9 +584,18 @@ function renderPie(spec: PieSpec): { svg: string; width: number; height: number 
     const a1 = a0 + (v / total) * 2 * Math.PI;
     const large = a1 - a0 > Math.PI ? 1 : 0;
     const p = (a: number, rr: number) => `${r1(cx + rr * Math.cos(a))},${r1(cy + rr * Math.sin(a))}`;
-    parts.push(`<path d="M ${cx},${cy} L ${p(a0, r)} A ${r},${r} 0 ${large} 1 ${p(a1, r)} Z" fill="${PALETTE[i]}" stroke="#ffffff" stroke-width="2"/>`);
+    parts.push(
+      `<path d="M ${cx},${cy} L ${p(a0, r)} A ${r},${r} 0 ${large} 1 ${p(a1, r)} Z" fill="${PALETTE[i]}" stroke="#ffffff" stroke-width="2"/>`,
+    );
     const am = (a0 + a1) / 2;
-    parts.push(text(cx + r * 0.66 * Math.cos(am), cy + r * 0.66 * Math.sin(am) + 5, String(v), { size: 15, anchor: 'middle', weight: 'bold', fill: '#111' }));
+    parts.push(
+      text(cx + r * 0.66 * Math.cos(am), cy + r * 0.66 * Math.sin(am) + 5, String(v), {
+        size: 15,
+        anchor: 'middle',
+        weight: 'bold',
+        fill: '#111',
+      }),
+    );
     a0 = a1;
   });
   const ly = cy - (spec.categories.length * 34) / 2;
@@ -450,7 +624,13 @@ function generatePie(rng: Rng): Generated {
   const intro = `The pie chart "${th.title}" has ${k} slices, each labelled with its value in ${th.unit}; the legend lists ${categories.map((c, i) => `${c}: ${values[i]}`).join(', ')}.`;
   const sumLine = `All slices together: ${values.join(' + ')} = ${total} ${th.unit}.`;
   const idx = (c: string) => categories.indexOf(c);
-  let q: PieQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
+  let q: PieQ,
+    question: string,
+    answer: string,
+    choices: string[] | undefined,
+    think: string[],
+    concl: string,
+    boxed: string;
   if (t === 'pie-share' || t === 'pie-fraction') {
     const c = rng.pick(categories);
     const v = at(values, idx(c), `${c} value`);
@@ -477,7 +657,11 @@ function generatePie(rng: Rng): Generated {
     question = withChoices('Which category has the largest share of the pie chart?', mc.choices);
     choices = mc.choices;
     answer = mc.letter;
-    think = [intro, `The largest slice is ${ci} with ${vi}; the next largest is ${[...values].sort((a, b) => b - a)[1]}.`, `${ci} is option ${mc.letter}.`];
+    think = [
+      intro,
+      `The largest slice is ${ci} with ${vi}; the next largest is ${[...values].sort((a, b) => b - a)[1]}.`,
+      `${ci} is option ${mc.letter}.`,
+    ];
     concl = `${ci} has the largest share, option ${mc.letter}.`;
     boxed = mc.letter;
   } else {
@@ -488,25 +672,45 @@ function generatePie(rng: Rng): Generated {
       const d = vi - vj;
       question = `How many more ${th.unit} does ${ci} have than ${cj}?`;
       answer = String(d);
-      think = [intro, `The ${ci} slice is labelled ${vi} and the ${cj} slice is labelled ${vj}.`, `${vi} - ${vj} = ${d}.`];
+      think = [
+        intro,
+        `The ${ci} slice is labelled ${vi} and the ${cj} slice is labelled ${vj}.`,
+        `${vi} - ${vj} = ${d}.`,
+      ];
       concl = `${ci} has ${d} more ${th.unit} than ${cj}.`;
     } else {
       const both = vi + vj;
       const pct = new Frac(both * 100, total).toString();
       question = `What percentage of the total do ${ci} and ${cj} make up together? Answer with a number, without the % sign.`;
       answer = pct;
-      think = [intro, sumLine, `${ci} + ${cj} = ${vi} + ${vj} = ${both}.`, `Their combined share is ${both} / ${total} × 100 = ${pct}%.`];
+      think = [
+        intro,
+        sumLine,
+        `${ci} + ${cj} = ${vi} + ${vj} = ${both}.`,
+        `Their combined share is ${both} / ${total} × 100 = ${pct}%.`,
+      ];
       concl = `Together they make up ${pct}% of the total.`;
     }
     boxed = answer;
   }
   const spec: PieSpec = { chart: 'pie', title: th.title, unit: th.unit, categories, values, q };
-  const formalText = chartCsv({ chart: 'pie', title: th.title, unit: th.unit }, 'Category', categories, [{ name: 'Value', values }]);
-  return { question, answer, ...(choices ? { choices } : {}), template: q.template, formalFormat: 'csv', formalText, trace: makeTrace(think, concl, boxed), spec, ...renderPie(spec) };
+  const formalText = chartCsv({ chart: 'pie', title: th.title, unit: th.unit }, 'Category', categories, [
+    { name: 'Value', values },
+  ]);
+  return {
+    question,
+    answer,
+    ...(choices ? { choices } : {}),
+    template: q.template,
+    formalFormat: 'csv',
+    formalText,
+    trace: makeTrace(think, concl, boxed),
+    spec,
+    ...renderPie(spec),
+  };
 }
 
 export const pie: KindGenerator = {
   templates: ['pie-share', 'pie-largest', 'pie-diff', 'pie-fraction', 'pie-combined'],
   generate: generatePie,
 };
-

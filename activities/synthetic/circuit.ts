@@ -6,9 +6,7 @@ import { Frac, line, makeMc, makeTrace, pair, r1, svgDoc, text, withChoices } fr
 
 /** Series-parallel tree; leaves are resistors named R1… in drawing order. */
 export type Net =
-  | { type: 'R'; name: string; ohms: number }
-  | { type: 'series'; parts: Net[] }
-  | { type: 'parallel'; parts: Net[] };
+  { type: 'R'; name: string; ohms: number } | { type: 'series'; parts: Net[] } | { type: 'parallel'; parts: Net[] };
 
 export interface Resistor {
   name: string;
@@ -31,7 +29,16 @@ export interface CircuitSpec {
 }
 
 const VALUES = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 20, 24, 30, 40, 60];
-const CURRENTS = [new Frac(1, 2), new Frac(1), new Frac(3, 2), new Frac(2), new Frac(5, 2), new Frac(3), new Frac(4), new Frac(5)];
+const CURRENTS = [
+  new Frac(1, 2),
+  new Frac(1),
+  new Frac(3, 2),
+  new Frac(2),
+  new Frac(5, 2),
+  new Frac(3),
+  new Frac(4),
+  new Frac(5),
+];
 
 const R = (): Net => ({ type: 'R', name: '', ohms: 0 });
 const TOPOLOGIES: Record<string, () => Net> = {
@@ -41,8 +48,17 @@ const TOPOLOGIES: Record<string, () => Net> = {
   'parallel-3': () => ({ type: 'parallel', parts: [R(), R(), R()] }),
   'series-parallel': () => ({ type: 'series', parts: [R(), { type: 'parallel', parts: [R(), R()] }] }),
   'parallel-of-series': () => ({ type: 'parallel', parts: [{ type: 'series', parts: [R(), R()] }, R()] }),
-  'series-parallel-series': () => ({ type: 'series', parts: [R(), { type: 'parallel', parts: [R(), { type: 'series', parts: [R(), R()] }] }] }),
-  'two-parallel-blocks': () => ({ type: 'series', parts: [{ type: 'parallel', parts: [R(), R()] }, { type: 'parallel', parts: [R(), R()] }] }),
+  'series-parallel-series': () => ({
+    type: 'series',
+    parts: [R(), { type: 'parallel', parts: [R(), { type: 'series', parts: [R(), R()] }] }],
+  }),
+  'two-parallel-blocks': () => ({
+    type: 'series',
+    parts: [
+      { type: 'parallel', parts: [R(), R()] },
+      { type: 'parallel', parts: [R(), R()] },
+    ],
+  }),
 };
 
 function leaves(n: Net): Extract<Net, { type: 'R' }>[] {
@@ -52,7 +68,10 @@ function leaves(n: Net): Extract<Net, { type: 'R' }>[] {
 function req(n: Net): Frac {
   if (n.type === 'R') return new Frac(n.ohms);
   if (n.type === 'series') return n.parts.map(req).reduce((a, b) => a.add(b));
-  return n.parts.map((p) => req(p).inv()).reduce((a, b) => a.add(b)).inv();
+  return n.parts
+    .map((p) => req(p).inv())
+    .reduce((a, b) => a.add(b))
+    .inv();
 }
 
 /** Current through and voltage across every resistor when `i` flows into the block. */
@@ -95,9 +114,13 @@ function reduction(n: Net, lines: string[]): Frac {
     lines.push(`${names.join(' and ')} are in series: ${vals.map(String).join(' + ')} = ${r} Ω.`);
   } else if (vals.length === 2) {
     const [a, b] = pair(vals);
-    lines.push(`${names.join(' and ')} are in parallel: (${a} × ${b}) / (${a} + ${b}) = ${a.mul(b)} / ${a.add(b)} = ${r} Ω.`);
+    lines.push(
+      `${names.join(' and ')} are in parallel: (${a} × ${b}) / (${a} + ${b}) = ${a.mul(b)} / ${a.add(b)} = ${r} Ω.`,
+    );
   } else {
-    lines.push(`${names.join(', ')} are in parallel: 1/R = ${vals.map((v) => `1/${v}`).join(' + ')} = ${r.inv()}, so R = ${r} Ω.`);
+    lines.push(
+      `${names.join(', ')} are in parallel: 1/R = ${vals.map((v) => `1/${v}`).join(' + ')} = ${r.inv()}, so R = ${r} Ω.`,
+    );
   }
   return r;
 }
@@ -112,11 +135,17 @@ interface Block {
   draw(x: number, y: number, parts: string[]): void;
 }
 
-const RES_W = 130, RES_H = 50, RES_T = 34, GAP = 24, PAD = 26, VGAP = 18;
+const RES_W = 130,
+  RES_H = 50,
+  RES_T = 34,
+  GAP = 24,
+  PAD = 26,
+  VGAP = 18;
 
 function resistorSymbol(x: number, y: number, label: string, parts: string[]): void {
   // 6 zigzag peaks over 70 px, with 30 px leads either side.
-  const zx = x + 30, zw = 70;
+  const zx = x + 30,
+    zw = 70;
   const pts: string[] = [`${r1(x)},${r1(y)}`, `${r1(zx)},${r1(y)}`];
   for (let k = 0; k < 6; k++) pts.push(`${r1(zx + (zw * (k + 0.5)) / 6)},${r1(y + (k % 2 === 0 ? -9 : 9))}`);
   pts.push(`${r1(zx + zw)},${r1(y)}`, `${r1(x + RES_W)},${r1(y)}`);
@@ -126,7 +155,12 @@ function resistorSymbol(x: number, y: number, label: string, parts: string[]): v
 
 function layout(n: Net): Block {
   if (n.type === 'R') {
-    return { w: RES_W, h: RES_H, t: RES_T, draw: (x, y, parts) => resistorSymbol(x, y + RES_T, `${n.name} = ${n.ohms} Ω`, parts) };
+    return {
+      w: RES_W,
+      h: RES_H,
+      t: RES_T,
+      draw: (x, y, parts) => resistorSymbol(x, y + RES_T, `${n.name} = ${n.ohms} Ω`, parts),
+    };
   }
   const kids = n.parts.map(layout);
   if (n.type === 'series') {
@@ -134,7 +168,9 @@ function layout(n: Net): Block {
     const h = Math.max(...kids.map((k) => t - k.t + k.h));
     const w = kids.reduce((s, k) => s + k.w, 0) + GAP * (kids.length - 1);
     return {
-      w, h, t,
+      w,
+      h,
+      t,
       draw: (x, y, parts) => {
         let cx = x;
         kids.forEach((k, i) => {
@@ -150,12 +186,15 @@ function layout(n: Net): Block {
   const w = inner + 2 * PAD;
   const h = kids.reduce((s, k) => s + k.h, 0) + VGAP * (kids.length - 1);
   return {
-    w, h, t: at(kids, 0, 'parallel branch').t,
+    w,
+    h,
+    t: at(kids, 0, 'parallel branch').t,
     draw: (x, y, parts) => {
       let cy = y;
       const ys: number[] = [];
       kids.forEach((k) => {
-        const kx = x + PAD + (inner - k.w) / 2, ty = cy + k.t;
+        const kx = x + PAD + (inner - k.w) / 2,
+          ty = cy + k.t;
         ys.push(ty);
         k.draw(kx, cy, parts);
         parts.push(line(x, ty, kx, ty), line(kx + k.w, ty, x + w, ty));
@@ -163,7 +202,11 @@ function layout(n: Net): Block {
       });
       const [top, bottom] = [at(ys, 0), at(ys, ys.length - 1)];
       parts.push(line(x, top, x, bottom), line(x + w, top, x + w, bottom));
-      for (const ty of ys) parts.push(`<circle cx="${r1(x)}" cy="${r1(ty)}" r="3.5" fill="#222"/>`, `<circle cx="${r1(x + w)}" cy="${r1(ty)}" r="3.5" fill="#222"/>`);
+      for (const ty of ys)
+        parts.push(
+          `<circle cx="${r1(x)}" cy="${r1(ty)}" r="3.5" fill="#222"/>`,
+          `<circle cx="${r1(x + w)}" cy="${r1(ty)}" r="3.5" fill="#222"/>`,
+        );
     },
   };
 }
@@ -179,7 +222,8 @@ function render(spec: CircuitSpec): { svg: string; width: number; height: number
   const xr = nx + b.w + 40;
   const parts: string[] = [];
   b.draw(nx, ty - b.t, parts);
-  const cy = (ty + by) / 2, rad = 24;
+  const cy = (ty + by) / 2,
+    rad = 24;
   parts.push(
     line(sx, ty, nx, ty),
     line(nx + b.w, ty, xr, ty),
@@ -194,10 +238,19 @@ function render(spec: CircuitSpec): { svg: string; width: number; height: number
   );
   // Ground symbol on the return wire (node 0 in the netlist).
   const gx = (sx + xr) / 2;
-  parts.push(line(gx, by, gx, by + 12), line(gx - 14, by + 12, gx + 14, by + 12), line(gx - 9, by + 17, gx + 9, by + 17), line(gx - 4, by + 22, gx + 4, by + 22));
+  parts.push(
+    line(gx, by, gx, by + 12),
+    line(gx - 14, by + 12, gx + 14, by + 12),
+    line(gx - 9, by + 17, gx + 9, by + 17),
+    line(gx - 4, by + 22, gx + 4, by + 22),
+  );
   // Centre the drawing (source label on the left to the return wire on the right) in the canvas.
   const dx = Math.max(0, (W - (xr + 20)) / 2);
-  return { svg: svgDoc(W, H + 10, spec.title, [`<g transform="translate(${r1(dx)},0)">`, ...parts, '</g>']), width: W, height: H + 10 };
+  return {
+    svg: svgDoc(W, H + 10, spec.title, [`<g transform="translate(${r1(dx)},0)">`, ...parts, '</g>']),
+    width: W,
+    height: H + 10,
+  };
 }
 
 // ---------- generation ----------
@@ -248,7 +301,10 @@ function finish(
   assignNodes(net, 'n1', '0', () => `n${++k}`, resistors);
   const title = rng.pick(['Resistor Network', 'DC Resistor Circuit', 'Series-Parallel Circuit']);
   const source = { name: 'V1' as const, plus: 'n1', minus: '0' as const, volts };
-  const netlist = [`* ${title}`, `V1 n1 0 DC ${volts}`, ...resistors.map((r) => `${r.name} ${r.a} ${r.b} ${r.ohms}`), '.end'].join('\n') + '\n';
+  const netlist =
+    [`* ${title}`, `V1 n1 0 DC ${volts}`, ...resistors.map((r) => `${r.name} ${r.a} ${r.b} ${r.ohms}`), '.end'].join(
+      '\n',
+    ) + '\n';
   const rs = leaves(net);
   const valuesText = rs.map((r) => `${r.name} = ${r.ohms} Ω`).join(', ');
   const intro = `The circuit diagram shows a DC source V1 = ${volts} V driving ${rs.length} resistors: ${valuesText}. Reading the wiring, the network is ${describe(net)} between the source terminals.`;
@@ -256,9 +312,21 @@ function finish(
   reduction(net, redLines);
   const reqLine = `So the equivalent resistance seen by V1 is ${rq} Ω.`;
   const curLine = `Total current I = V / R = ${volts} / ${rq} = ${itot} A.`;
-  const templates = ['circuit-req', 'circuit-total-current', 'circuit-power', ...(niceV.length ? (['circuit-voltage'] as const) : []), ...(niceI.length ? (['circuit-branch-current'] as const) : [])] as const;
+  const templates = [
+    'circuit-req',
+    'circuit-total-current',
+    'circuit-power',
+    ...(niceV.length ? (['circuit-voltage'] as const) : []),
+    ...(niceI.length ? (['circuit-branch-current'] as const) : []),
+  ] as const;
   const t = rng.pick(templates);
-  let q: CircuitQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
+  let q: CircuitQ,
+    question: string,
+    answer: string,
+    choices: string[] | undefined,
+    think: string[],
+    concl: string,
+    boxed: string;
   if (t === 'circuit-req') {
     q = { template: t };
     question = 'What is the equivalent resistance of the resistor network connected to V1, in ohms?';
@@ -270,7 +338,15 @@ function finish(
     q = { template: t };
     const sumR = rs.reduce((s, r) => s + r.ohms, 0);
     // Classic mistakes: treating everything as series, inverting Ohm's law, halving or doubling.
-    const cands = [new Frac(volts, sumR), itot.mul(2), itot.div(2), itot.add(1), itot.sub(new Frac(1, 2)), rq.div(volts), itot.mul(3)]
+    const cands = [
+      new Frac(volts, sumR),
+      itot.mul(2),
+      itot.div(2),
+      itot.add(1),
+      itot.sub(new Frac(1, 2)),
+      rq.div(volts),
+      itot.mul(3),
+    ]
       .filter((f) => f.nice() && f.value() > 0)
       .map((f) => `${f} A`);
     const mc = makeMc(rng, `${itot} A`, cands);
@@ -297,7 +373,14 @@ function finish(
     if (t === 'circuit-voltage') {
       question = `What is the voltage across ${name}, in volts?`;
       answer = v.toString();
-      think = [intro, ...redLines, reqLine, curLine, ...how, `The voltage across ${name} is V = I × R = ${i} × ${r.ohms} = ${answer} V.`];
+      think = [
+        intro,
+        ...redLines,
+        reqLine,
+        curLine,
+        ...how,
+        `The voltage across ${name} is V = I × R = ${i} × ${r.ohms} = ${answer} V.`,
+      ];
       concl = `The voltage across ${name} is ${answer} V.`;
     } else {
       question = `What is the current through ${name}, in amperes?`;
@@ -308,7 +391,17 @@ function finish(
     boxed = answer;
   }
   const spec: CircuitSpec = { title, topology, source, resistors, net, q };
-  return { question, answer, ...(choices ? { choices } : {}), template: q.template, formalFormat: 'spice', formalText: netlist, trace: makeTrace(think, concl, boxed), spec, ...render(spec) };
+  return {
+    question,
+    answer,
+    ...(choices ? { choices } : {}),
+    template: q.template,
+    formalFormat: 'spice',
+    formalText: netlist,
+    trace: makeTrace(think, concl, boxed),
+    spec,
+    ...render(spec),
+  };
 }
 
 /** How the total current reaches one resistor, block by block from the source. */
@@ -320,12 +413,18 @@ function explainBranch(net: Net, name: string, itot: Frac): string[] {
     if (n.type === 'parallel') {
       const v = i.mul(req(n));
       const ic = v.div(req(child));
-      lines.push(`The parallel block ${describe(n)} carries ${i} A, so the voltage across it is ${i} × ${req(n)} = ${v} V; the branch ${describe(child)} (${req(child)} Ω) takes ${v} / ${req(child)} = ${ic} A.`);
+      lines.push(
+        `The parallel block ${describe(n)} carries ${i} A, so the voltage across it is ${i} × ${req(n)} = ${v} V; the branch ${describe(child)} (${req(child)} Ω) takes ${v} / ${req(child)} = ${ic} A.`,
+      );
       return walk(child, ic);
     }
     // Only a resistor needs a line here; a nested parallel block explains itself.
     if (child.type === 'R') {
-      lines.push(n === net ? `${child.name} is in series with the source, so it carries the full ${i} A.` : `${child.name} is part of the series branch ${describe(n)}, so it carries the same ${i} A.`);
+      lines.push(
+        n === net
+          ? `${child.name} is in series with the source, so it carries the full ${i} A.`
+          : `${child.name} is part of the series branch ${describe(n)}, so it carries the same ${i} A.`,
+      );
     }
     return walk(child, i);
   };

@@ -5,11 +5,41 @@ import type { Generated, KindGenerator } from './types.ts';
 import { listText, makeMc, makeTrace, r1, svgDoc, text, withChoices } from './util.ts';
 
 const THEMES = [
-  { title: 'Order Processing', pre: ['Receive order', 'Verify customer', 'Check inventory'], decision: 'Item in stock?', yes: ['Pack items', 'Ship parcel', 'Send invoice'], no: ['Order from supplier', 'Notify customer'] },
-  { title: 'User Login', pre: ['Open app', 'Enter password', 'Submit form'], decision: 'Password valid?', yes: ['Load profile', 'Show dashboard', 'Record session'], no: ['Show error', 'Count attempt'] },
-  { title: 'Baking a Cake', pre: ['Mix batter', 'Preheat oven', 'Bake cake'], decision: 'Cake done?', yes: ['Cool cake', 'Add frosting', 'Serve slices'], no: ['Bake 5 more minutes', 'Test with toothpick'] },
-  { title: 'Loan Application', pre: ['Submit application', 'Check credit', 'Review income'], decision: 'Approved?', yes: ['Sign contract', 'Transfer funds', 'Open account'], no: ['Send rejection', 'Archive file'] },
-  { title: 'Software Release', pre: ['Write code', 'Run tests', 'Code review'], decision: 'Tests pass?', yes: ['Build package', 'Deploy to server', 'Announce release'], no: ['Fix bugs', 'Update tests'] },
+  {
+    title: 'Order Processing',
+    pre: ['Receive order', 'Verify customer', 'Check inventory'],
+    decision: 'Item in stock?',
+    yes: ['Pack items', 'Ship parcel', 'Send invoice'],
+    no: ['Order from supplier', 'Notify customer'],
+  },
+  {
+    title: 'User Login',
+    pre: ['Open app', 'Enter password', 'Submit form'],
+    decision: 'Password valid?',
+    yes: ['Load profile', 'Show dashboard', 'Record session'],
+    no: ['Show error', 'Count attempt'],
+  },
+  {
+    title: 'Baking a Cake',
+    pre: ['Mix batter', 'Preheat oven', 'Bake cake'],
+    decision: 'Cake done?',
+    yes: ['Cool cake', 'Add frosting', 'Serve slices'],
+    no: ['Bake 5 more minutes', 'Test with toothpick'],
+  },
+  {
+    title: 'Loan Application',
+    pre: ['Submit application', 'Check credit', 'Review income'],
+    decision: 'Approved?',
+    yes: ['Sign contract', 'Transfer funds', 'Open account'],
+    no: ['Send rejection', 'Archive file'],
+  },
+  {
+    title: 'Software Release',
+    pre: ['Write code', 'Run tests', 'Code review'],
+    decision: 'Tests pass?',
+    yes: ['Build package', 'Deploy to server', 'Announce release'],
+    no: ['Fix bugs', 'Update tests'],
+  },
 ];
 
 type Shape = 'terminal' | 'process' | 'decision';
@@ -47,7 +77,8 @@ interface Cell {
 
 function build(rng: Rng) {
   const th = rng.pick(THEMES);
-  const a = rng.int(1, 3), b = rng.int(1, 3);
+  const a = rng.int(1, 3),
+    b = rng.int(1, 3);
   const c = Math.min(b, rng.int(1, 2));
   const nodes: FlowNode[] = [];
   const cells = new Map<string, Cell>();
@@ -85,10 +116,11 @@ function bfs(edges: FlowEdge[], from: string): Map<string, string | null> {
   const queue = [from];
   while (queue.length) {
     const u = queue.shift()!;
-    for (const e of edges) if (e.from === u && !parent.has(e.to)) {
-      parent.set(e.to, u);
-      queue.push(e.to);
-    }
+    for (const e of edges)
+      if (e.from === u && !parent.has(e.to)) {
+        parent.set(e.to, u);
+        queue.push(e.to);
+      }
   }
   return parent;
 }
@@ -99,7 +131,11 @@ function pathTo(parent: Map<string, string | null>, to: string): string[] {
   return path;
 }
 
-const BOX_W = 190, BOX_H = 44, DIA_W = 200, DIA_H = 64, TERM_W = 130;
+const BOX_W = 190,
+  BOX_H = 44,
+  DIA_W = 200,
+  DIA_H = 64,
+  TERM_W = 130;
 const COL_X = [230, 520] as const;
 
 function render(spec: FlowSpec, cells: Map<string, Cell>): { svg: string; width: number; height: number } {
@@ -109,39 +145,74 @@ function render(spec: FlowSpec, cells: Map<string, Cell>): { svg: string; width:
   const H = rowY(rows - 1) + 60;
   const byId = new Map(spec.nodes.map((n) => [n.id, n]));
   const pos = (id: string) => ({ x: COL_X[cells.get(id)!.col], y: rowY(cells.get(id)!.row) });
-  const halfW = (id: string) => (byId.get(id)!.shape === 'decision' ? DIA_W : byId.get(id)!.shape === 'terminal' ? TERM_W : BOX_W) / 2;
+  const halfW = (id: string) =>
+    (byId.get(id)!.shape === 'decision' ? DIA_W : byId.get(id)!.shape === 'terminal' ? TERM_W : BOX_W) / 2;
   const halfH = (id: string) => (byId.get(id)!.shape === 'decision' ? DIA_H : BOX_H) / 2;
   const parts: string[] = [
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>',
   ];
   const poly = (pts: [number, number][]) =>
-    parts.push(`<polyline points="${pts.map(([x, y]) => `${r1(x)},${r1(y)}`).join(' ')}" fill="none" stroke="#333" stroke-width="2" marker-end="url(#arrow)"/>`);
+    parts.push(
+      `<polyline points="${pts.map(([x, y]) => `${r1(x)},${r1(y)}`).join(' ')}" fill="none" stroke="#333" stroke-width="2" marker-end="url(#arrow)"/>`,
+    );
   for (const e of spec.edges) {
-    const a = pos(e.from), b = pos(e.to);
-    const ca = cells.get(e.from)!, cb = cells.get(e.to)!;
+    const a = pos(e.from),
+      b = pos(e.to);
+    const ca = cells.get(e.from)!,
+      cb = cells.get(e.to)!;
     if (ca.col === cb.col && cb.row === ca.row + 1) {
-      poly([[a.x, a.y + halfH(e.from)], [b.x, b.y - halfH(e.to)]]);
-      if (e.label) parts.push(text(a.x + 10, a.y + halfH(e.from) + 16, e.label, { size: 14, weight: 'bold', fill: '#1a7f37' }));
+      poly([
+        [a.x, a.y + halfH(e.from)],
+        [b.x, b.y - halfH(e.to)],
+      ]);
+      if (e.label)
+        parts.push(text(a.x + 10, a.y + halfH(e.from) + 16, e.label, { size: 14, weight: 'bold', fill: '#1a7f37' }));
     } else if (e.label === 'No') {
-      poly([[a.x + halfW(e.from), a.y], [b.x, a.y], [b.x, b.y - halfH(e.to)]]);
-      parts.push(text((a.x + halfW(e.from) + b.x) / 2, a.y - 8, 'No', { size: 14, weight: 'bold', anchor: 'middle', fill: '#c62828' }));
+      poly([
+        [a.x + halfW(e.from), a.y],
+        [b.x, a.y],
+        [b.x, b.y - halfH(e.to)],
+      ]);
+      parts.push(
+        text((a.x + halfW(e.from) + b.x) / 2, a.y - 8, 'No', {
+          size: 14,
+          weight: 'bold',
+          anchor: 'middle',
+          fill: '#c62828',
+        }),
+      );
     } else if (cb.row > ca.row) {
       // Down the side column, then left into the target's right edge.
-      poly([[a.x, a.y + halfH(e.from)], [a.x, b.y], [b.x + halfW(e.to), b.y]]);
+      poly([
+        [a.x, a.y + halfH(e.from)],
+        [a.x, b.y],
+        [b.x + halfW(e.to), b.y],
+      ]);
     } else {
       // Loop back: out to the right margin, up, then left into the earlier step.
       const xr = W - 40;
-      poly([[a.x + halfW(e.from), a.y], [xr, a.y], [xr, b.y], [b.x + halfW(e.to), b.y]]);
+      poly([
+        [a.x + halfW(e.from), a.y],
+        [xr, a.y],
+        [xr, b.y],
+        [b.x + halfW(e.to), b.y],
+      ]);
     }
   }
   for (const n of spec.nodes) {
     const { x, y } = pos(n.id);
     if (n.shape === 'decision') {
-      parts.push(`<polygon points="${x},${y - DIA_H / 2} ${x + DIA_W / 2},${y} ${x},${y + DIA_H / 2} ${x - DIA_W / 2},${y}" fill="#fff4d6" stroke="#b8860b" stroke-width="2"/>`);
+      parts.push(
+        `<polygon points="${x},${y - DIA_H / 2} ${x + DIA_W / 2},${y} ${x},${y + DIA_H / 2} ${x - DIA_W / 2},${y}" fill="#fff4d6" stroke="#b8860b" stroke-width="2"/>`,
+      );
     } else if (n.shape === 'terminal') {
-      parts.push(`<rect x="${x - TERM_W / 2}" y="${y - BOX_H / 2}" width="${TERM_W}" height="${BOX_H}" rx="22" fill="#e3f1e3" stroke="#2e7d32" stroke-width="2"/>`);
+      parts.push(
+        `<rect x="${x - TERM_W / 2}" y="${y - BOX_H / 2}" width="${TERM_W}" height="${BOX_H}" rx="22" fill="#e3f1e3" stroke="#2e7d32" stroke-width="2"/>`,
+      );
     } else {
-      parts.push(`<rect x="${x - BOX_W / 2}" y="${y - BOX_H / 2}" width="${BOX_W}" height="${BOX_H}" rx="4" fill="#e8f0fb" stroke="#2f5d9e" stroke-width="2"/>`);
+      parts.push(
+        `<rect x="${x - BOX_W / 2}" y="${y - BOX_H / 2}" width="${BOX_W}" height="${BOX_H}" rx="4" fill="#e8f0fb" stroke="#2f5d9e" stroke-width="2"/>`,
+      );
     }
     parts.push(text(x, y + 5, n.label, { size: n.label.length > 18 ? 13 : 15, anchor: 'middle', fill: '#111' }));
   }
@@ -149,12 +220,15 @@ function render(spec: FlowSpec, cells: Map<string, Cell>): { svg: string; width:
 }
 
 function mermaid(spec: FlowSpec): string {
-  const shape = (n: FlowNode) => (n.shape === 'terminal' ? `(["${n.label}"])` : n.shape === 'decision' ? `{"${n.label}"}` : `["${n.label}"]`);
-  return [
-    'flowchart TD',
-    ...spec.nodes.map((n) => `    ${n.id}${shape(n)}`),
-    ...spec.edges.map((e) => `    ${e.from} -->${e.label ? `|${e.label}|` : ''} ${e.to}`),
-  ].join('\n') + '\n';
+  const shape = (n: FlowNode) =>
+    n.shape === 'terminal' ? `(["${n.label}"])` : n.shape === 'decision' ? `{"${n.label}"}` : `["${n.label}"]`;
+  return (
+    [
+      'flowchart TD',
+      ...spec.nodes.map((n) => `    ${n.id}${shape(n)}`),
+      ...spec.edges.map((e) => `    ${e.from} -->${e.label ? `|${e.label}|` : ''} ${e.to}`),
+    ].join('\n') + '\n'
+  );
 }
 
 function generate(rng: Rng): Generated {
@@ -164,7 +238,13 @@ function generate(rng: Rng): Generated {
   const t = rng.pick(['flow-next', 'flow-branch', 'flow-min-steps', 'flow-reachable'] as const);
   const intro = `The flowchart "${th.title}" starts at Start, runs through ${nodes.length - 2} other shapes and has one decision diamond, "${th.decision}", with a Yes arrow and a No arrow.`;
   const others = (...skip: string[]) => rng.shuffle(nodes.filter((n) => !skip.includes(n.id)).map((n) => n.label));
-  let q: FlowQ, question: string, answer: string, choices: string[] | undefined, think: string[], concl: string, boxed: string;
+  let q: FlowQ,
+    question: string,
+    answer: string,
+    choices: string[] | undefined,
+    think: string[],
+    concl: string,
+    boxed: string;
   if (t === 'flow-next') {
     const single = nodes.filter((n) => edges.filter((e) => e.from === n.id).length === 1);
     const n = rng.pick(single);
@@ -174,7 +254,11 @@ function generate(rng: Rng): Generated {
     question = withChoices(`In the flowchart, which step comes directly after ${q0(n.id)}?`, mc.choices);
     choices = mc.choices;
     answer = mc.letter;
-    think = [intro, `Locating the ${q0(n.id)} box, exactly one arrow leaves it, and it points to ${q0(to)}.`, `${q0(to)} is option ${mc.letter}.`];
+    think = [
+      intro,
+      `Locating the ${q0(n.id)} box, exactly one arrow leaves it, and it points to ${q0(to)}.`,
+      `${q0(to)} is option ${mc.letter}.`,
+    ];
     concl = `${label(to)} follows ${label(n.id)}, option ${mc.letter}.`;
     boxed = mc.letter;
   } else if (t === 'flow-branch') {
@@ -187,7 +271,11 @@ function generate(rng: Rng): Generated {
     question = withChoices(`If the answer to "${th.decision}" is ${branch}, which step comes next?`, mc.choices);
     choices = mc.choices;
     answer = mc.letter;
-    think = [intro, `From the diamond "${th.decision}", the arrow marked ${branch} leads to ${q0(to)}, while the ${branch === 'Yes' ? 'No' : 'Yes'} arrow leads to ${q0(alt)}.`, `So after a ${branch} answer the next step is ${q0(to)}, option ${mc.letter}.`];
+    think = [
+      intro,
+      `From the diamond "${th.decision}", the arrow marked ${branch} leads to ${q0(to)}, while the ${branch === 'Yes' ? 'No' : 'Yes'} arrow leads to ${q0(alt)}.`,
+      `So after a ${branch} answer the next step is ${q0(to)}, option ${mc.letter}.`,
+    ];
     concl = `On ${branch}, the flow goes to ${label(to)}, option ${mc.letter}.`;
     boxed = mc.letter;
   } else if (t === 'flow-min-steps') {
@@ -232,7 +320,17 @@ function generate(rng: Rng): Generated {
     boxed = answer;
   }
   const spec: FlowSpec = { title: th.title, nodes, edges, variant, q };
-  return { question, answer, ...(choices ? { choices } : {}), template: q.template, formalFormat: 'mermaid', formalText: mermaid(spec), trace: makeTrace(think, concl, boxed), spec, ...render(spec, cells) };
+  return {
+    question,
+    answer,
+    ...(choices ? { choices } : {}),
+    template: q.template,
+    formalFormat: 'mermaid',
+    formalText: mermaid(spec),
+    trace: makeTrace(think, concl, boxed),
+    spec,
+    ...render(spec, cells),
+  };
 }
 
 export const flowchart: KindGenerator = {

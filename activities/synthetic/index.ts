@@ -54,7 +54,9 @@ const ROUTE: Record<SyntheticKind, Pick<SyntheticItem, 'routeKind' | 'subkind'>>
 export function parseSyntheticSource(src: string): SyntheticSourceSpec | null {
   if (!src.startsWith('synthetic:')) return null;
   const bad = (why: string): never => {
-    throw new UsageError(`bad source "${src}": ${why} (expected synthetic:N[:kinds][:seed], kinds from ${SYNTHETIC_KINDS.join(',')} or all)`);
+    throw new UsageError(
+      `bad source "${src}": ${why} (expected synthetic:N[:kinds][:seed], kinds from ${SYNTHETIC_KINDS.join(',')} or all)`,
+    );
   };
   const parts = src.slice('synthetic:'.length).split(':');
   if (parts.length > 3) bad('too many ":" parts');
@@ -70,11 +72,13 @@ export function parseSyntheticSource(src: string): SyntheticSourceSpec | null {
   else if (first !== undefined) /^\d+$/.test(first) ? (seedText = first) : (kindsText = first);
   let seed = DEFAULT_SYNTHETIC_SEED;
   if (seedText !== undefined) {
-    if (!/^\d+$/.test(seedText) || Number(seedText) > 0xffffffff) bad(`seed must be an integer in [0, 2^32), got "${seedText}"`);
+    if (!/^\d+$/.test(seedText) || Number(seedText) > 0xffffffff)
+      bad(`seed must be an integer in [0, 2^32), got "${seedText}"`);
     seed = Number(seedText);
   }
   const kinds: SyntheticKind[] = [];
-  const names = kindsText === '' || kindsText === 'all' ? [...SYNTHETIC_KINDS] : kindsText.split(',').map((k) => k.trim());
+  const names =
+    kindsText === '' || kindsText === 'all' ? [...SYNTHETIC_KINDS] : kindsText.split(',').map((k) => k.trim());
   for (const name of names) {
     const parsed = SyntheticKindSchema.safeParse(name);
     if (!parsed.success) bad(`unknown kind "${name}"`);

@@ -4,7 +4,17 @@ import type { Rng } from './rng.ts';
 /** What a kind's generator returns; index.ts adds id, kind and routing fields. */
 export type Generated = Pick<
   SyntheticItem,
-  'question' | 'answer' | 'choices' | 'template' | 'formalFormat' | 'formalText' | 'trace' | 'spec' | 'svg' | 'width' | 'height'
+  | 'question'
+  | 'answer'
+  | 'choices'
+  | 'template'
+  | 'formalFormat'
+  | 'formalText'
+  | 'trace'
+  | 'spec'
+  | 'svg'
+  | 'width'
+  | 'height'
 >;
 
 export interface KindGenerator {

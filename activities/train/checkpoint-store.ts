@@ -10,7 +10,10 @@
 import { mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { ObjectStore } from '../../core/storage/index.ts';
@@ -45,13 +48,19 @@ async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...await walk(p));
+    if (e.isDirectory()) out.push(...(await walk(p)));
     else if (e.isFile()) out.push(p);
   }
   return out;
 }
 
-async function multipartUpload(store: S3Store, file: string, key: string, size: number, partSize: number): Promise<void> {
+async function multipartUpload(
+  store: S3Store,
+  file: string,
+  key: string,
+  size: number,
+  partSize: number,
+): Promise<void> {
   const Bucket = store.config.bucket;
   const Key = store.objectKey(key);
   const { UploadId } = await store.client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
@@ -64,7 +73,9 @@ async function multipartUpload(store: S3Store, file: string, key: string, size: 
       const r = await store.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: n, Body: buf }));
       parts.push({ ETag: r.ETag!, PartNumber: n });
     }
-    await store.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+    await store.client.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+    );
   } catch (err) {
     await store.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
     throw err;
@@ -74,7 +85,14 @@ async function multipartUpload(store: S3Store, file: string, key: string, size: 
 }
 
 /** Upload one local `checkpoint-<step>` directory; returns its manifest. Files vanish under a rotating trainer: ENOENT is re-thrown for the caller. */
-export async function uploadCheckpoint(store: ObjectStore, name: string, stage: string, node: number, dir: string, opts: UploadOptions = {}): Promise<CheckpointManifest> {
+export async function uploadCheckpoint(
+  store: ObjectStore,
+  name: string,
+  stage: string,
+  node: number,
+  dir: string,
+  opts: UploadOptions = {},
+): Promise<CheckpointManifest> {
   const step = Number(/checkpoint-(\d+)$/.exec(dir.replace(/[\\/]+$/, ''))?.[1]);
   if (!Number.isInteger(step)) throw new Error(`not a checkpoint directory: ${dir}`);
   const multipartAbove = opts.multipartAbove ?? 256 * MiB;
@@ -87,7 +105,8 @@ export async function uploadCheckpoint(store: ObjectStore, name: string, stage: 
     const path = relative(dir, file).split(sep).join('/');
     const { size } = await stat(file);
     const key = fileKey(name, stage, node, step, path);
-    if (store.kind === 's3' && size > multipartAbove) await multipartUpload(store as S3Store, file, key, size, partSize);
+    if (store.kind === 's3' && size > multipartAbove)
+      await multipartUpload(store as S3Store, file, key, size, partSize);
     else await store.publish(file, key);
     manifest.files.push({ path, size });
   }
@@ -102,8 +121,15 @@ export async function uploadCheckpoint(store: ObjectStore, name: string, stage: 
 }
 
 /** Steps whose checkpoint every one of `nodes` nodes has committed, newest first. */
-export async function storedCheckpointSteps(store: ObjectStore, name: string, stage: string, nodes = 1): Promise<number[]> {
-  const re = new RegExp(`^${checkpointPrefix(name, stage).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}node(\\d+)/checkpoint-(\\d+)/${CHECKPOINT_MANIFEST}\\.json$`);
+export async function storedCheckpointSteps(
+  store: ObjectStore,
+  name: string,
+  stage: string,
+  nodes = 1,
+): Promise<number[]> {
+  const re = new RegExp(
+    `^${checkpointPrefix(name, stage).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}node(\\d+)/checkpoint-(\\d+)/${CHECKPOINT_MANIFEST}\\.json$`,
+  );
   const seen = new Map<number, Set<number>>();
   for (const o of await store.list(checkpointPrefix(name, stage))) {
     const m = re.exec(o.key);
@@ -112,19 +138,32 @@ export async function storedCheckpointSteps(store: ObjectStore, name: string, st
     if (!seen.has(step)) seen.set(step, new Set());
     seen.get(step)!.add(Number(m[1]));
   }
-  return [...seen].filter(([, ns]) => Array.from({ length: nodes }, (_, i) => i).every((i) => ns.has(i))).map(([s]) => s).sort((a, b) => b - a);
+  return [...seen]
+    .filter(([, ns]) => Array.from({ length: nodes }, (_, i) => i).every((i) => ns.has(i)))
+    .map(([s]) => s)
+    .sort((a, b) => b - a);
 }
 
 /**
  * Download checkpoint `step` (every node's files) into `outputDir/checkpoint-<step>`; files already there with the
  * right size are kept. Returns the local directory.
  */
-export async function downloadCheckpoint(store: ObjectStore, name: string, stage: string, step: number, outputDir: string, nodes = 1): Promise<string> {
+export async function downloadCheckpoint(
+  store: ObjectStore,
+  name: string,
+  stage: string,
+  step: number,
+  outputDir: string,
+  nodes = 1,
+): Promise<string> {
   const dir = join(outputDir, `checkpoint-${step}`);
   const wanted = new Map<string, { key: string; size: number }>();
   for (let node = 0; node < nodes; node++) {
-    const m = ManifestSchema.parse(JSON.parse((await store.get(manifestKey(name, stage, node, step))).toString('utf8')));
-    for (const f of m.files) if (!wanted.has(f.path)) wanted.set(f.path, { key: fileKey(name, stage, node, step, f.path), size: f.size });
+    const m = ManifestSchema.parse(
+      JSON.parse((await store.get(manifestKey(name, stage, node, step))).toString('utf8')),
+    );
+    for (const f of m.files)
+      if (!wanted.has(f.path)) wanted.set(f.path, { key: fileKey(name, stage, node, step, f.path), size: f.size });
   }
   const order = [...wanted].sort(([a], [b]) => Number(a.endsWith(MARKER)) - Number(b.endsWith(MARKER)));
   // An interrupted download may have left the marker of an incomplete directory behind: it goes first.
@@ -140,11 +179,19 @@ export async function downloadCheckpoint(store: ObjectStore, name: string, stage
 }
 
 /** Keep the newest `keep` committed checkpoints of a node in the store (the trainer's save_total_limit). */
-export async function pruneStoredCheckpoints(store: ObjectStore, name: string, stage: string, node: number, keep: number): Promise<void> {
+export async function pruneStoredCheckpoints(
+  store: ObjectStore,
+  name: string,
+  stage: string,
+  node: number,
+  keep: number,
+): Promise<void> {
   const prefix = `${checkpointPrefix(name, stage)}node${node}/`;
   const objects = await store.list(prefix);
   const stepOf = (k: string) => Number(/\/checkpoint-(\d+)\//.exec(k)?.[1] ?? NaN);
-  const committed = [...new Set(objects.filter((o) => o.key.endsWith(`/${CHECKPOINT_MANIFEST}.json`)).map((o) => stepOf(o.key)))].sort((a, b) => b - a);
+  const committed = [
+    ...new Set(objects.filter((o) => o.key.endsWith(`/${CHECKPOINT_MANIFEST}.json`)).map((o) => stepOf(o.key))),
+  ].sort((a, b) => b - a);
   const drop = new Set(committed.slice(Math.max(1, keep)));
   const keys = objects.map((o) => o.key).filter((k) => drop.has(stepOf(k)));
   // The manifest goes first: a half-deleted checkpoint is then never taken for a committed one.

@@ -52,7 +52,12 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => String(i));
 /** The machine's GPUs as CUDA_VISIBLE_DEVICES names: the worker's own setting, else 0..count-1. */
 export function visibleGpus(env: NodeJS.ProcessEnv, count: number): string[] {
   const v = env.CUDA_VISIBLE_DEVICES?.trim();
-  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : range(count);
+  return v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : range(count);
 }
 
 export function planLaunch(input: LaunchInput): LaunchPlan {
@@ -66,15 +71,30 @@ export function planLaunch(input: LaunchInput): LaunchPlan {
   if (rollout?.mode === 'server' && !rollout.server_url) {
     const tp = rollout.tensor_parallel_size ?? 1;
     if (input.gpus.length < nproc + tp) {
-      throw new LaunchPlanError(`rollout.mode server: the trainer's ${nproc} GPU(s) and the vLLM server's ${tp} need ${nproc + tp}, this worker has ${input.gpus.length} (${input.gpus.join(',') || 'none'})`);
+      throw new LaunchPlanError(
+        `rollout.mode server: the trainer's ${nproc} GPU(s) and the vLLM server's ${tp} need ${nproc + tp}, this worker has ${input.gpus.length} (${input.gpus.join(',') || 'none'})`,
+      );
     }
     const baseUrl = `http://127.0.0.1:${input.vllmPort}`;
     vllm = {
       command: input.python,
       // TRL's own server (`trl vllm-serve`, wrapped to die with the worker): the weight-sync endpoints GRPO calls.
-      args: ['-m', 'r1ov_trainer', 'vllm-serve', '--model', c.model, '--host', '127.0.0.1', '--port', String(input.vllmPort),
-        '--tensor_parallel_size', String(tp), '--gpu_memory_utilization', String(rollout.gpu_memory_utilization ?? 0.9),
-        ...(c.bf16 === false ? ['--dtype', 'float32'] : [])],
+      args: [
+        '-m',
+        'r1ov_trainer',
+        'vllm-serve',
+        '--model',
+        c.model,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(input.vllmPort),
+        '--tensor_parallel_size',
+        String(tp),
+        '--gpu_memory_utilization',
+        String(rollout.gpu_memory_utilization ?? 0.9),
+        ...(c.bf16 === false ? ['--dtype', 'float32'] : []),
+      ],
       env: { CUDA_VISIBLE_DEVICES: input.gpus.slice(nproc, nproc + tp).join(',') },
       healthUrl: `${baseUrl}/health/`,
       baseUrl,
@@ -88,11 +108,22 @@ export function planLaunch(input: LaunchInput): LaunchPlan {
   if (nodes > 1) {
     const rank = c.node_rank ?? input.nodeRank;
     if (rank === undefined || rank === null || !(rank >= 0 && rank < nodes)) {
-      throw new LaunchPlanError(`nodes ${nodes}: this worker has no node rank in [0, ${nodes}) (set node_rank, or R1OV_NODE_RANK on the worker)`);
+      throw new LaunchPlanError(
+        `nodes ${nodes}: this worker has no node rank in [0, ${nodes}) (set node_rank, or R1OV_NODE_RANK on the worker)`,
+      );
     }
     if (!c.rdzv_endpoint) throw new LaunchPlanError(`nodes ${nodes}: rdzv_endpoint is required`);
-    args = ['-m', 'torch.distributed.run', `--nnodes=${nodes}`, `--nproc_per_node=${nproc}`, `--node_rank=${rank}`,
-      '--rdzv_backend=c10d', `--rdzv_endpoint=${c.rdzv_endpoint}`, `--rdzv_id=${input.rdzvId}`, ...trainer];
+    args = [
+      '-m',
+      'torch.distributed.run',
+      `--nnodes=${nodes}`,
+      `--nproc_per_node=${nproc}`,
+      `--node_rank=${rank}`,
+      '--rdzv_backend=c10d',
+      `--rdzv_endpoint=${c.rdzv_endpoint}`,
+      `--rdzv_id=${input.rdzvId}`,
+      ...trainer,
+    ];
     env.R1OV_NODE_RANK = String(rank);
   } else if (nproc > 1) {
     args = ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${nproc}`, ...trainer];

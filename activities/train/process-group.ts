@@ -6,7 +6,13 @@ import type { ChildProcess } from 'node:child_process';
  */
 export function killGroup(child: ChildProcess, graceMs = 10_000): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const kill = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* already gone */ } };
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
   kill('SIGTERM');
   const t = setTimeout(() => kill('SIGKILL'), graceMs);
   t.unref();

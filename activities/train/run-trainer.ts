@@ -17,7 +17,12 @@ import { trainerDir, trainerPython } from '../../core/trainer.ts';
 import { startRewardServer, type RewardServer } from '../../core/rewards/server.ts';
 import { storeFor, type ObjectStore } from '../../core/storage/index.ts';
 import type { StageConfig, TrainProgress, TrainStageInput, TrainStageResult } from '../../schemas/train.ts';
-import { downloadCheckpoint, pruneStoredCheckpoints, storedCheckpointSteps, uploadCheckpoint } from './checkpoint-store.ts';
+import {
+  downloadCheckpoint,
+  pruneStoredCheckpoints,
+  storedCheckpointSteps,
+  uploadCheckpoint,
+} from './checkpoint-store.ts';
 import { LaunchPlanError, planLaunch, visibleGpus } from './launch-plan.ts';
 import { killGroup } from './process-group.ts';
 import { freeLocalPort, startVllmServer, VllmStartError, type RunningVllm } from './vllm-server.ts';
@@ -35,7 +40,10 @@ const isCheckpoint = (p: string | null | undefined): p is string => !!p && exist
 /** The newest complete `checkpoint-N` directory under a trainer's output dir (trainer_state.json is written last). */
 export function latestCheckpoint(outputDir: string): string | null {
   if (!existsSync(outputDir)) return null;
-  const found = readdirSync(outputDir).filter((d) => /^checkpoint-\d+$/.test(d)).map((d) => join(outputDir, d)).filter(isCheckpoint);
+  const found = readdirSync(outputDir)
+    .filter((d) => /^checkpoint-\d+$/.test(d))
+    .map((d) => join(outputDir, d))
+    .filter(isCheckpoint);
   return newestCheckpoint(found);
 }
 
@@ -46,7 +54,13 @@ function newestCheckpoint(candidates: Array<string | null | undefined>): string 
 /** GPUs on this machine, for placing a vLLM server (nvidia-smi; 0 when there is none). */
 function gpuCount(): number {
   try {
-    return execFileSync('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], { encoding: 'utf8', timeout: 30_000 }).trim().split('\n').filter(Boolean).length;
+    return execFileSync('nvidia-smi', ['--query-gpu=index', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+      .trim()
+      .split('\n')
+      .filter(Boolean).length;
   } catch {
     return 0;
   }
@@ -55,15 +69,34 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 
 /** `python -m r1ov_trainer ARGS`, briefly (config check, adapter merge): exit 2 → non-retryable. */
 async function runTrainerTool(python: string, args: string[]): Promise<string> {
-  const r = await new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((res) => {
-    execFile(python, ['-m', 'r1ov_trainer', ...args], { cwd: trainerDir, encoding: 'utf8', timeout: 3_600_000, maxBuffer: 16 * 2 ** 20 },
-      (err, stdout, stderr) => res({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, signal: (err?.signal ?? null) as NodeJS.Signals | null, stdout, stderr }));
-  });
+  const r = await new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (res) => {
+      execFile(
+        python,
+        ['-m', 'r1ov_trainer', ...args],
+        { cwd: trainerDir, encoding: 'utf8', timeout: 3_600_000, maxBuffer: 16 * 2 ** 20 },
+        (err, stdout, stderr) =>
+          res({
+            status: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+            signal: (err?.signal ?? null) as NodeJS.Signals | null,
+            stdout,
+            stderr,
+          }),
+      );
+    },
+  );
   if (r.status === 2) {
     const last = r.stderr.trim().split('\n').at(-1) ?? '';
-    throw ApplicationFailure.nonRetryable(last.replace(/^r1ov-trainer: error: /, '') || 'bad trainer config or data', 'TrainerConfigError');
+    throw ApplicationFailure.nonRetryable(
+      last.replace(/^r1ov-trainer: error: /, '') || 'bad trainer config or data',
+      'TrainerConfigError',
+    );
   }
-  if (r.status !== 0) throw ApplicationFailure.retryable(`trainer ${args[0]} exited ${r.status ?? r.signal}: ${r.stderr.slice(-500)}`, 'TrainerFailed');
+  if (r.status !== 0)
+    throw ApplicationFailure.retryable(
+      `trainer ${args[0]} exited ${r.status ?? r.signal}: ${r.stderr.slice(-500)}`,
+      'TrainerFailed',
+    );
   return r.stdout;
 }
 
@@ -74,7 +107,14 @@ const nodesHere = new Set<string>();
  * Bring `path` (a checkpoint another host wrote, named by the workflow) onto this host from the store; the local
  * copy lands in `outputDir`. Null when it is neither here nor in the store.
  */
-export async function fetchCheckpoint(store: ObjectStore, name: string, stage: string, path: string, outputDir: string, nodes: number): Promise<string | null> {
+export async function fetchCheckpoint(
+  store: ObjectStore,
+  name: string,
+  stage: string,
+  path: string,
+  outputDir: string,
+  nodes: number,
+): Promise<string | null> {
   if (isCheckpoint(path)) return path;
   const step = checkpointStep(path);
   if (store.kind !== 's3' || step < 0) return null;
@@ -105,18 +145,38 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
     }
   };
   if (nodes > 1 && nodesHere.has(busyKey)) {
-    throw ApplicationFailure.retryable(`another node of ${busyKey} runs on this worker: each node needs its own machine`, 'NodeBusy');
+    throw ApplicationFailure.retryable(
+      `another node of ${busyKey} runs on this worker: each node needs its own machine`,
+      'NodeBusy',
+    );
   }
   // Checkpoints named by the workflow (the previous epoch's, the SFT model) may have been written on another host.
   let inputResume = input.resumeFrom ?? null;
   if (inputResume) {
     inputResume = await beating(fetchCheckpoint(store, input.name, input.stage, inputResume, outputDir, nodes));
-    if (!inputResume) throw ApplicationFailure.retryable(`checkpoint ${input.resumeFrom} is not on this worker nor in ${store.location}`, 'CheckpointMissing');
+    if (!inputResume)
+      throw ApplicationFailure.retryable(
+        `checkpoint ${input.resumeFrom} is not on this worker nor in ${store.location}`,
+        'CheckpointMissing',
+      );
   }
   const modelFrom = input.modelFrom;
   if (modelFrom && !existsSync(input.config.model)) {
-    const local = await beating(fetchCheckpoint(store, input.name, modelFrom.stage, input.config.model, join(home, 'train', input.name, modelFrom.stage), modelFrom.nodes));
-    if (!local) throw ApplicationFailure.retryable(`model ${input.config.model} is not on this worker nor in ${store.location}`, 'CheckpointMissing');
+    const local = await beating(
+      fetchCheckpoint(
+        store,
+        input.name,
+        modelFrom.stage,
+        input.config.model,
+        join(home, 'train', input.name, modelFrom.stage),
+        modelFrom.nodes,
+      ),
+    );
+    if (!local)
+      throw ApplicationFailure.retryable(
+        `model ${input.config.model} is not on this worker nor in ${store.location}`,
+        'CheckpointMissing',
+      );
     input = { ...input, config: { ...input.config, model: local } };
   }
   // A retry resumes from the newest checkpoint it can find: the one the last attempt reported in its heartbeat, a
@@ -126,37 +186,66 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   if (info.attempt > 1) {
     // The heartbeat's path counts only inside this worker's output directory: another host's path may exist here by
     // coincidence (or be a stale copy), and with an S3 store the bucket is the shared truth.
-    const mine = previous?.checkpoint && resolve(previous.checkpoint).startsWith(`${outputDir}/`) ? previous.checkpoint : null;
+    const mine =
+      previous?.checkpoint && resolve(previous.checkpoint).startsWith(`${outputDir}/`) ? previous.checkpoint : null;
     const local = newestCheckpoint([mine, latestCheckpoint(outputDir)]);
-    const stored = store.kind === 's3' ? (await beating(storedCheckpointSteps(store, input.name, input.stage, nodes)))[0] ?? -1 : -1;
+    const stored =
+      store.kind === 's3'
+        ? ((await beating(storedCheckpointSteps(store, input.name, input.stage, nodes)))[0] ?? -1)
+        : -1;
     const best = Math.max(local ? checkpointStep(local) : -1, stored, inputResume ? checkpointStep(inputResume) : -1);
-    resumeFrom = best < 0 ? null
-      : local && checkpointStep(local) === best ? local
-      : inputResume && checkpointStep(inputResume) === best ? inputResume
-      : await beating(downloadCheckpoint(store, input.name, input.stage, best, outputDir, nodes));
+    resumeFrom =
+      best < 0
+        ? null
+        : local && checkpointStep(local) === best
+          ? local
+          : inputResume && checkpointStep(inputResume) === best
+            ? inputResume
+            : await beating(downloadCheckpoint(store, input.name, input.stage, best, outputDir, nodes));
   }
 
   const python = trainerPython();
   if (!existsSync(python)) {
-    throw ApplicationFailure.nonRetryable(`trainer not installed: ${python} is missing (run \`bash trainer/install.sh\`, or set R1OV_TRAINER_PYTHON)`, 'TrainerNotInstalled');
+    throw ApplicationFailure.nonRetryable(
+      `trainer not installed: ${python} is missing (run \`bash trainer/install.sh\`, or set R1OV_TRAINER_PYTHON)`,
+      'TrainerNotInstalled',
+    );
   }
   let rewards: RewardServer | null = null;
-  const config: StageConfig & { output_dir: string } = { ...input.config, output_dir: outputDir, stage: input.stage, name: input.name };
+  const config: StageConfig & { output_dir: string } = {
+    ...input.config,
+    output_dir: outputDir,
+    stage: input.stage,
+    name: input.name,
+  };
   if (input.stage === 'grpo' && !config.reward_url) {
     rewards = await startRewardServer({ port: 0, host: '127.0.0.1' });
     config.reward_url = rewards.url;
   }
   mkdirSync(outputDir, { recursive: true });
-  const configFile = join(outputDir, `r1ov-${input.stage}${input.stopAfterEpoch ? `-epoch${input.stopAfterEpoch}` : ''}.json`);
+  const configFile = join(
+    outputDir,
+    `r1ov-${input.stage}${input.stopAfterEpoch ? `-epoch${input.stopAfterEpoch}` : ''}.json`,
+  );
   writeFileAtomic(configFile, JSON.stringify(config, null, 2));
 
   const trainerArgs = [input.stage, '--config', configFile];
   if (resumeFrom) trainerArgs.push('--resume-from', resumeFrom);
   if (input.stopAfterEpoch) trainerArgs.push('--stop-after-epoch', String(input.stopAfterEpoch));
-  const serverMode = input.stage === 'grpo' && config.rollout?.engine === 'vllm' && config.rollout.mode === 'server' && !config.rollout.server_url;
+  const serverMode =
+    input.stage === 'grpo' &&
+    config.rollout?.engine === 'vllm' &&
+    config.rollout.mode === 'server' &&
+    !config.rollout.server_url;
   if (serverMode && existsSync(join(config.model, 'adapter_config.json'))) {
     // vLLM serves full models: a LoRA SFT checkpoint is merged first (the trainer then finds the merge done).
-    const merged = join(outputDir, `merged-${config.model.replace(/[\\/]+$/, '').split(/[\\/]/).at(-1)}`);
+    const merged = join(
+      outputDir,
+      `merged-${config.model
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .at(-1)}`,
+    );
     await beating(runTrainerTool(python, ['merge-adapter', '--adapter', config.model, '--out', merged]));
     config.model = merged;
     writeFileAtomic(configFile, JSON.stringify(config, null, 2));
@@ -164,8 +253,13 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   let plan;
   try {
     plan = planLaunch({
-      python, trainerArgs, stage: input.stage, config, nodeRank, rdzvId: `${input.name}-${input.stage}${input.stopAfterEpoch ? `-e${input.stopAfterEpoch}` : ''}`,
-      vllmPort: serverMode ? (config.rollout?.server_port || await freeLocalPort()) : 0,
+      python,
+      trainerArgs,
+      stage: input.stage,
+      config,
+      nodeRank,
+      rdzvId: `${input.name}-${input.stage}${input.stopAfterEpoch ? `-e${input.stopAfterEpoch}` : ''}`,
+      vllmPort: serverMode ? config.rollout?.server_port || (await freeLocalPort()) : 0,
       gpus: visibleGpus(process.env, Number(process.env.R1OV_GPUS ?? 0) || (serverMode ? gpuCount() : 0)),
     });
   } catch (err) {
@@ -177,7 +271,11 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   let vllm: RunningVllm | null = null;
   if (plan.vllm) {
     try {
-      vllm = await startVllmServer(plan.vllm, { cwd: trainerDir, timeoutMs: (config.rollout?.server_timeout_s ?? 240) * 1000 * 5, signal: ctx.cancellationSignal });
+      vllm = await startVllmServer(plan.vllm, {
+        cwd: trainerDir,
+        timeoutMs: (config.rollout?.server_timeout_s ?? 240) * 1000 * 5,
+        signal: ctx.cancellationSignal,
+      });
     } catch (err) {
       nodesHere.delete(busyKey);
       if (err instanceof VllmStartError) throw ApplicationFailure.retryable(err.message, 'VllmServerFailed');
@@ -187,8 +285,19 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   const args = plan.trainer.args;
 
   const progress: TrainProgress = {
-    stage: input.stage, step: previous?.step ?? 0, maxSteps: null, epoch: null, loss: null, reward: null, rewardStd: null,
-    lr: null, tokensPerS: null, gpuMemGb: null, checkpoint: resumeFrom, attempt: info.attempt, resumedFrom: resumeFrom,
+    stage: input.stage,
+    step: previous?.step ?? 0,
+    maxSteps: null,
+    epoch: null,
+    loss: null,
+    reward: null,
+    rewardStd: null,
+    lr: null,
+    tokensPerS: null,
+    gpuMemGb: null,
+    checkpoint: resumeFrom,
+    attempt: info.attempt,
+    resumedFrom: resumeFrom,
   };
   let end: Event | null = null;
   const stderrTail: string[] = [];
@@ -225,7 +334,9 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
     lastSignal = Date.now();
     try {
       await ctx.client.workflow.getHandle(input.workflowId).signal('trainProgress', progress);
-    } catch { /* the memo is a view: never fail training for it */ }
+    } catch {
+      /* the memo is a view: never fail training for it */
+    }
   };
 
   // Model loading can be silent for minutes: beat on a timer too, well inside the heartbeat timeout.
@@ -276,10 +387,17 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
     const last = stderrTail.at(-1) ?? '';
     if (code === 2) {
-      throw ApplicationFailure.nonRetryable(last.replace(/^r1ov-trainer: error: /, '') || 'bad trainer config or data', 'TrainerConfigError');
+      throw ApplicationFailure.nonRetryable(
+        last.replace(/^r1ov-trainer: error: /, '') || 'bad trainer config or data',
+        'TrainerConfigError',
+      );
     }
     if (code !== 0 || !end) {
-      throw ApplicationFailure.retryable(`trainer ${input.stage} exited ${code ?? signal} at step ${progress.step}: ${stderrTail.slice(-3).join(' | ').slice(0, 1500)}`, 'TrainerFailed', progress);
+      throw ApplicationFailure.retryable(
+        `trainer ${input.stage} exited ${code ?? signal} at step ${progress.step}: ${stderrTail.slice(-3).join(' | ').slice(0, 1500)}`,
+        'TrainerFailed',
+        progress,
+      );
     }
     const e = end as Event;
     progress.step = num(e.step) ?? progress.step;
@@ -287,7 +405,12 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
     progress.checkpoint = typeof e.checkpoint === 'string' ? e.checkpoint : progress.checkpoint;
     // Done only once the final checkpoint is in the store: the next stage may start on another host.
     await uploads;
-    if (uploadError) throw ApplicationFailure.retryable(`checkpoint upload to ${store.location} failed: ${(uploadError as Error).message}`, 'CheckpointUploadFailed', progress);
+    if (uploadError)
+      throw ApplicationFailure.retryable(
+        `checkpoint upload to ${store.location} failed: ${(uploadError as Error).message}`,
+        'CheckpointUploadFailed',
+        progress,
+      );
     await notify(true);
     return { ...progress, outputDir, trainLoss: num(e.train_loss), rewardCalls: num(e.reward_calls) };
   } finally {

@@ -19,20 +19,37 @@ import { fetchCheckpoint, trainerDir, trainerPython } from './run-trainer.ts';
 import { storeFor } from '../../core/storage/index.ts';
 
 /** The server's one stdout line once it answers. */
-const ServingLineSchema = z.object({ event: z.literal('serving'), url: z.string().url(), model: z.string(), pid: z.number().int() });
+const ServingLineSchema = z.object({
+  event: z.literal('serving'),
+  url: z.string().url(),
+  model: z.string(),
+  pid: z.number().int(),
+});
 
 export const checkpointServedSignalName = 'checkpointServed';
 
 function serverArgs(input: ServeCheckpointInput): string[] {
   const s = input.serve;
-  const args = ['-m', 'r1ov_trainer', 'serve', '--checkpoint', input.checkpoint, '--model-name', input.modelName,
-    '--host', s.host ?? '127.0.0.1', '--port', String(s.port ?? 0)];
+  const args = [
+    '-m',
+    'r1ov_trainer',
+    'serve',
+    '--checkpoint',
+    input.checkpoint,
+    '--model-name',
+    input.modelName,
+    '--host',
+    s.host ?? '127.0.0.1',
+    '--port',
+    String(s.port ?? 0),
+  ];
   if (s.advertise_host) args.push('--advertise-host', s.advertise_host);
   if (s.backend) args.push('--backend', s.backend);
   if (s.dtype) args.push('--dtype', s.dtype);
   if (s.max_batch_size) args.push('--max-batch-size', String(s.max_batch_size));
   if (input.maxTokens) args.push('--max-new-tokens', String(input.maxTokens));
-  if (input.minPixels && input.maxPixels) args.push('--min-pixels', String(input.minPixels), '--max-pixels', String(input.maxPixels));
+  if (input.minPixels && input.maxPixels)
+    args.push('--min-pixels', String(input.minPixels), '--max-pixels', String(input.maxPixels));
   return args;
 }
 
@@ -55,16 +72,29 @@ export async function serveCheckpoint(home: string, input: ServeCheckpointInput)
   const ctx = Context.current();
   const python = trainerPython();
   if (!existsSync(python)) {
-    throw ApplicationFailure.nonRetryable(`trainer not installed: ${python} is missing (run \`bash trainer/install.sh\`, or set R1OV_TRAINER_PYTHON)`, 'TrainerNotInstalled');
+    throw ApplicationFailure.nonRetryable(
+      `trainer not installed: ${python} is missing (run \`bash trainer/install.sh\`, or set R1OV_TRAINER_PYTHON)`,
+      'TrainerNotInstalled',
+    );
   }
   if (isAbsolute(input.checkpoint) && !existsSync(input.checkpoint)) {
     // Written on another host: with an S3 store the trainer uploaded it (node 0's copy holds the whole model).
     const stage = input.label.startsWith('grpo') ? 'grpo' : 'sft';
-    const local = await fetchCheckpoint(storeFor(home), input.name, stage, input.checkpoint, join(home, 'train', input.name, stage), 1);
+    const local = await fetchCheckpoint(
+      storeFor(home),
+      input.name,
+      stage,
+      input.checkpoint,
+      join(home, 'train', input.name, stage),
+      1,
+    );
     if (local) input = { ...input, checkpoint: local };
   }
   if (isAbsolute(input.checkpoint) && !existsSync(input.checkpoint)) {
-    throw ApplicationFailure.nonRetryable(`checkpoint ${input.checkpoint} does not exist on this worker`, 'ServeConfigError');
+    throw ApplicationFailure.nonRetryable(
+      `checkpoint ${input.checkpoint} does not exist on this worker`,
+      'ServeConfigError',
+    );
   }
   const child = spawn(python, serverArgs(input), {
     cwd: trainerDir,
@@ -94,10 +124,12 @@ export async function serveCheckpoint(home: string, input: ServeCheckpointInput)
     if (!parsed.success || url) return;
     url = parsed.data.url;
     ctx.heartbeat({ serveId: input.serveId, url });
-    tellWorkflow(ctx, input.workflowId, { serveId: input.serveId, url, model: parsed.data.model }).catch((err: unknown) => {
-      signalFailure = err;
-      killGroup(child, 2_000); // nobody will use this server
-    });
+    tellWorkflow(ctx, input.workflowId, { serveId: input.serveId, url, model: parsed.data.model }).catch(
+      (err: unknown) => {
+        signalFailure = err;
+        killGroup(child, 2_000); // nobody will use this server
+      },
+    );
   });
   // Loading a 7B model is silent for minutes: beat on a timer, well inside the heartbeat timeout. A beat is also how
   // the cancellation reaches this activity.
@@ -115,10 +147,12 @@ export async function serveCheckpoint(home: string, input: ServeCheckpointInput)
     }
     if (signalFailure) throw signalFailure;
     const last = (stderrTail.at(-1) ?? '').replace(/^r1ov-trainer: error: /, '');
-    if (outcome.code === 2) throw ApplicationFailure.nonRetryable(last || 'bad checkpoint or serve options', 'ServeConfigError');
+    if (outcome.code === 2)
+      throw ApplicationFailure.nonRetryable(last || 'bad checkpoint or serve options', 'ServeConfigError');
     throw ApplicationFailure.retryable(
       `checkpoint server for ${input.label} exited ${outcome.code ?? outcome.signal}${url ? ` while serving ${url}` : ' before it answered'}: ${stderrTail.slice(-3).join(' | ').slice(0, 1500)}`,
-      'ServeFailed');
+      'ServeFailed',
+    );
   } finally {
     clearInterval(beat);
     killGroup(child, 2_000);

@@ -33,9 +33,14 @@ export function freeLocalPort(): Promise<number> {
  * Start the server and resolve once `healthUrl` answers 200; reject when it exits first, or after `timeoutMs`
  * (the stderr tail in the message). `signal` aborts the wait (activity cancelled) and kills the server.
  */
-export async function startVllmServer(plan: VllmServerLaunch, opts: { cwd: string; timeoutMs: number; signal?: AbortSignal; pollMs?: number }): Promise<RunningVllm> {
+export async function startVllmServer(
+  plan: VllmServerLaunch,
+  opts: { cwd: string; timeoutMs: number; signal?: AbortSignal; pollMs?: number },
+): Promise<RunningVllm> {
   const child = spawn(plan.command, plan.args, {
-    cwd: opts.cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: opts.cwd,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...plan.env, PYTHONUNBUFFERED: '1' },
   });
   const tail: string[] = [];
@@ -45,19 +50,31 @@ export async function startVllmServer(plan: VllmServerLaunch, opts: { cwd: strin
   });
   const running: RunningVllm = { child, stop: () => killGroup(child, 5_000) };
   let exited: string | null = null;
-  child.once('exit', (code, sig) => { exited = `exited ${code ?? sig}`; });
-  child.once('error', (e) => { exited = `failed to start: ${e.message}`; });
+  child.once('exit', (code, sig) => {
+    exited = `exited ${code ?? sig}`;
+  });
+  child.once('error', (e) => {
+    exited = `failed to start: ${e.message}`;
+  });
   const deadline = Date.now() + opts.timeoutMs;
   const pollMs = opts.pollMs ?? 1_000;
   try {
     for (;;) {
-      if (exited) throw new VllmStartError(`vLLM server ${exited} before answering: ${tail.slice(-3).join(' | ').slice(0, 1200)}`);
+      if (exited)
+        throw new VllmStartError(
+          `vLLM server ${exited} before answering: ${tail.slice(-3).join(' | ').slice(0, 1200)}`,
+        );
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
       try {
         const r = await fetch(plan.healthUrl, { signal: AbortSignal.timeout(5_000) });
         if (r.ok) return running;
-      } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new VllmStartError(`vLLM server did not answer ${plan.healthUrl} within ${Math.round(opts.timeoutMs / 1000)} s: ${tail.slice(-3).join(' | ').slice(0, 1200)}`);
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline)
+        throw new VllmStartError(
+          `vLLM server did not answer ${plan.healthUrl} within ${Math.round(opts.timeoutMs / 1000)} s: ${tail.slice(-3).join(' | ').slice(0, 1200)}`,
+        );
       await new Promise((r) => setTimeout(r, pollMs)); // a server loading a model: nothing to wait on but its port
     }
   } catch (err) {

@@ -24,12 +24,17 @@ import { repoRoot, startCluster, exited, temporalCliForTests } from '../../test/
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
 import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
 
-const { values } = parseArgs({ options: {
-  samples: { type: 'string', default: '400' }, window: { type: 'string', default: '200' },
-  'latency-ms': { type: 'string', default: '0' }, 'cpu-prof': { type: 'boolean', default: false },
-  'perf-server': { type: 'boolean', default: false }, dispatch: { type: 'string', default: 'local' },
-  out: { type: 'string', default: 'bench/build/out' },
-} });
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '400' },
+    window: { type: 'string', default: '200' },
+    'latency-ms': { type: 'string', default: '0' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'perf-server': { type: 'boolean', default: false },
+    dispatch: { type: 'string', default: 'local' },
+    out: { type: 'string', default: 'bench/build/out' },
+  },
+});
 const { temporal } = proto;
 const N = Number(values.samples);
 const WINDOW = Number(values.window);
@@ -38,14 +43,27 @@ const OUT = resolve(values.out!);
 mkdirSync(OUT, { recursive: true });
 
 const statOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-const ticks = (pid: number) => { const f = statOf(pid); return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); };
+const ticks = (pid: number) => {
+  const f = statOf(pid);
+  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-profile-'));
 const src = join(dir, 'src');
 await writeArithmeticSource(src, N, { subsets: ['chartqa', 'geo3k', 'ai2d(gpt4v)', 'figureqa'], idPrefix: 'p' });
 const fake = await startFakeOpenAI({ respond: fixtureResponder({ latencyMs: LATENCY || undefined }) });
 const config = join(dir, 'config.json');
-const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: fake.url, model: `bench-${r}`, concurrency: WINDOW * 2, ...(values.dispatch === 'local' ? { local: true } : {}) }]));
+const roles = Object.fromEntries(
+  ['router', 'formalizer', 'reasoner', 'judge'].map((r) => [
+    r,
+    {
+      baseUrl: fake.url,
+      model: `bench-${r}`,
+      concurrency: WINDOW * 2,
+      ...(values.dispatch === 'local' ? { local: true } : {}),
+    },
+  ]),
+);
 writeFileSync(config, JSON.stringify({ roles, window: WINDOW, pageSize: 200, commitEvery: 500 }));
 const profDir = join(OUT, 'cpuprof');
 mkdirSync(profDir, { recursive: true });
@@ -56,14 +74,20 @@ for (const f of readdirSync(profDir)) if (f.endsWith('.cpuprofile')) writeFileSy
 const metricsPort = 19000 + Math.floor(Math.random() * 1000);
 const realCli = temporalCliForTests();
 const wrapper = join(dir, 'temporal-with-metrics');
-writeFileSync(wrapper, `#!/bin/sh\nif [ "$1 $2" = "server start-dev" ]; then exec ${JSON.stringify(realCli)} "$@" --metrics-port ${metricsPort}; fi\nexec ${JSON.stringify(realCli)} "$@"\n`);
+writeFileSync(
+  wrapper,
+  `#!/bin/sh\nif [ "$1 $2" = "server start-dev" ]; then exec ${JSON.stringify(realCli)} "$@" --metrics-port ${metricsPort}; fi\nexec ${JSON.stringify(realCli)} "$@"\n`,
+);
 chmodSync(wrapper, 0o755);
 process.env.TEMPORAL_CLI = wrapper;
 const scrape = async (): Promise<Map<string, number>> => {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const m = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const r = /^(persistence_requests|persistence_latency_sum|task_requests|task_latency_processing_sum|service_requests|service_latency_sum)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    const r =
+      /^(persistence_requests|persistence_latency_sum|task_requests|task_latency_processing_sum|service_requests|service_latency_sum)\{([^}]*)\} ([0-9.e+-]+)$/.exec(
+        line,
+      );
     if (!r) continue;
     const labels = Object.fromEntries([...r[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
     const key = `${r[1]} ${labels.operation ?? ''}${labels.task_type ? ` ${labels.task_type}` : ''}`;
@@ -77,42 +101,91 @@ const summary: Record<string, unknown> = { samples: N, window: WINDOW, latencyMs
 try {
   // Started here rather than by cluster.startWorker: --cpu-prof is refused in NODE_OPTIONS.
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const worker = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin', 'r1ov.js'), 'worker', '--config', config], { env: cluster.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = spawn(
+    process.execPath,
+    [...nodeArgs, join(repoRoot, 'bin', 'r1ov.js'), 'worker', '--config', config],
+    { env: cluster.env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   cluster.workers.push(worker);
   await new Promise<void>((res, rej) => {
     let err = '';
-    worker.stderr!.on('data', (d) => { err += d; if (err.includes('worker ready')) res(); });
+    worker.stderr!.on('data', (d) => {
+      err += d;
+      if (err.includes('worker ready')) res();
+    });
     worker.once('exit', (code) => rej(new Error(`worker exited with ${code}: ${err.slice(-2000)}`)));
   });
   worker.stderr!.resume();
-  const t0w = ticks(worker.pid!), t0s = ticks(cluster.server.pid);
+  const t0w = ticks(worker.pid!),
+    t0s = ticks(cluster.server.pid);
   // perf (linux-tools) samples the Temporal server's stacks while the build runs: `perf report -i <out>/server.perf.data`.
-  const perf = values['perf-server'] ? spawn('perf', ['record', '-F', '299', '-g', '-p', String(cluster.server.pid), '-o', join(OUT, 'server.perf.data')], { stdio: 'ignore' }) : null;
+  const perf = values['perf-server']
+    ? spawn(
+        'perf',
+        ['record', '-F', '299', '-g', '-p', String(cluster.server.pid), '-o', join(OUT, 'server.perf.data')],
+        { stdio: 'ignore' },
+      )
+    : null;
   const m0 = await scrape();
   const t0 = performance.now();
-  const out = await cluster.cliJson<{ status: string; progress: { finished: number } }>(['build', '--source', src, '--run', run, '--config', config, '--wait']);
+  const out = await cluster.cliJson<{ status: string; progress: { finished: number } }>([
+    'build',
+    '--source',
+    src,
+    '--run',
+    run,
+    '--config',
+    config,
+    '--wait',
+  ]);
   const seconds = (performance.now() - t0) / 1000;
-  const workerMs = ((ticks(worker.pid!) - t0w) * 10) / N, serverMs = ((ticks(cluster.server.pid) - t0s) * 10) / N;
-  if (perf) { perf.kill('SIGINT'); await exited(perf); }
+  const workerMs = ((ticks(worker.pid!) - t0w) * 10) / N,
+    serverMs = ((ticks(cluster.server.pid) - t0s) * 10) / N;
+  if (perf) {
+    perf.kill('SIGINT');
+    await exited(perf);
+  }
   const m1 = await scrape();
   const delta = [...m1].map(([k, v]) => [k, v - (m0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
-  const perSample = (prefix: string, scale = 1) => Object.fromEntries(delta.filter(([k]) => k.startsWith(prefix)).sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => [k.slice(prefix.length), Math.round((v * scale / N) * 100) / 100]));
+  const perSample = (prefix: string, scale = 1) =>
+    Object.fromEntries(
+      delta
+        .filter(([k]) => k.startsWith(prefix))
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([k, v]) => [k.slice(prefix.length), Math.round(((v * scale) / N) * 100) / 100]),
+    );
   summary.server = {
-    persistenceCallsPerSample: perSample('persistence_requests '), persistenceMsPerSample: perSample('persistence_latency_sum ', 1000),
-    serviceCallsPerSample: perSample('service_requests '), serviceMsPerSample: perSample('service_latency_sum ', 1000),
-    tasksPerSample: perSample('task_requests '), taskProcessingMsPerSample: perSample('task_latency_processing_sum ', 1000),
+    persistenceCallsPerSample: perSample('persistence_requests '),
+    persistenceMsPerSample: perSample('persistence_latency_sum ', 1000),
+    serviceCallsPerSample: perSample('service_requests '),
+    serviceMsPerSample: perSample('service_latency_sum ', 1000),
+    tasksPerSample: perSample('task_requests '),
+    taskProcessingMsPerSample: perSample('task_latency_processing_sum ', 1000),
   };
-  Object.assign(summary, { status: out.status, finished: out.progress.finished, seconds, samplesPerSec: N / seconds, workerCpuMsPerSample: workerMs, serverCpuMsPerSample: serverMs });
-  summary.workerPeakRssMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
+  Object.assign(summary, {
+    status: out.status,
+    finished: out.progress.finished,
+    seconds,
+    samplesPerSec: N / seconds,
+    workerCpuMsPerSample: workerMs,
+    serverCpuMsPerSample: serverMs,
+  });
+  summary.workerPeakRssMb =
+    Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
   // A graceful stop, so that --cpu-prof writes its profile.
   worker.kill('SIGTERM');
   await exited(worker);
 
-  const client = new Client({ connection: await Connection.connect({ address: cluster.server.address }), namespace: cluster.server.namespace });
+  const client = new Client({
+    connection: await Connection.connect({ address: cluster.server.address }),
+    namespace: cluster.server.namespace,
+  });
   const perType = { sample: new Map<string, number>(), build: new Map<string, number>() };
   const bytes = { sample: 0, build: 0 };
   const payloadBytes = { sample: new Map<string, number>(), build: new Map<string, number>() };
-  let samples = 0, builds = 0;
+  let samples = 0,
+    builds = 0;
   for await (const wf of client.workflow.list({ query: `R1ovRun = '${run}'` })) {
     const kind = wf.type === 'buildDataset' ? 'build' : 'sample';
     kind === 'build' ? builds++ : samples++;
@@ -122,7 +195,8 @@ try {
       const type = temporal.api.enums.v1.EventType[e.eventType!]!.replace(/^EVENT_TYPE_/, '');
       const attrs = Object.entries(e).find(([k]) => k.endsWith('Attributes'));
       const marker = type === 'MARKER_RECORDED' ? `:${e.markerRecordedEventAttributes?.markerName}` : '';
-      const activity = type === 'ACTIVITY_TASK_SCHEDULED' ? `:${e.activityTaskScheduledEventAttributes?.activityType?.name}` : '';
+      const activity =
+        type === 'ACTIVITY_TASK_SCHEDULED' ? `:${e.activityTaskScheduledEventAttributes?.activityType?.name}` : '';
       const key = `${type}${marker}${activity}`;
       perType[kind].set(key, (perType[kind].get(key) ?? 0) + 1);
       if (attrs) {
@@ -131,12 +205,17 @@ try {
       }
     }
   }
-  const per = (m: Map<string, number>, d: number) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / d) * 100) / 100]));
+  const per = (m: Map<string, number>, d: number) =>
+    Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / d) * 100) / 100]));
   Object.assign(summary, {
-    sampleWorkflows: samples, buildRuns: builds,
-    sampleEventsPerSample: per(perType.sample, samples), buildEventsPerSample: per(perType.build, N),
-    sampleHistoryBytesPerSample: Math.round(bytes.sample / samples), buildHistoryBytesPerSample: Math.round(bytes.build / N),
-    sampleEventBytesPerSample: per(payloadBytes.sample, samples), buildEventBytesPerSample: per(payloadBytes.build, N),
+    sampleWorkflows: samples,
+    buildRuns: builds,
+    sampleEventsPerSample: per(perType.sample, samples),
+    buildEventsPerSample: per(perType.build, N),
+    sampleHistoryBytesPerSample: Math.round(bytes.sample / samples),
+    buildHistoryBytesPerSample: Math.round(bytes.build / N),
+    sampleEventBytesPerSample: per(payloadBytes.sample, samples),
+    buildEventBytesPerSample: per(payloadBytes.build, N),
   });
   await client.connection.close();
 } finally {
@@ -146,27 +225,47 @@ try {
 
 if (values['cpu-prof']) {
   // One profile per thread: the main thread (activities, the SDK's worker) and each workflow thread (the sandbox).
-  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)).filter((f) => readFileSync(f, 'utf8').length > 0);
+  const files = readdirSync(profDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(profDir, f))
+    .filter((f) => readFileSync(f, 'utf8').length > 0);
   /** Where a function lives, in the buckets the issue names. */
   const bucket = (url: string, fn: string): string => {
     if (!url) return fn.startsWith('(') ? fn : `(native) ${fn}`;
     if (url.includes('workflow-bundle')) return 'workflow bundle (sandbox: workflow code, zod, SDK workflow lib)';
     if (url.startsWith('evalmachine')) return 'sandbox glue (evalmachine)';
     if (url.includes('@temporalio/worker/lib/workflow')) return 'SDK: workflow runtime (vm, activation)';
-    if (url.includes('@temporalio/common') || url.includes('@temporalio/proto') || url.includes('protobufjs') || url.includes('long/')) return 'SDK: payload conversion / protobuf';
+    if (
+      url.includes('@temporalio/common') ||
+      url.includes('@temporalio/proto') ||
+      url.includes('protobufjs') ||
+      url.includes('long/')
+    )
+      return 'SDK: payload conversion / protobuf';
     if (url.includes('@temporalio/')) return 'SDK: worker, activities, bridge';
     if (url.includes('@duckdb')) return 'DuckDB';
     if (url.includes('/core/blobs') || url.includes('/core/storage')) return 'blob store';
     if (url.includes('/activities/')) return 'activities';
     if (url.includes('/core/')) return 'core';
     if (url.includes('zod')) return 'zod';
-    if (url.includes('node_modules')) return `lib: ${url.split('node_modules/')[1]!.split('/').slice(0, url.includes('node_modules/@') ? 2 : 1).join('/')}`;
+    if (url.includes('node_modules'))
+      return `lib: ${url
+        .split('node_modules/')[1]!
+        .split('/')
+        .slice(0, url.includes('node_modules/@') ? 2 : 1)
+        .join('/')}`;
     if (url.startsWith('node:')) return 'node internals';
     return url.replace(/^file:\/\/.*?\/(activities|core|infra|schemas|cli)\//, '$1/');
   };
-  const buckets = new Map<string, number>(), fns = new Map<string, number>(), threads: Record<string, number> = {};
+  const buckets = new Map<string, number>(),
+    fns = new Map<string, number>(),
+    threads: Record<string, number> = {};
   for (const file of files) {
-    const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; samples: number[]; timeDeltas: number[] };
+    const prof = JSON.parse(readFileSync(file, 'utf8')) as {
+      nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+      samples: number[];
+      timeDeltas: number[];
+    };
     const byId = new Map(prof.nodes.map((n) => [n.id, n]));
     const selfUs = new Map<number, number>();
     prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
@@ -184,9 +283,16 @@ if (values['cpu-prof']) {
   const total = [...buckets].reduce((a, [, v]) => a + v, 0);
   const ms = (us: number) => Math.round((us / 1000 / N) * 100) / 100;
   summary.cpuProfile = {
-    files, busyMsPerSample: ms(total), threadsMsPerSample: Object.fromEntries(Object.entries(threads).map(([k, v]) => [k, ms(v)])),
+    files,
+    busyMsPerSample: ms(total),
+    threadsMsPerSample: Object.fromEntries(Object.entries(threads).map(([k, v]) => [k, ms(v)])),
     bucketsMsPerSample: Object.fromEntries([...buckets].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, ms(v)])),
-    topFunctionsMsPerSample: Object.fromEntries([...fns].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, v]) => [k, ms(v)])),
+    topFunctionsMsPerSample: Object.fromEntries(
+      [...fns]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 40)
+        .map(([k, v]) => [k, ms(v)]),
+    ),
   };
 }
 writeFileSync(join(OUT, 'profile.json'), JSON.stringify(summary, null, 2));

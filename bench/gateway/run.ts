@@ -29,11 +29,14 @@ const CALLS = arg('--calls', 200);
 const REPS = arg('--reps', 5);
 const JSON_OUT = process.argv.includes('--json');
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 async function startFake(mode: 'echo' | 'json'): Promise<{ url: string; stop: () => void }> {
   const script = fileURLToPath(new URL('../../test/support/fake-openai.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--mode', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--mode', mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`fake server exited ${code}`)));
@@ -57,11 +60,20 @@ async function scenario(name: string, mode: 'echo' | 'json', home: string) {
   const fake = await startFake(mode);
   try {
     process.env.R1OV_BENCH_KEY = 'sk-bench';
-    const endpoint = ResolvedEndpointSchema.parse({ role: 'formalizer', baseUrl: fake.url, model: 'fake', apiKeyEnv: 'R1OV_BENCH_KEY', timeoutMs: 30_000 });
+    const endpoint = ResolvedEndpointSchema.parse({
+      role: 'formalizer',
+      baseUrl: fake.url,
+      model: 'fake',
+      apiKeyEnv: 'R1OV_BENCH_KEY',
+      timeoutMs: 30_000,
+    });
     const raw = new OpenAI({ baseURL: fake.url, apiKey: 'sk-bench', maxRetries: 0, timeout: 30_000 });
     const messages = (i: number) => [
       { role: 'system' as const, content: 'You turn charts into tables.' },
-      { role: 'user' as const, content: `Question ${i}: what is the maximum value in the chart? ${'context '.repeat(40)}` },
+      {
+        role: 'user' as const,
+        content: `Question ${i}: what is the maximum value in the chart? ${'context '.repeat(40)}`,
+      },
     ];
     const schema = mode === 'json' ? Out : undefined;
     const jsonSchema = schema ? (z.toJSONSchema(schema) as Record<string, unknown>) : undefined;
@@ -69,7 +81,9 @@ async function scenario(name: string, mode: 'echo' | 'json', home: string) {
       const r = await raw.chat.completions.create({
         model: 'fake',
         messages: messages(i),
-        ...(jsonSchema ? { response_format: { type: 'json_schema' as const, json_schema: { name: 'out', schema: jsonSchema } } } : {}),
+        ...(jsonSchema
+          ? { response_format: { type: 'json_schema' as const, json_schema: { name: 'out', schema: jsonSchema } } }
+          : {}),
       });
       const text = r.choices[0]!.message.content ?? '';
       if (schema) schema.parse(JSON.parse(text));
@@ -77,7 +91,16 @@ async function scenario(name: string, mode: 'echo' | 'json', home: string) {
     };
     let k = 0;
     const gwCall = (i: number) =>
-      chat({ endpoint, home, run: 'bench', sampleId: `s${k++}`, prompt: { id: 'bench/x', hash: 'bench0000000' }, messages: messages(i), schema, noCache: true });
+      chat({
+        endpoint,
+        home,
+        run: 'bench',
+        sampleId: `s${k++}`,
+        prompt: { id: 'bench/x', hash: 'bench0000000' },
+        messages: messages(i),
+        schema,
+        noCache: true,
+      });
 
     // Reference: one atomic file write (temp + rename) of a row-sized file, the unit of the gateway's accounting I/O.
     const probeDir = mkdtempSync(join(home, 'probe-'));
@@ -101,17 +124,38 @@ async function scenario(name: string, mode: 'echo' | 'json', home: string) {
         if (!first) a.push(...(await timeEach(1, () => rawCall(i))));
         w.push(...(await timeEach(1, () => probe(i))));
       }
-      reps.push({ raw: median(a), gateway: median(b), rawP90: pct(a, 0.9), gatewayP90: pct(b, 0.9), atomicWrite: median(w) });
+      reps.push({
+        raw: median(a),
+        gateway: median(b),
+        rawP90: pct(a, 0.9),
+        gatewayP90: pct(b, 0.9),
+        atomicWrite: median(w),
+      });
     }
     // Cache-hit path: same request twice, time the second.
-    const hitReq = { endpoint, home, run: 'bench', sampleId: 'hit', prompt: { id: 'bench/x', hash: 'bench0000000' }, messages: messages(-1), schema };
+    const hitReq = {
+      endpoint,
+      home,
+      run: 'bench',
+      sampleId: 'hit',
+      prompt: { id: 'bench/x', hash: 'bench0000000' },
+      messages: messages(-1),
+      schema,
+    };
     await chat(hitReq);
     const hits = await timeEach(CALLS, () => chat(hitReq));
     const rawMed = median(reps.map((x) => x.raw));
     const gwMed = median(reps.map((x) => x.gateway));
     return {
-      name, calls: CALLS, reps, rawMedianMs: rawMed, gatewayMedianMs: gwMed, ratio: gwMed / rawMed, overheadMs: gwMed - rawMed,
-      cacheHitMedianMs: median(hits), atomicWriteMedianMs: median(reps.map((x) => x.atomicWrite)),
+      name,
+      calls: CALLS,
+      reps,
+      rawMedianMs: rawMed,
+      gatewayMedianMs: gwMed,
+      ratio: gwMed / rawMed,
+      overheadMs: gwMed - rawMed,
+      cacheHitMedianMs: median(hits),
+      atomicWriteMedianMs: median(reps.map((x) => x.atomicWrite)),
     };
   } finally {
     fake.stop();
@@ -120,16 +164,27 @@ async function scenario(name: string, mode: 'echo' | 'json', home: string) {
 
 const home = mkdtempSync(join(tmpdir(), 'r1ov-bench-gw-'));
 try {
-  const results = [await scenario('plain text (echo)', 'echo', home), await scenario('structured output (json schema)', 'json', home)];
+  const results = [
+    await scenario('plain text (echo)', 'echo', home),
+    await scenario('structured output (json schema)', 'json', home),
+  ];
   if (JSON_OUT) process.stdout.write(`${JSON.stringify({ node: process.version, results }, null, 2)}\n`);
   else {
     const f = (x: number) => x.toFixed(3);
     for (const r of results) {
       console.log(`\n${r.name}: ${r.calls} sequential calls × ${r.reps.length} reps (ms per call)`);
       console.log('rep  raw-median  gw-median  raw-p90  gw-p90  atomic-write');
-      r.reps.forEach((x, i) => console.log(`${i}    ${f(x.raw)}      ${f(x.gateway)}     ${f(x.rawP90)}    ${f(x.gatewayP90)}   ${f(x.atomicWrite)}`));
-      console.log(`median of medians: raw ${f(r.rawMedianMs)} ms, gateway ${f(r.gatewayMedianMs)} ms, ratio ${r.ratio.toFixed(2)}×, overhead ${f(r.overheadMs)} ms/call`);
-      console.log(`cache hit: ${f(r.cacheHitMedianMs)} ms/call; one atomic file write on this disk: ${f(r.atomicWriteMedianMs)} ms`);
+      r.reps.forEach((x, i) =>
+        console.log(
+          `${i}    ${f(x.raw)}      ${f(x.gateway)}     ${f(x.rawP90)}    ${f(x.gatewayP90)}   ${f(x.atomicWrite)}`,
+        ),
+      );
+      console.log(
+        `median of medians: raw ${f(r.rawMedianMs)} ms, gateway ${f(r.gatewayMedianMs)} ms, ratio ${r.ratio.toFixed(2)}×, overhead ${f(r.overheadMs)} ms/call`,
+      );
+      console.log(
+        `cache hit: ${f(r.cacheHitMedianMs)} ms/call; one atomic file write on this disk: ${f(r.atomicWriteMedianMs)} ms`,
+      );
     }
   }
 } finally {

@@ -35,7 +35,7 @@ const FONTS = ['DejaVu Sans', 'DejaVu Serif', 'DejaVu Sans Mono'];
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** A 1000×1000 page: a title and paragraphs wrapped to the width. */
@@ -45,7 +45,9 @@ async function renderDoc(i: number): Promise<Buffer> {
   const size = 16 + (i % 3) * 2;
   const charW = size * (font.includes('Mono') ? 0.61 : 0.55);
   const maxChars = Math.floor((1000 - 100) / charW);
-  const lines: { y: number; text: string; size: number }[] = [{ y: 70, text: `Report ${i + 1}: summary of results`, size: 30 }];
+  const lines: { y: number; text: string; size: number }[] = [
+    { y: 70, text: `Report ${i + 1}: summary of results`, size: 30 },
+  ];
   let y = 130;
   while (y < 940) {
     const words: string[] = [];
@@ -63,7 +65,9 @@ async function renderDoc(i: number): Promise<Buffer> {
     if (line && y < 940) lines.push({ y, text: line, size });
     y += Math.round(size * 2.5);
   }
-  const body = lines.map((l) => `<text x="50" y="${l.y}" font-family="${font}" font-size="${l.size}" fill="#222">${l.text}</text>`).join('');
+  const body = lines
+    .map((l) => `<text x="50" y="${l.y}" font-family="${font}" font-size="${l.size}" fill="#222">${l.text}</text>`)
+    .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><rect width="100%" height="100%" fill="white"/>${body}</svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
@@ -88,7 +92,9 @@ for (let rep = 0; rep < reps; rep++) {
   const cpuS = (cpu.user + cpu.system) / 1e6;
   rates.push(docs / s);
   cpuRates.push(docs / cpuS);
-  console.error(`rep ${rep + 1}/${reps}: ${(docs / s).toFixed(3)} images/s wall, ${(docs / cpuS).toFixed(3)} images per CPU-second (${lines} lines)`);
+  console.error(
+    `rep ${rep + 1}/${reps}: ${(docs / s).toFixed(3)} images/s wall, ${(docs / cpuS).toFixed(3)} images per CPU-second (${lines} lines)`,
+  );
 }
 const sorted = [...rates].sort((a, b) => a - b);
 const medianRate = median(rates);

@@ -10,7 +10,10 @@ const SHORT_CHARS = 120;
 /** The final stretch of a <think> block searched for its answer when nothing follows the block. */
 const INNER_TAIL_CHARS = 1200;
 
-interface Found { answer: string; rule: AnswerRule }
+interface Found {
+  answer: string;
+  rule: AnswerRule;
+}
 
 // ---------- <think> ----------
 
@@ -28,7 +31,10 @@ export function splitThink(turn: string): ThinkSplit {
   if (close < 0) return { think: turn.slice(open + 7).trim(), tail: '' };
   const start = open >= 0 && open < close ? open + 7 : 0;
   // Stray repeated tags inside (revision residue) are not reasoning text.
-  const think = turn.slice(start, close).replace(/<\/?think>/g, '').trim();
+  const think = turn
+    .slice(start, close)
+    .replace(/<\/?think>/g, '')
+    .trim();
   return { think, tail: turn.slice(close + 8).trim() };
 }
 
@@ -53,7 +59,10 @@ export function lastBoxed(s: string): string | null {
 
 /** Content of the last `<answer>` block, else of LLaVA-CoT's `<CONCLUSION>` block; an unclosed one runs to the end. */
 function answerTag(s: string): string | null {
-  for (const [openTag, closeTag] of [['<answer>', '</answer>'], ['<CONCLUSION>', '</CONCLUSION>']] as const) {
+  for (const [openTag, closeTag] of [
+    ['<answer>', '</answer>'],
+    ['<CONCLUSION>', '</CONCLUSION>'],
+  ] as const) {
     const open = s.lastIndexOf(openTag);
     if (open < 0) continue;
     const close = s.indexOf(closeTag, open);
@@ -63,7 +72,10 @@ function answerTag(s: string): string | null {
 }
 
 const PHRASES: Array<{ rule: AnswerRule; re: RegExp }> = [
-  { rule: 'final_answer', re: /\bfinal\s+answer\b(?:\s*\*\*)?(?:\s*(?:is|should\s+be|would\s+be)\b)?(?:\s*[:：=])?(?:\s*\*\*)?(?:\s*[:：])?/gi },
+  {
+    rule: 'final_answer',
+    re: /\bfinal\s+answer\b(?:\s*\*\*)?(?:\s*(?:is|should\s+be|would\s+be)\b)?(?:\s*[:：=])?(?:\s*\*\*)?(?:\s*[:：])?/gi,
+  },
   {
     rule: 'the_answer_is',
     re: /\b(?:(?:the\s+)?(?:correct|right|best)\s+(?:answer|option|choice)|(?:the\s+)?answer)\s+(?:should\s+be|would\s+be|must\s+be|will\s+be|is)\b(?:\s*[:：])?/gi,
@@ -75,7 +87,8 @@ const PHRASES: Array<{ rule: AnswerRule; re: RegExp }> = [
   },
 ];
 
-const JUDGEMENT_RE = /^[\s*]*(?:correct|incorrect|right|wrong|reasonable|valid|invalid|consistent|plausible|not\b|indeed|likely|unlikely|unclear|clear|obvious|because|that\b|given|based|found|shown|as follows|below|above)/i;
+const JUDGEMENT_RE =
+  /^[\s*]*(?:correct|incorrect|right|wrong|reasonable|valid|invalid|consistent|plausible|not\b|indeed|likely|unlikely|unclear|clear|obvious|because|that\b|given|based|found|shown|as follows|below|above)/i;
 
 /** The text a phrase introduces: the rest of its line (or the next line), cut at the end of its sentence. */
 function phraseValue(s: string, from: number): string {
@@ -98,7 +111,8 @@ function lastPhrase(s: string, choices: string[] | null): Found | null {
   const hits: Array<{ rule: AnswerRule; at: number; end: number }> = [];
   for (const { rule, re } of PHRASES) {
     re.lastIndex = 0;
-    for (let m = re.exec(s), guard = 0; m && guard < 2000; m = re.exec(s), guard++) hits.push({ rule, at: m.index, end: m.index + m[0].length });
+    for (let m = re.exec(s), guard = 0; m && guard < 2000; m = re.exec(s), guard++)
+      hits.push({ rule, at: m.index, end: m.index + m[0].length });
   }
   // Latest first; of phrases ending together the longer one ("final answer is" over "answer is") wins.
   hits.sort((a, b) => b.end - a.end || a.at - b.at);
@@ -142,16 +156,28 @@ function statedValue(sentence: string, choices: string[] | null): CleanValue | n
   const s = sentence.trim().replace(/[.。!]+$/, '');
   const eq = s.lastIndexOf('=');
   const m = IS_VALUE_RE.exec(s);
-  const candidates = [m?.[1] ?? null, eq >= 0 ? s.slice(eq + 1) : null].filter((c): c is string => c !== null && c.trim() !== '');
+  const candidates = [m?.[1] ?? null, eq >= 0 ? s.slice(eq + 1) : null].filter(
+    (c): c is string => c !== null && c.trim() !== '',
+  );
   for (const c of candidates) {
     const v = cleanValue(c.replace(/^(?:option|choice)\s+/i, 'option '), choices);
-    if (v && (v.kind === 'number' || v.kind === 'latex' || v.kind === 'equation' || v.kind === 'letter' || v.kind === 'paren_letter' || v.kind === 'option_text')) return v;
+    if (
+      v &&
+      (v.kind === 'number' ||
+        v.kind === 'latex' ||
+        v.kind === 'equation' ||
+        v.kind === 'letter' ||
+        v.kind === 'paren_letter' ||
+        v.kind === 'option_text')
+    )
+      return v;
   }
   return null;
 }
 
 // A step of reasoning inside a sentence: "…, dividing both sides by 3 gives x = 60", "…, so x = 4", "adding them yields 27".
-const STEP_RE = /\b(?:gives|giving|yields|yielding|we\s+(?:get|obtain|find|have)|results?\s+in|resulting\s+in|which\s+means|therefore|thus|hence|so)\b[\s,:]*/gi;
+const STEP_RE =
+  /\b(?:gives|giving|yields|yielding|we\s+(?:get|obtain|find|have)|results?\s+in|resulting\s+in|which\s+means|therefore|thus|hence|so)\b[\s,:]*/gi;
 // After these verbs the value may close a phrase ("gives an area of 24"); after "so" / "thus" a clause must state it.
 const VALUE_VERB_RE = /^(?:giv|yield|we|result)/i;
 // "Since 3x = 180, …", "Given that AB = 5, …": a sentence that argues from a premise.
@@ -186,7 +212,8 @@ function reasonedValue(sentence: string, choices: string[] | null): CleanValue |
   if (clause === null || clause.trim() === '') return null;
   // The clause itself: "x = 2 or x = 3", "yields 27", "is therefore 70°", "option C" among options.
   const whole = cleanValue(clause, choices);
-  if (whole && (whole.kind === 'equation' || whole.kind === 'number' || (choices && ANSWER_KINDS.has(whole.kind)))) return whole;
+  if (whole && (whole.kind === 'equation' || whole.kind === 'number' || (choices && ANSWER_KINDS.has(whole.kind))))
+    return whole;
   const stated = statedValue(clause, choices);
   if (stated) return stated;
   if (!direct) return null;
@@ -202,12 +229,17 @@ const REASONING_OPENING_RE =
 const REASONING_INSIDE_RE =
   /\b(?:we\s+(?:can|need|must|should|will|have\s+to|know|get|obtain|find)|let(?:'s|’s)|let\s+us|by\s+the\s+(?:\w+\s+){0,2}(?:theorem|rule|property|formula))\b/i;
 // A sentence cut off mid-way ends on a word that needs more after it.
-const DANGLING_END_RE = /\s(?:the|a|an|and|or|of|to|with|by|that|which|is|are|was|were|be|we|so|as|for|from|then|because|since|if|than|into|gives|yields|equals|using|where)$/i;
+const DANGLING_END_RE =
+  /\s(?:the|a|an|and|or|of|to|with|by|that|which|is|are|was|were|be|we|so|as|for|from|then|because|since|if|than|into|gives|yields|equals|using|where)$/i;
 
 /** A short text that is a step of reasoning (or a cut-off one) rather than an answer. */
 function isReasoningFragment(t: string): boolean {
   const s = t.trim().replace(/[.。!,;:]+$/, '');
-  return REASONING_OPENING_RE.test(s) || REASONING_INSIDE_RE.test(s) || (s.split(/\s+/).length >= 3 && DANGLING_END_RE.test(s));
+  return (
+    REASONING_OPENING_RE.test(s) ||
+    REASONING_INSIDE_RE.test(s) ||
+    (s.split(/\s+/).length >= 3 && DANGLING_END_RE.test(s))
+  );
 }
 
 /**
@@ -240,7 +272,11 @@ function isShort(t: string): boolean {
 
 /** Last sentence of the last non-empty line. */
 function lastSentence(s: string): string {
-  const lines = s.trim().split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = s
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const line = lines[lines.length - 1] ?? '';
   const parts = line.split(/(?<=[.!?。])\s+(?=[A-Z])/);
   return parts[parts.length - 1] ?? '';
@@ -248,7 +284,11 @@ function lastSentence(s: string): string {
 
 /** In a reasoning text: a short last line that is itself an answer, else a concluding "Therefore … is X." */
 function reasoningEnd(s: string, choices: string[] | null): Found | null {
-  const lines = s.trim().split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = s
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const lastLine = lines[lines.length - 1] ?? '';
   if (lines.length > 1 && lastLine.length <= 40) {
     const v = cleanValue(lastLine, choices);
@@ -284,7 +324,8 @@ function fromText(t: string, choices: string[] | null): Found | null {
 /** The end of a think block with nothing after it: an answer statement or a short answer line there. */
 function fromThinkEnd(think: string, choices: string[] | null): Found | null {
   const para = think.lastIndexOf('\n\n');
-  let end = para >= 0 && think.length - para <= INNER_TAIL_CHARS ? think.slice(para + 2) : think.slice(-INNER_TAIL_CHARS);
+  let end =
+    para >= 0 && think.length - para <= INNER_TAIL_CHARS ? think.slice(para + 2) : think.slice(-INNER_TAIL_CHARS);
   if (end.trim() === '') end = think.slice(-INNER_TAIL_CHARS);
   return fromText(end.trim(), choices);
 }

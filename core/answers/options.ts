@@ -16,9 +16,14 @@ export interface OptionsBlock {
 
 const MAX_OPTIONS = 26;
 const HEADER_RE = /^[ \t]*(?:Choices|Options|Choice list|Answer choices|Answer options|Candidates)[ \t]*[:：]?[ \t]*/i;
-const HEADER_ONLY_RE = /^[ \t]*(?:Choices|Options|Choice list|Answer choices|Answer options|Candidates)[ \t]*[:：]?[ \t]*$/i;
+const HEADER_ONLY_RE =
+  /^[ \t]*(?:Choices|Options|Choice list|Answer choices|Answer options|Candidates)[ \t]*[:：]?[ \t]*$/i;
 
-interface Line { text: string; start: number; end: number }
+interface Line {
+  text: string;
+  start: number;
+  end: number;
+}
 
 function splitLines(s: string): Line[] {
   const out: Line[] = [];
@@ -83,15 +88,26 @@ function lineOptions(lines: Line[], first: number, firstText: string): { choices
   for (let j = first + 1; j < lines.length; j++) {
     const t = at(lines, j).text;
     const next = choices.length < MAX_OPTIONS ? afterLabel(t, letterAt(choices.length)) : null;
-    if (next !== null) { choices.push(next); last = j; continue; }
+    if (next !== null) {
+      choices.push(next);
+      last = j;
+      continue;
+    }
     if (t.trim() === '') {
       // A blank line ends the block unless the next letter follows it.
       let k = j + 1;
       while (k < lines.length && at(lines, k).text.trim() === '') k++;
-      if (k < lines.length && choices.length < MAX_OPTIONS && afterLabel(at(lines, k).text, letterAt(choices.length)) !== null) { j = k - 1; continue; }
+      if (
+        k < lines.length &&
+        choices.length < MAX_OPTIONS &&
+        afterLabel(at(lines, k).text, letterAt(choices.length)) !== null
+      ) {
+        j = k - 1;
+        continue;
+      }
       break;
     }
-    if (afterLabel(t, 'A') !== null || HEADER_RE.test(t) && HEADER_ONLY_RE.test(t)) break;
+    if (afterLabel(t, 'A') !== null || (HEADER_RE.test(t) && HEADER_ONLY_RE.test(t))) break;
     const above = choices.length - 1;
     choices[above] = `${at(choices, above)}\n${t.trim()}`;
     last = j;
@@ -106,7 +122,10 @@ export function findOptions(text: string): OptionsBlock | null {
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = at(lines, i);
     const header = HEADER_RE.exec(line.text);
-    const headerHere = header !== null && (HEADER_ONLY_RE.test(line.text) || /^[ \t]*\S/.test(line.text.slice(header[0].length)) && /[:：]/.test(header[0]));
+    const headerHere =
+      header !== null &&
+      (HEADER_ONLY_RE.test(line.text) ||
+        (/^[ \t]*\S/.test(line.text.slice(header[0].length)) && /[:：]/.test(header[0])));
     const contentOff = headerHere ? header[0].length : 0;
     const content = line.text.slice(contentOff);
 

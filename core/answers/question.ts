@@ -10,16 +10,22 @@ const QUESTION_LABEL_RE = /^(?:Question|Q)[ \t]*[:：][ \t]*/i;
 const TRAILING_HEADER_RE = /[ \t]*(?:Choices|Options|Choice list|Answer choices)[ \t]*[:：]?[ \t]*$/i;
 
 function tidy(s: string): string {
-  return s.replace(/\r\n?/g, '\n').replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  return s
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 // Each instruction anchored where it sits: a prefix at the start, a suffix at the end, a line anywhere.
 const ANCHORED = INSTRUCTIONS.map((ins) => {
   const src = ins.text.source;
   const re =
-    ins.at === 'prefix' ? new RegExp(`^\\s*(${src})[ \\t]*\\n?`) :
-    ins.at === 'suffix' ? new RegExp(`\\n?[ \\t]*(${src})\\s*$`) :
-    new RegExp(`(?:^|\\n)[ \\t]*(${src})[ \\t]*(?=\\n|$)`);
+    ins.at === 'prefix'
+      ? new RegExp(`^\\s*(${src})[ \\t]*\\n?`)
+      : ins.at === 'suffix'
+        ? new RegExp(`\\n?[ \\t]*(${src})\\s*$`)
+        : new RegExp(`(?:^|\\n)[ \\t]*(${src})[ \\t]*(?=\\n|$)`);
   return { ins, re };
 });
 
@@ -32,7 +38,11 @@ function stripInstructions(text: string, stripped: string[]): string {
       const m = re.exec(s);
       if (!m) continue;
       stripped.push((m[1] ?? '').trim());
-      s = (s.slice(0, m.index) + (ins.at === 'line' && m.index > 0 ? '\n' : '') + s.slice(m.index + m[0].length)).trim();
+      s = (
+        s.slice(0, m.index) +
+        (ins.at === 'line' && m.index > 0 ? '\n' : '') +
+        s.slice(m.index + m[0].length)
+      ).trim();
       changed = true;
     }
     if (!changed) break;
@@ -67,7 +77,10 @@ export function parseQuestionImpl(humanTurn: string): ParsedQuestion {
   const lastStripped = stripped.at(-1);
   if (question === '' && lastStripped !== undefined) question = lastStripped;
   // Report the removed strings in the order they were written.
-  const order = (x: string): number => { const i = questionRaw.indexOf(x); return i < 0 ? Number.MAX_SAFE_INTEGER : i; };
+  const order = (x: string): number => {
+    const i = questionRaw.indexOf(x);
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
   stripped.sort((a, b) => order(a) - order(b));
   return { question, questionRaw, choices, stripped };
 }

@@ -16,9 +16,15 @@ export function matchBrace(s: string, open: number): number {
   let depth = 0;
   for (let i = open; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 92) { i++; continue; }
+    if (c === 92) {
+      i++;
+      continue;
+    }
     if (c === 123) depth++;
-    else if (c === 125) { depth--; if (depth === 0) return i; }
+    else if (c === 125) {
+      depth--;
+      if (depth === 0) return i;
+    }
   }
   return -1;
 }
@@ -76,7 +82,9 @@ function inRange(letter: string, choices: readonly string[] | null): boolean {
 
 const LETTER_PREFIX = '(?:(?:the\\s+)?(?:correct\\s+)?(?:[Oo]ption|[Cc]hoice|[Aa]nswer)\\s*(?:is\\s*)?[:：]?\\s*)?';
 // "(B)", "（B）", "[B]", "Option (B)", each possibly followed by the option's text.
-const BRACKETED_LETTER_RE = new RegExp(`^${LETTER_PREFIX}(?:[(（]([A-Za-z])[)）]|\\[([A-Za-z])\\])(?:[.:)]?\\s*[\\s\\S]*)?$`);
+const BRACKETED_LETTER_RE = new RegExp(
+  `^${LETTER_PREFIX}(?:[(（]([A-Za-z])[)）]|\\[([A-Za-z])\\])(?:[.:)]?\\s*[\\s\\S]*)?$`,
+);
 // "B", "B.", "B: 90", "B) 90", "Option B".
 const PLAIN_LETTER_RE = new RegExp(`^${LETTER_PREFIX}([A-Z])(?:\\s*[.:：)．]\\s*([\\s\\S]*))?$`);
 const LOWER_LETTER_RE = /^(?:(?:option|choice)\s*)?([a-z])$/i;
@@ -89,7 +97,8 @@ export function letterOf(s0: string, choices: readonly string[] | null): CleanVa
     const written = bracketed[1] ?? bracketed[2] ?? ''; // one of the two alternatives captured the letter
     const letter = written.toUpperCase();
     // "(b)" is a letter only among options; "(B)" also without them.
-    if (written === letter || choices) return inRange(letter, choices) ? { answer: letter, kind: 'paren_letter' } : null;
+    if (written === letter || choices)
+      return inRange(letter, choices) ? { answer: letter, kind: 'paren_letter' } : null;
   }
   const plain = PLAIN_LETTER_RE.exec(s);
   const [, plainLetter, plainRest = ''] = plain ?? [];
@@ -110,7 +119,10 @@ export function letterOf(s0: string, choices: readonly string[] | null): CleanVa
 /** Comparison key of an option text or answer: no math delimiters, degree marks, spacing, case or end punctuation. */
 export function optionKey(s: string): string {
   let t = s.toLowerCase();
-  t = t.replace(/\$/g, '').replace(/\\[,;:! ]/g, '').replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree/g, '');
+  t = t
+    .replace(/\$/g, '')
+    .replace(/\\[,;:! ]/g, '')
+    .replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree/g, '');
   t = t.replace(/\\[dt]frac/g, '\\frac').replace(/\\left|\\right/g, '');
   t = t.replace(/\s+/g, '').replace(/[.。;,]+$/, '');
   const n = Number(t.replace(/,/g, ''));
@@ -154,8 +166,11 @@ const UNIT =
   'people|persons?|students?|pieces?|points?|times|N|J|W|V|A|Ω|ohms?|Pa|kPa|Hz|K|kW|kWh|km/h|m/s|cm/s|m/s\\^2|°C|°F|mol|M)' +
   '(?:\\s*\\^\\s*\\{?[23]\\}?|[23²³])?';
 // A unit at the very end, after a number, a closing bracket/brace or a space (not "2x" or "3m" inside a word).
-const UNIT_TAIL_RE = new RegExp(`(?<=[\\d)}\\s])\\s*(?:\\\\(?:text|mathrm|mbox)\\s*\\{\\s*)?${UNIT}(?:\\s*/\\s*${UNIT})?\\s*\\}?\\s*$`);
-const TEXT_UNIT_RE = /(?<=[\d)}])\s*\\(?:text|mathrm|mbox)\s*\{\s*[A-Za-z][A-Za-z\s./^\d]*\}(?:\s*\^\s*\{?[23]\}?)?\s*$/;
+const UNIT_TAIL_RE = new RegExp(
+  `(?<=[\\d)}\\s])\\s*(?:\\\\(?:text|mathrm|mbox)\\s*\\{\\s*)?${UNIT}(?:\\s*/\\s*${UNIT})?\\s*\\}?\\s*$`,
+);
+const TEXT_UNIT_RE =
+  /(?<=[\d)}])\s*\\(?:text|mathrm|mbox)\s*\{\s*[A-Za-z][A-Za-z\s./^\d]*\}(?:\s*\^\s*\{?[23]\}?)?\s*$/;
 const DEGREE_RE = /\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree)(?![a-zA-Z])/g;
 const NUMBER = '[-+−]?(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?|[-+−]?\\.\\d+';
 const NUMBER_RE = new RegExp(`^(?:${NUMBER})(?:\\s*/\\s*(?:${NUMBER}))?$`);
@@ -184,10 +199,15 @@ function isConstant(s: string): boolean {
 /** "x = 3" → 3; "x=2 or x=3" / "x_1 = 2, x_2 = 3" → "2, 3"; an equation between expressions stays whole. */
 function equationOf(s: string): CleanValue | null {
   if (!/=|≈|\\approx/.test(s)) return null;
-  const parts = s.split(/\s*(?:,|;|\bor\b|\band\b|\\text\{\s*or\s*\}|\\text\{\s*and\s*\}|\\quad)\s*/).filter((p) => p.trim() !== '');
+  const parts = s
+    .split(/\s*(?:,|;|\bor\b|\band\b|\\text\{\s*or\s*\}|\\text\{\s*and\s*\}|\\quad)\s*/)
+    .filter((p) => p.trim() !== '');
   const values: string[] = [];
   for (const p of parts) {
-    const m = /^\s*((?:\\[a-zA-Z]+\s*)?[A-Za-z][A-Za-z]?(?:_\{?[\w\d]+\}?)?'?|m\s*\\angle\s*[A-Z]{1,3}|\\angle\s*[A-Z]{1,3}|[A-Z]{2})\s*(?:=|≈|\\approx(?![a-zA-Z]))\s*([^=≈]+)$/.exec(p);
+    const m =
+      /^\s*((?:\\[a-zA-Z]+\s*)?[A-Za-z][A-Za-z]?(?:_\{?[\w\d]+\}?)?'?|m\s*\\angle\s*[A-Z]{1,3}|\\angle\s*[A-Z]{1,3}|[A-Z]{2})\s*(?:=|≈|\\approx(?![a-zA-Z]))\s*([^=≈]+)$/.exec(
+        p,
+      );
     if (!m) return null;
     const v = stripUnits(stripWrappers(m[2] ?? ''));
     if (!isConstant(v) && !NUMBER_RE.test(v)) return null;
@@ -204,7 +224,8 @@ function isLatexish(s: string): boolean {
 // "4 birds", "12 apples": a count of things is the number. Words that change the value or read as
 // math ("1.5 million", "2 pi", "3 sqrt 2") are not counted nouns.
 const COUNT_RE = new RegExp(`^(${NUMBER})\\s+([a-z]{3,}(?:\\s+[a-z]{3,})?)$`);
-const NOT_COUNTED = /\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dozens?|pi|sqrt|sin|cos|tan|log|exp|and|or|times|over|plus|minus|divided|squared|cubed)\b/;
+const NOT_COUNTED =
+  /\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dozens?|pi|sqrt|sin|cos|tan|log|exp|and|or|times|over|plus|minus|divided|squared|cubed)\b/;
 const RATIO_RE = /^\d+(?:\.\d+)?\s*:\s*\d+(?:\.\d+)?$/;
 
 /**
@@ -223,10 +244,12 @@ export function cleanValue(raw: string, choices: readonly string[] | null): Clea
   const eq = equationOf(s);
   if (eq) return eq;
   const unitless = stripUnits(s);
-  if (NUMBER_RE.test(unitless.replace(/%$/, '').replace(/−/g, '-'))) return { answer: unitless.replace(/−/g, '-'), kind: 'number' };
+  if (NUMBER_RE.test(unitless.replace(/%$/, '').replace(/−/g, '-')))
+    return { answer: unitless.replace(/−/g, '-'), kind: 'number' };
   const count = COUNT_RE.exec(unitless);
   const [, countNumber, countNoun = ''] = count ?? [];
-  if (countNumber !== undefined && !NOT_COUNTED.test(countNoun)) return { answer: countNumber.replace(/−/g, '-'), kind: 'number' };
+  if (countNumber !== undefined && !NOT_COUNTED.test(countNoun))
+    return { answer: countNumber.replace(/−/g, '-'), kind: 'number' };
   if (RATIO_RE.test(s)) return { answer: s.replace(/\s+/g, ''), kind: 'number' };
   if (choices) {
     // "25 cm" names the option "25" only after units go.
@@ -234,8 +257,12 @@ export function cleanValue(raw: string, choices: readonly string[] | null): Clea
     if (opt2) return opt2;
   }
   // "2 and 3", "1, 2, and 3": a list of numbers.
-  const list = s.split(/\s*(?:,\s*(?:and|or)\s+|,|\band\b|\bor\b)\s*/).map((p) => stripUnits(p.trim())).filter((p) => p !== '');
-  if (list.length > 1 && list.every((p) => NUMBER_RE.test(p.replace(/%$/, '')))) return { answer: list.join(', '), kind: 'number' };
+  const list = s
+    .split(/\s*(?:,\s*(?:and|or)\s+|,|\band\b|\bor\b)\s*/)
+    .map((p) => stripUnits(p.trim()))
+    .filter((p) => p !== '');
+  if (list.length > 1 && list.every((p) => NUMBER_RE.test(p.replace(/%$/, ''))))
+    return { answer: list.join(', '), kind: 'number' };
   if (PLAIN_LIST_RE.test(s) && /\d/.test(s)) return { answer: s, kind: 'number' };
   if (isLatexish(s)) {
     s = unitless;

@@ -26,8 +26,12 @@ type Ans =
 
 // ---------- top-level scanning ----------
 
-function isOpen(c: string): boolean { return c === '(' || c === '[' || c === '{'; }
-function isClose(c: string): boolean { return c === ')' || c === ']' || c === '}'; }
+function isOpen(c: string): boolean {
+  return c === '(' || c === '[' || c === '{';
+}
+function isClose(c: string): boolean {
+  return c === ')' || c === ']' || c === '}';
+}
 
 /** Splits at depth-0 occurrences of any of `seps`. Brackets are counted, not typed, so "[1,2)" balances. */
 function splitTop(s: string, seps: string): string[] {
@@ -36,10 +40,18 @@ function splitTop(s: string, seps: string): string[] {
   let last = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charAt(i);
-    if (c === '\\') { i++; if (s[i] === '{') depth++; else if (s[i] === '}') depth--; continue; }
+    if (c === '\\') {
+      i++;
+      if (s[i] === '{') depth++;
+      else if (s[i] === '}') depth--;
+      continue;
+    }
     if (isOpen(c)) depth++;
     else if (isClose(c)) depth--;
-    else if (depth === 0 && seps.includes(c)) { out.push(s.slice(last, i)); last = i + 1; }
+    else if (depth === 0 && seps.includes(c)) {
+      out.push(s.slice(last, i));
+      last = i + 1;
+    }
   }
   out.push(s.slice(last));
   return out;
@@ -52,9 +64,15 @@ function splitTopWord(s: string, word: string): string[] {
   for (let i = 0; i < s.length; i++) {
     const c = s.charAt(i);
     if (c === '\\') {
-      if (depth === 0 && s.startsWith(word, i) && !/[a-zA-Z]/.test(s[i + word.length] ?? '')) { out.push(s.slice(last, i)); last = i + word.length; i += word.length - 1; continue; }
+      if (depth === 0 && s.startsWith(word, i) && !/[a-zA-Z]/.test(s[i + word.length] ?? '')) {
+        out.push(s.slice(last, i));
+        last = i + word.length;
+        i += word.length - 1;
+        continue;
+      }
       i++;
-      if (s[i] === '{') depth++; else if (s[i] === '}') depth--;
+      if (s[i] === '{') depth++;
+      else if (s[i] === '}') depth--;
       continue;
     }
     if (isOpen(c)) depth++;
@@ -68,14 +86,24 @@ function splitTopWord(s: string, word: string): string[] {
 function outerBrackets(s: string): { open: string; close: string; inner: string } | null {
   let openLen: number;
   let open: string;
-  if (s.startsWith('\\{')) { open = '{'; openLen = 2; } else if (s[0] === '(' || s[0] === '[' || s[0] === '{') { open = s[0] === '{' ? '{{' : s[0]; openLen = 1; } else return null;
+  if (s.startsWith('\\{')) {
+    open = '{';
+    openLen = 2;
+  } else if (s[0] === '(' || s[0] === '[' || s[0] === '{') {
+    open = s[0] === '{' ? '{{' : s[0];
+    openLen = 1;
+  } else return null;
   let depth = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charAt(i);
     if (c === '\\') {
       i++;
       if (s[i] === '{') depth++;
-      else if (s[i] === '}') { depth--; if (depth === 0) return i === s.length - 1 && open === '{' ? { open, close: '}', inner: s.slice(openLen, i - 1) } : null; }
+      else if (s[i] === '}') {
+        depth--;
+        if (depth === 0)
+          return i === s.length - 1 && open === '{' ? { open, close: '}', inner: s.slice(openLen, i - 1) } : null;
+      }
       continue;
     }
     if (isOpen(c)) depth++;
@@ -93,8 +121,24 @@ function outerBrackets(s: string): { open: string; close: string; inner: string 
 }
 
 const REL_TOKENS: Array<[string, string]> = [
-  ['\\leqslant', '<='], ['\\geqslant', '>='], ['\\leq', '<='], ['\\le', '<='], ['\\geq', '>='], ['\\ge', '>='], ['\\neq', '!='], ['\\ne', '!='],
-  ['\\lt', '<'], ['\\gt', '>'], ['\\approx', '~'], ['\\in', 'in'], ['<=', '<='], ['>=', '>='], ['!=', '!='], ['=', '='], ['<', '<'], ['>', '>'],
+  ['\\leqslant', '<='],
+  ['\\geqslant', '>='],
+  ['\\leq', '<='],
+  ['\\le', '<='],
+  ['\\geq', '>='],
+  ['\\ge', '>='],
+  ['\\neq', '!='],
+  ['\\ne', '!='],
+  ['\\lt', '<'],
+  ['\\gt', '>'],
+  ['\\approx', '~'],
+  ['\\in', 'in'],
+  ['<=', '<='],
+  ['>=', '>='],
+  ['!=', '!='],
+  ['=', '='],
+  ['<', '<'],
+  ['>', '>'],
 ];
 
 /** Every depth-0 relation symbol, in order. */
@@ -115,7 +159,12 @@ function findRelations(s: string): Array<{ op: string; at: number; len: number }
       }
       if (matched) continue;
     }
-    if (c === '\\') { i++; if (s[i] === '{') depth++; else if (s[i] === '}') depth--; continue; }
+    if (c === '\\') {
+      i++;
+      if (s[i] === '{') depth++;
+      else if (s[i] === '}') depth--;
+      continue;
+    }
     if (isOpen(c)) depth++;
     else if (isClose(c)) depth--;
   }
@@ -157,10 +206,14 @@ function seqOf(open: string, close: string, parts: string[], src: string, depth:
 
 /** "\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}" (also bmatrix, vmatrix, array) as rows of cells; null when s is not one matrix. */
 function matrixRows(s: string): string[][] | null {
-  const m = /^[[(]?\s*\\begin\{([a-zA-Z]*matrix|array)\}(?:\{[^{}]*\})?((?:(?!\\end\{)[\s\S])*)\\end\{\1\}\s*[\])]?$/.exec(s);
+  const m =
+    /^[[(]?\s*\\begin\{([a-zA-Z]*matrix|array)\}(?:\{[^{}]*\})?((?:(?!\\end\{)[\s\S])*)\\end\{\1\}\s*[\])]?$/.exec(s);
   if (!m) return null;
   const [, , body = ''] = m;
-  const rows = body.split(/\\\\/).map((r) => r.trim()).filter((r) => r !== '' && !/^\\hline$/.test(r));
+  const rows = body
+    .split(/\\\\/)
+    .map((r) => r.trim())
+    .filter((r) => r !== '' && !/^\\hline$/.test(r));
   if (rows.length === 0 || rows.length > MAX_ITEMS) return null;
   return rows.map((r) => r.split('&').map((c) => c.trim()));
 }
@@ -178,7 +231,12 @@ function matrixArithmetic(s: string): string[][] | null {
   if (before !== '' || after !== '' || !/^(?:\+|-|\\cdot|\\times|\*|)$/.test(op)) return null;
   const num = (rows: string[][] | null): number[][] | null => {
     if (!rows) return null;
-    const out = rows.map((r) => r.map((c) => { const n = parseExpr(c); return n && collectVars(n, new Set()).size === 0 ? evaluate(n, {}) : NaN; }));
+    const out = rows.map((r) =>
+      r.map((c) => {
+        const n = parseExpr(c);
+        return n && collectVars(n, new Set()).size === 0 ? evaluate(n, {}) : NaN;
+      }),
+    );
     return out.every((r) => r.length === out[0]?.length && r.every(Number.isFinite)) ? out : null;
   };
   const a = num(matrixRows(m1[0]));
@@ -208,7 +266,8 @@ function parseAns(raw: string, depth: number): Ans {
   // A number with a unit or currency ("1,000.99€", "5 cm") is that number.
   if (NUMBER_WITH_UNIT_RE.test(s)) {
     const u = stripUnit(s);
-    if (u !== null && (THOUSANDS_RE.test(u) || /^[+-]?\d+(?:\.\d+)?%?$/.test(u))) return parseScalar(u.replace(/,/g, ''));
+    if (u !== null && (THOUSANDS_RE.test(u) || /^[+-]?\d+(?:\.\d+)?%?$/.test(u)))
+      return parseScalar(u.replace(/,/g, ''));
   }
 
   const union = splitTopWord(s, '\\cup');
@@ -216,7 +275,14 @@ function parseAns(raw: string, depth: number): Ans {
 
   // ";" separates answers at a higher level than ",": "p=5,q=2; p=7,q=2".
   const groups = splitTop(s, ';');
-  if (groups.length > 1) return seqOf('', '', groups.filter((g) => g.trim() !== ''), s, depth);
+  if (groups.length > 1)
+    return seqOf(
+      '',
+      '',
+      groups.filter((g) => g.trim() !== ''),
+      s,
+      depth,
+    );
 
   if (THOUSANDS_RE.test(s)) return parseScalar(s.replace(/,/g, ''));
   if (DECIMAL_COMMA_RE.test(s)) {
@@ -233,7 +299,8 @@ function parseAns(raw: string, depth: number): Ans {
   }
 
   const rows = matrixRows(s) ?? matrixArithmetic(s);
-  if (rows) return { t: 'seq', open: 'M', close: 'M', items: rows.map((r) => seqOf('M', 'M', r, s, depth + 1)), src: s };
+  if (rows)
+    return { t: 'seq', open: 'M', close: 'M', items: rows.map((r) => seqOf('M', 'M', r, s, depth + 1)), src: s };
 
   const outer = outerBrackets(s);
   if (outer) {
@@ -273,14 +340,23 @@ function parseAns(raw: string, depth: number): Ans {
 function parseRelation(s: string, rels: Array<{ op: string; at: number; len: number }>, depth: number): Ans | null {
   const sides: string[] = [];
   let last = 0;
-  for (const r of rels) { sides.push(s.slice(last, r.at).trim()); last = r.at + r.len; }
+  for (const r of rels) {
+    sides.push(s.slice(last, r.at).trim());
+    last = r.at + r.len;
+  }
   sides.push(s.slice(last).trim());
   let ops = rels.map((r) => r.op);
   // "x = 1/3 ≈ 0.33": the approximation after an exact value adds nothing.
   const approx = ops.indexOf('~');
-  if (approx > 0) { ops = ops.slice(0, approx); sides.length = approx + 1; }
+  if (approx > 0) {
+    ops = ops.slice(0, approx);
+    sides.length = approx + 1;
+  }
   ops = ops.map((o) => (o === '~' ? '=' : o));
-  if (sides[0] === '') { sides.shift(); ops.shift(); }
+  if (sides[0] === '') {
+    sides.shift();
+    ops.shift();
+  }
   if (ops.length === 0) return parseAns(sides[0] ?? '', depth + 1);
   if (sides.some((x) => x === '')) return null;
   // One more side than relation symbols, always.
@@ -298,7 +374,16 @@ function parseRelation(s: string, rels: Array<{ op: string; at: number; len: num
     const up = ops.every((o) => o === '<' || o === '<=');
     const down = ops.every((o) => o === '>' || o === '>=');
     if (up) return { t: 'range', lo: side(0), loOp: op(0), mid: side(1), hiOp: op(1), hi: side(2), src: s };
-    if (down) return { t: 'range', lo: side(2), loOp: op(1) === '>' ? '<' : '<=', mid: side(1), hiOp: op(0) === '>' ? '<' : '<=', hi: side(0), src: s };
+    if (down)
+      return {
+        t: 'range',
+        lo: side(2),
+        loOp: op(1) === '>' ? '<' : '<=',
+        mid: side(1),
+        hiOp: op(0) === '>' ? '<' : '<=',
+        hi: side(0),
+        src: s,
+      };
   }
   return null;
 }
@@ -339,7 +424,12 @@ export function numbersEqual(a: number, b: number): boolean {
 // Fixed evaluation points in [0.5, 3): positive so sqrt/log stay real, non-integers to avoid lucky coincidences.
 const POINTS: number[][] = (() => {
   let x = 0x2545f491;
-  const next = (): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 4294967296; };
+  const next = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
   return Array.from({ length: 6 }, () => Array.from({ length: 16 }, () => 0.5 + 2.5 * next()));
 })();
 
@@ -347,7 +437,13 @@ function envsFor(a: Node, b: Node): Array<Record<string, number>> | null {
   const vars = collectVars(b, collectVars(a, new Set()));
   if (vars.size > 16) return null;
   const names = [...vars].sort();
-  return POINTS.map((pt) => { const env: Record<string, number> = {}; names.forEach((n, i) => { env[n] = at(pt, i, 'evaluation point'); }); return env; });
+  return POINTS.map((pt) => {
+    const env: Record<string, number> = {};
+    names.forEach((n, i) => {
+      env[n] = at(pt, i, 'evaluation point');
+    });
+    return env;
+  });
 }
 
 function exprEqualPlain(a: Node, b: Node): boolean {
@@ -360,7 +456,10 @@ function exprEqualPlain(a: Node, b: Node): boolean {
     const va = evaluate(a, env);
     const vb = evaluate(b, env);
     if (Number.isNaN(va) && Number.isNaN(vb)) continue;
-    if (va === vb) { valid++; continue; }
+    if (va === vb) {
+      valid++;
+      continue;
+    }
     if (!Number.isFinite(va) || !Number.isFinite(vb)) return false;
     if (Math.abs(va - vb) > 1e-8 * Math.max(1, Math.abs(va), Math.abs(vb))) return false;
     valid++;
@@ -400,7 +499,9 @@ function exprEqual(a: Node, b: Node): boolean {
 
 const MIRROR: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=', '!=': '!=' };
 
-function isSetLike(open: string): boolean { return open === '{' || open === '' || open === 'U'; }
+function isSetLike(open: string): boolean {
+  return open === '{' || open === '' || open === 'U';
+}
 
 function seqEqual(a: Extract<Ans, { t: 'seq' }>, b: Extract<Ans, { t: 'seq' }>, depth: number): boolean {
   const ordered = !(isSetLike(a.open) && isSetLike(b.open));
@@ -413,7 +514,10 @@ function seqEqual(a: Extract<Ans, { t: 'seq' }>, b: Extract<Ans, { t: 'seq' }>, 
   }
   // Sets: duplicates do not count ({1, 1, 2} = {2, 1}).
   if (a.items.length === 0 || b.items.length === 0) return a.items.length === b.items.length;
-  return a.items.every((x) => b.items.some((y) => ansEqual(x, y, depth + 1))) && b.items.every((y) => a.items.some((x) => ansEqual(x, y, depth + 1)));
+  return (
+    a.items.every((x) => b.items.some((y) => ansEqual(x, y, depth + 1))) &&
+    b.items.every((y) => a.items.some((x) => ansEqual(x, y, depth + 1)))
+  );
 }
 
 function ansEqual(a: Ans, b: Ans, depth: number): boolean {
@@ -428,14 +532,19 @@ function ansEqual(a: Ans, b: Ans, depth: number): boolean {
  * or "2x + z = 1" assigns nothing (math-verify accepts any number-free left side, so "x + y = 10" ↔ 10).
  */
 function isName(a: Ans): boolean {
-  if (a.t === 'seq') return (a.open === ':' || a.open === '(' || a.open === '') && a.items.length > 0 && a.items.every(isName);
+  if (a.t === 'seq')
+    return (a.open === ':' || a.open === '(' || a.open === '') && a.items.length > 0 && a.items.every(isName);
   if (a.t !== 'expr') return false;
   const name = (n: Node): boolean => {
     switch (n.k) {
-      case 'var': return true;
-      case 'bin': return (n.op === '*' || n.op === '/') && name(n.a) && name(n.b);
-      case 'fn': return n.name === 'abs' && name(n.a);
-      default: return false;
+      case 'var':
+        return true;
+      case 'bin':
+        return (n.op === '*' || n.op === '/') && name(n.a) && name(n.b);
+      case 'fn':
+        return n.name === 'abs' && name(n.a);
+      default:
+        return false;
     }
   };
   return name(a.n);
@@ -452,7 +561,13 @@ const POS_INF: Ans = { t: 'expr', n: { k: 'num', v: Infinity }, src: '\\infty' }
 function relationAsSet(a: Ans): Ans | null {
   if (a.t === 'range') {
     if (!isName(a.mid) || !constant(a.lo) || !constant(a.hi)) return null;
-    return { t: 'seq', open: a.loOp === '<' ? '(' : '[', close: a.hiOp === '<' ? ')' : ']', items: [a.lo, a.hi], src: a.src };
+    return {
+      t: 'seq',
+      open: a.loOp === '<' ? '(' : '[',
+      close: a.hiOp === '<' ? ')' : ']',
+      items: [a.lo, a.hi],
+      src: a.src,
+    };
   }
   if (a.t !== 'rel' || a.op === '=') return null;
   let op = a.op;
@@ -463,13 +578,30 @@ function relationAsSet(a: Ans): Ans | null {
     op = mirrored;
     bound = a.lhs;
   }
-  const open = (lo: Ans, hi: Ans, l: string, r: string): Ans => ({ t: 'seq', open: l, close: r, items: [lo, hi], src: a.src });
+  const open = (lo: Ans, hi: Ans, l: string, r: string): Ans => ({
+    t: 'seq',
+    open: l,
+    close: r,
+    items: [lo, hi],
+    src: a.src,
+  });
   switch (op) {
-    case '>': return open(bound, POS_INF, '(', ')');
-    case '>=': return open(bound, POS_INF, '[', ')');
-    case '<': return open(NEG_INF, bound, '(', ')');
-    case '<=': return open(NEG_INF, bound, '(', ']');
-    case '!=': return { t: 'seq', open: 'U', close: 'U', items: [open(NEG_INF, bound, '(', ')'), open(bound, POS_INF, '(', ')')], src: a.src };
+    case '>':
+      return open(bound, POS_INF, '(', ')');
+    case '>=':
+      return open(bound, POS_INF, '[', ')');
+    case '<':
+      return open(NEG_INF, bound, '(', ')');
+    case '<=':
+      return open(NEG_INF, bound, '(', ']');
+    case '!=':
+      return {
+        t: 'seq',
+        open: 'U',
+        close: 'U',
+        items: [open(NEG_INF, bound, '(', ')'), open(bound, POS_INF, '(', ')')],
+        src: a.src,
+      };
   }
   return null;
 }
@@ -479,10 +611,16 @@ function oriented(r: Extract<Ans, { t: 'rel' }>): { op: string; d: Node } | null
   if (r.lhs.t !== 'expr' || r.rhs.t !== 'expr') return null;
   const minus = (x: Node, y: Node): Node => ({ k: 'bin', op: '-', a: x, b: y });
   switch (r.op) {
-    case '>': case '>=': return { op: r.op, d: minus(r.lhs.n, r.rhs.n) };
-    case '<': return { op: '>', d: minus(r.rhs.n, r.lhs.n) };
-    case '<=': return { op: '>=', d: minus(r.rhs.n, r.lhs.n) };
-    case '!=': case '=': return { op: r.op, d: minus(r.lhs.n, r.rhs.n) };
+    case '>':
+    case '>=':
+      return { op: r.op, d: minus(r.lhs.n, r.rhs.n) };
+    case '<':
+      return { op: '>', d: minus(r.rhs.n, r.lhs.n) };
+    case '<=':
+      return { op: '>=', d: minus(r.rhs.n, r.lhs.n) };
+    case '!=':
+    case '=':
+      return { op: r.op, d: minus(r.lhs.n, r.rhs.n) };
   }
   return null;
 }
@@ -503,11 +641,23 @@ function structEqual(a: Ans, b: Ans, depth: number): boolean {
   if (b.t === 'alt') return b.items.some((y) => ansEqual(a, y, depth + 1));
   if (a.t === 'rel' && b.t === 'rel') return relEqual(a, b, depth);
   if (a.t === 'range' && b.t === 'range') {
-    return a.loOp === b.loOp && a.hiOp === b.hiOp && ansEqual(a.lo, b.lo, depth + 1) && ansEqual(a.mid, b.mid, depth + 1) && ansEqual(a.hi, b.hi, depth + 1);
+    return (
+      a.loOp === b.loOp &&
+      a.hiOp === b.hiOp &&
+      ansEqual(a.lo, b.lo, depth + 1) &&
+      ansEqual(a.mid, b.mid, depth + 1) &&
+      ansEqual(a.hi, b.hi, depth + 1)
+    );
   }
   // An inequality and an interval: the inequality's solution set (either side).
-  if ((a.t === 'rel' || a.t === 'range') && b.t === 'seq') { const sa = relationAsSet(a); if (sa) return ansEqual(sa, b, depth + 1); }
-  if ((b.t === 'rel' || b.t === 'range') && a.t === 'seq') { const sb = relationAsSet(b); if (sb) return ansEqual(a, sb, depth + 1); }
+  if ((a.t === 'rel' || a.t === 'range') && b.t === 'seq') {
+    const sa = relationAsSet(a);
+    if (sa) return ansEqual(sa, b, depth + 1);
+  }
+  if ((b.t === 'rel' || b.t === 'range') && a.t === 'seq') {
+    const sb = relationAsSet(b);
+    if (sb) return ansEqual(a, sb, depth + 1);
+  }
   // A predicted equation against a value gold: its right-hand side is the answer ("k = 1/3" for 1/3).
   if (a.t === 'rel') return a.op === '=' && b.t !== 'range' && ansEqual(a.rhs, b, depth + 1);
   // A gold equation against a value: only an assignment ("x = 3", "AB = 4") reduces to its value;
@@ -529,7 +679,8 @@ const BARE_INTEGER_RE = /^(?:\d{1,3}(?:,\d{3})+|\d+)$/;
 // A regular plural ("apples", not "less", "plus", "axis") or a common irregular one.
 const PLURAL_RE = /^(?:[a-z]+[^sui]s|children|people|men|women|mice|geese|teeth|sheep|fish|deer)$/i;
 // Plurals that change the value ("4 dozens", "3 hundreds", "2 thirds", "5 tenths", "3 sixes") are not counted things.
-const NOT_COUNTED_RE = /^(?:ones|twos|threes|fours|fives|sixes|sevens|eights|nines|tens|elevens|twelves|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties|dozens|scores|hundreds|thousands|millions|billions|trillions|lakhs|crores|halves|thirds|quarters|[a-z]*ths|times)$/i;
+const NOT_COUNTED_RE =
+  /^(?:ones|twos|threes|fours|fives|sixes|sevens|eights|nines|tens|elevens|twelves|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties|dozens|scores|hundreds|thousands|millions|billions|trillions|lakhs|crores|halves|thirds|quarters|[a-z]*ths|times)$/i;
 
 /**
  * A count of things against a bare-integer gold: "4 apples" is 4 when the gold is "4" (never against
@@ -548,7 +699,10 @@ function countEqual(predicted: string, gold: string): boolean {
 /** Value equivalence of two answers, no multiple-choice logic. */
 export function valuesEquivalent(predicted: string, gold: string): boolean {
   if (predicted.length > MAX_ANSWER_CHARS || gold.length > MAX_ANSWER_CHARS) {
-    return textKey(normalizeAnswer(predicted.slice(0, 4 * MAX_ANSWER_CHARS))) === textKey(normalizeAnswer(gold.slice(0, 4 * MAX_ANSWER_CHARS)));
+    return (
+      textKey(normalizeAnswer(predicted.slice(0, 4 * MAX_ANSWER_CHARS))) ===
+      textKey(normalizeAnswer(gold.slice(0, 4 * MAX_ANSWER_CHARS)))
+    );
   }
   const p = parseAnswer(predicted);
   const g = parseAnswer(gold);
@@ -559,8 +713,10 @@ export function valuesEquivalent(predicted: string, gold: string): boolean {
 
 export type LetterForm = { letter: string } | { hedged: true } | null;
 
-const HEDGE_RE = /^(?:(?:options?|choices?)\s*)?\(?([A-Za-z])\)?\s*(?:,|\bor\b|\band\b|\/|&|\s)\s*(?:(?:options?|choices?)\s*)?\(?([A-Za-z])\)?$/i;
-const LETTER_RE = /^(?:(?:the\s+)?(?:correct\s+)?(?:option|choice|answer)\s*(?:is\s*)?:?\s*)?(?:\(([A-Za-z])\)|\[([A-Za-z])\]|([A-Za-z])(?:\)|\.|:|(?=$)))\s*(.*)$/i;
+const HEDGE_RE =
+  /^(?:(?:options?|choices?)\s*)?\(?([A-Za-z])\)?\s*(?:,|\bor\b|\band\b|\/|&|\s)\s*(?:(?:options?|choices?)\s*)?\(?([A-Za-z])\)?$/i;
+const LETTER_RE =
+  /^(?:(?:the\s+)?(?:correct\s+)?(?:option|choice|answer)\s*(?:is\s*)?:?\s*)?(?:\(([A-Za-z])\)|\[([A-Za-z])\]|([A-Za-z])(?:\)|\.|:|(?=$)))\s*(.*)$/i;
 
 /**
  * Reads a choice letter: "B", "(B)", "B.", "B: text", "Option B", "\text{B}", lowercase too.

@@ -17,7 +17,11 @@ const MAX_EXTRACTED_CHARS = 2000;
 const MAX_BOXES = 50;
 const MAX_SENTENCE_CHARS = 1000;
 
-interface Boxed { content: string; at: number; end: number }
+interface Boxed {
+  content: string;
+  at: number;
+  end: number;
+}
 
 /** Every `\boxed{…}` / `\fbox{…}` (nested braces allowed) of s, in order; at most the last 50. */
 export function allBoxed(s: string): Boxed[] {
@@ -109,7 +113,8 @@ function fromSentence(sentIn: string): string | null {
   const spans = [...sent.matchAll(MATH_SPAN_RE)];
   if (spans.length > 0) {
     // Several spans joined only by "and"/"or"/commas are one answer ("$1$ and $2$").
-    if (spans.length > 1 && /^(?:[\s,;"\\]|and|or)*$/.test(sent.replace(MATH_SPAN_RE, ''))) return clean(sent.replace(/\$/g, ''));
+    if (spans.length > 1 && /^(?:[\s,;"\\]|and|or)*$/.test(sent.replace(MATH_SPAN_RE, '')))
+      return clean(sent.replace(/\$/g, ''));
     const m = at(spans, spans.length - 1);
     return clean(m[1] ?? m[2] ?? m[3] ?? m[4] ?? '');
   }
@@ -120,7 +125,11 @@ function fromSentence(sentIn: string): string | null {
   return clean(sent);
 }
 
-interface Phrase { answer: string | null; at: number; strong: boolean }
+interface Phrase {
+  answer: string | null;
+  at: number;
+  strong: boolean;
+}
 
 /** The last "the answer is X" / "Answer: X" phrase of s and where it starts. */
 function lastPhrase(s: string): Phrase | null {
@@ -146,14 +155,16 @@ function conclusion(s: string): string | null {
   const ends: number[] = [0];
   for (const m of masked.matchAll(/[.!?](?=\s)|\n\s*\n/g)) ends.push((m.index ?? 0) + m[0].length);
   // A display block ends its sentence too ("we get: $$…$$ Therefore, …").
-  for (const m of tail.matchAll(MATH_SPAN_RE)) if (m[1] !== undefined || m[2] !== undefined) ends.push((m.index ?? 0) + m[0].length);
+  for (const m of tail.matchAll(MATH_SPAN_RE))
+    if (m[1] !== undefined || m[2] !== undefined) ends.push((m.index ?? 0) + m[0].length);
   ends.sort((a, b) => a - b);
   ends.push(masked.length);
   for (let k = ends.length - 1; k > 0; k--) {
     const [from, to] = [at(ends, k - 1), at(ends, k)];
     const piece = masked.slice(from, to);
     // Only the sentence's last 1,000 chars are read: bounded time on a run-on "sentence".
-    if (/[\d\u0001]/.test(piece)) return tail.slice(Math.max(from, to - MAX_SENTENCE_CHARS), to).replace(/[.!?]\s*$/, '');
+    if (/[\d\u0001]/.test(piece))
+      return tail.slice(Math.max(from, to - MAX_SENTENCE_CHARS), to).replace(/[.!?]\s*$/, '');
   }
   return null;
 }
@@ -162,7 +173,11 @@ function conclusion(s: string): string | null {
 const TEMPLATE_TAIL_RE = /<\|[a-z_]+\|>[\s\S]*$/;
 
 function clean(s: string): string | null {
-  let t = s.trim().replace(/^\*+|\*+$/g, '').replace(/^\\?"|\\?"$/g, '').trim();
+  let t = s
+    .trim()
+    .replace(/^\*+|\*+$/g, '')
+    .replace(/^\\?"|\\?"$/g, '')
+    .trim();
   t = t.replace(/[.。]\s*$/, '').trim();
   if (/^\$[^$]*\$$/.test(t) || /^\$\$[^$]*\$\$$/.test(t)) t = t.replace(/^\$+|\$+$/g, '').trim();
   if (/^\\\((.*)\\\)$/s.test(t)) t = t.slice(2, -2).trim();
@@ -200,7 +215,10 @@ export function extractDetailed(completion: string): Extraction {
     // "\boxed{1} papers and \boxed{2} bins"), may together be one answer with several values.
     let first = boxed.length - 1;
     while (first > 0 && wordCount(region.slice(at(boxed, first - 1).end, at(boxed, first).at)) <= 3) first--;
-    const boxes = boxed.slice(first).map((b) => clean(b.content)).filter((x): x is string => x !== null);
+    const boxes = boxed
+      .slice(first)
+      .map((b) => clean(b.content))
+      .filter((x): x is string => x !== null);
     // "\boxed{255} … Final Answer: The final answer is $10,455$." — the later final answer wins.
     const p = lastPhrase(region.slice(last.at));
     if (p && p.strong && p.answer !== null) return { answer: p.answer, boxes: [] };

@@ -6,9 +6,15 @@ export function matchBrace(s: string, open: number): number {
   let depth = 0;
   for (let i = open; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 92 /* \ */) { i++; continue; }
+    if (c === 92 /* \ */) {
+      i++;
+      continue;
+    }
     if (c === 123 /* { */) depth++;
-    else if (c === 125 /* } */) { depth--; if (depth === 0) return i; }
+    else if (c === 125 /* } */) {
+      depth--;
+      if (depth === 0) return i;
+    }
   }
   return -1;
 }
@@ -17,7 +23,11 @@ export function matchBrace(s: string, open: number): number {
  * Replaces every `\name{content}` (for the given names) by `render(content, before)`, where
  * `before` is the text already produced. Unbalanced braces leave the rest untouched.
  */
-export function replaceCommand(s: string, names: readonly string[], render: (content: string, before: string) => string): string {
+export function replaceCommand(
+  s: string,
+  names: readonly string[],
+  render: (content: string, before: string) => string,
+): string {
   const re = new RegExp(`\\\\(?:${names.join('|')})(?![a-zA-Z])\\s*\\{`, 'g');
   let out = '';
   let last = 0;
@@ -35,12 +45,55 @@ export function replaceCommand(s: string, names: readonly string[], render: (con
   return out + s.slice(last);
 }
 
-const TEXT_CMDS = ['text', 'textbf', 'textit', 'textrm', 'textsf', 'texttt', 'mathrm', 'mathbf', 'mathit', 'mathsf', 'mathtt', 'mbox', 'operatorname', 'boldsymbol', 'bm', 'emph', 'textnormal', 'hbox'];
+const TEXT_CMDS = [
+  'text',
+  'textbf',
+  'textit',
+  'textrm',
+  'textsf',
+  'texttt',
+  'mathrm',
+  'mathbf',
+  'mathit',
+  'mathsf',
+  'mathtt',
+  'mbox',
+  'operatorname',
+  'boldsymbol',
+  'bm',
+  'emph',
+  'textnormal',
+  'hbox',
+];
 
 const UNICODE: Record<string, string> = {
-  'π': '\\pi ', '°': '', '√': '\\sqrt ', '×': '\\times ', '·': '\\cdot ', '⋅': '\\cdot ', '−': '-', '–': '-', '≤': '\\leq ', '≥': '\\geq ',
-  '≠': '\\neq ', '≈': '\\approx ', '∞': '\\infty ', '∪': '\\cup ', '²': '^2', '³': '^3', '，': ',', '：': ':', '（': '(', '）': ')', '÷': '\\div ',
-  'θ': '\\theta ', 'α': '\\alpha ', 'β': '\\beta ', '∠': '', '△': '', '\u00a0': ' ',
+  π: '\\pi ',
+  '°': '',
+  '√': '\\sqrt ',
+  '×': '\\times ',
+  '·': '\\cdot ',
+  '⋅': '\\cdot ',
+  '−': '-',
+  '–': '-',
+  '≤': '\\leq ',
+  '≥': '\\geq ',
+  '≠': '\\neq ',
+  '≈': '\\approx ',
+  '∞': '\\infty ',
+  '∪': '\\cup ',
+  '²': '^2',
+  '³': '^3',
+  '，': ',',
+  '：': ':',
+  '（': '(',
+  '）': ')',
+  '÷': '\\div ',
+  θ: '\\theta ',
+  α: '\\alpha ',
+  β: '\\beta ',
+  '∠': '',
+  '△': '',
+  '\u00a0': ' ',
 };
 const UNICODE_RE = new RegExp(`[${Object.keys(UNICODE).join('')}]`, 'g');
 
@@ -68,25 +121,38 @@ export function normalizeAnswer(input: string): string {
     s = s.replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, '$1');
     // "\\" (a matrix row break) is kept whole: its second backslash starts no spacing command.
     s = s.replace(/\\\\|\\q?quad|\\[,;: !]|~/g, (m) => (m === '\\\\' ? m : m === '\\!' ? '' : ' '));
-    s = s.replace(/\\%/g, '%').replace(/\\\$/g, '').replace(/\\[()[\]]/g, '');
+    s = s
+      .replace(/\\%/g, '%')
+      .replace(/\\\$/g, '')
+      .replace(/\\[()[\]]/g, '');
     s = replaceCommand(s, TEXT_CMDS, (c, before) => {
       const t = c.trim();
       // "5\text{ cm}": words after a number are a unit; "\text{B}" alone is the answer itself.
       // A unit may be compound: "kJ\cdot\text{mol}^{-1}", "m/\text{s}". A multiplier ("5\text{ million}") is no unit.
-      if (/(?:[\d)}]|\u0000(?:\s*\^\s*\{?-?\d\}?)?\s*(?:\\cdot|\\times|\/))\s*$/.test(before) && /^[a-zA-Z][a-zA-Z\s./^\d]*$/.test(t) && !NOT_A_UNIT_RE.test(t)) return '\u0000';
+      if (
+        /(?:[\d)}]|\u0000(?:\s*\^\s*\{?-?\d\}?)?\s*(?:\\cdot|\\times|\/))\s*$/.test(before) &&
+        /^[a-zA-Z][a-zA-Z\s./^\d]*$/.test(t) &&
+        !NOT_A_UNIT_RE.test(t)
+      )
+        return '\u0000';
       return c;
     });
-    if (s.includes('\u0000')) s = s.replace(/\u0000(?:\s*\^\s*\{?-?\d\}?)?(?:\s*(?:\\cdot|\\times|\/)\s*\u0000(?:\s*\^\s*\{?-?\d\}?)?)*/g, ' ');
+    if (s.includes('\u0000'))
+      s = s.replace(/\u0000(?:\s*\^\s*\{?-?\d\}?)?(?:\s*(?:\\cdot|\\times|\/)\s*\u0000(?:\s*\^\s*\{?-?\d\}?)?)*/g, ' ');
   }
   if (s.includes('$')) s = s.replace(/\$/g, '');
   if (s.includes(',')) s = s.replace(/\{\s*,\s*\}/g, '');
   // Thin-space thousands ("1 000", "1\,000" after the step above): groups of exactly three digits.
-  if (/^[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?(?!\S)/.test(s)) s = s.replace(/^([+-]?\d{1,3}(?: \d{3})+)/, (m) => m.replace(/ /g, ''));
+  if (/^[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?(?!\S)/.test(s))
+    s = s.replace(/^([+-]?\d{1,3}(?: \d{3})+)/, (m) => m.replace(/ /g, ''));
   if (/[€£¥]/.test(s)) s = s.replace(/[€£¥]/g, ' ');
   if (s.includes('"')) s = s.replace(/^\\?"|\\?"$/g, '');
   if (s.includes('**')) s = s.replace(/\*\*/g, '');
   // Trailing sentence punctuation is not part of the answer; a leading "=" or "≈" neither.
-  s = s.replace(/[\s.;,:?]+$/, '').replace(/(?<=[^\d)!\s])!+$/, '').replace(/^\s*(?:=|\\approx(?![a-zA-Z]))\s*/, '');
+  s = s
+    .replace(/[\s.;,:?]+$/, '')
+    .replace(/(?<=[^\d)!\s])!+$/, '')
+    .replace(/^\s*(?:=|\\approx(?![a-zA-Z]))\s*/, '');
   return s.trim();
 }
 
@@ -138,5 +204,8 @@ export function stripUnit(s: string): string | null {
 
 /** Key for the plain-text comparison: case-, whitespace- and wrapper-insensitive. */
 export function textKey(s: string): string {
-  return s.toLowerCase().replace(/\s+/g, '').replace(/^["'`]+|["'`]+$/g, '');
+  return s
+    .toLowerCase()
+    .replace(/\s+/g, '')
+    .replace(/^["'`]+|["'`]+$/g, '');
 }

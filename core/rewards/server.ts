@@ -29,12 +29,20 @@ class TooLarge extends Error {}
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) { reject(new TooLarge()); return; }
+    if (Number.isFinite(declared) && declared > max) {
+      reject(new TooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > max) { reject(new TooLarge()); req.removeAllListeners('data'); req.resume(); return; }
+      if (size > max) {
+        reject(new TooLarge());
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
@@ -46,8 +54,19 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 export function scoreItems(items: RewardBatchRequest['items']): RewardBatchResponse {
   return {
     results: items.map((it) => {
-      const r = scoreCompletion({ completion: it.completion, groundTruth: it.ground_truth, choices: it.choices, box: it.box });
-      return { ...(it.id !== undefined ? { id: it.id } : {}), accuracy: r.accuracy, format: r.format, extracted: r.extracted, ...(r.iou !== undefined ? { iou: r.iou } : {}) };
+      const r = scoreCompletion({
+        completion: it.completion,
+        groundTruth: it.ground_truth,
+        choices: it.choices,
+        box: it.box,
+      });
+      return {
+        ...(it.id !== undefined ? { id: it.id } : {}),
+        accuracy: r.accuracy,
+        format: r.format,
+        extracted: r.extracted,
+        ...(r.iou !== undefined ? { iou: r.iou } : {}),
+      };
     }),
   };
 }
@@ -55,12 +74,21 @@ export function scoreItems(items: RewardBatchRequest['items']): RewardBatchRespo
 async function handle(req: IncomingMessage, res: ServerResponse, maxBody: number): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/health') {
-    if (req.method !== 'GET') { send(res, 405, { error: 'use GET /health' }); return; }
+    if (req.method !== 'GET') {
+      send(res, 405, { error: 'use GET /health' });
+      return;
+    }
     send(res, 200, { status: 'ok', version: VERSION });
     return;
   }
-  if (path !== '/score') { send(res, 404, { error: `no route ${path}; use POST /score or GET /health` }); return; }
-  if (req.method !== 'POST') { send(res, 405, { error: 'use POST /score' }); return; }
+  if (path !== '/score') {
+    send(res, 404, { error: `no route ${path}; use POST /score or GET /health` });
+    return;
+  }
+  if (req.method !== 'POST') {
+    send(res, 405, { error: 'use POST /score' });
+    return;
+  }
   let raw: Buffer;
   try {
     raw = await readBody(req, maxBody);
@@ -82,7 +110,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, maxBody: number
   const parsed = RewardBatchRequestSchema.safeParse(body);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
-    send(res, 400, { error: issue ? `invalid request at ${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid request' });
+    send(res, 400, {
+      error: issue ? `invalid request at ${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid request',
+    });
     return;
   }
   send(res, 200, scoreItems(parsed.data.items));

@@ -14,15 +14,45 @@ export interface QuestionDecision {
  * description or transcription is rejected wherever it comes from; in a subset the table marks captioning or
  * transcription, a question with reasoning signals (counting, arithmetic, why, comparisons, options) is kept.
  */
-export function routeByQuestion(question: string, choices: string[] | undefined | null, source: string, prior: SourceRoute | undefined): QuestionDecision {
+export function routeByQuestion(
+  question: string,
+  choices: string[] | undefined | null,
+  source: string,
+  prior: SourceRoute | undefined,
+): QuestionDecision {
   if (asksForNoReasoning(question)) {
-    return { reject: { code: 'no_reasoning', message: 'the question asks for a description or transcription, not reasoning' }, by: 'question', why: 'question asks for a description or transcription' };
+    return {
+      reject: { code: 'no_reasoning', message: 'the question asks for a description or transcription, not reasoning' },
+      by: 'question',
+      why: 'question asks for a description or transcription',
+    };
   }
   const signals = reasoningSignals(questionFeatures(question, choices));
   if (prior?.noReasoning) {
-    if (signals.length > 0) return { reject: null, by: 'question', why: `question needs reasoning (${signals.join(', ')}) although source ${source} is captioning/transcription` };
-    return { reject: { code: 'no_reasoning', message: `source ${source} is captioning/transcription data and the question shows no reasoning` }, by: 'question', why: `source ${source} is captioning/transcription; question shows no reasoning signal` };
+    if (signals.length > 0)
+      return {
+        reject: null,
+        by: 'question',
+        why: `question needs reasoning (${signals.join(', ')}) although source ${source} is captioning/transcription`,
+      };
+    return {
+      reject: {
+        code: 'no_reasoning',
+        message: `source ${source} is captioning/transcription data and the question shows no reasoning`,
+      },
+      by: 'question',
+      why: `source ${source} is captioning/transcription; question shows no reasoning signal`,
+    };
   }
-  if (prior) return { reject: null, by: 'table', why: `source table: ${source} → ${prior.kind}${prior.subkind ? `/${prior.subkind}` : ''}${signals.length ? `; question: ${signals.join(', ')}` : ''}` };
-  return { reject: null, by: 'table', why: signals.length ? `question: ${signals.join(', ')}` : 'question shows no reasoning signal' };
+  if (prior)
+    return {
+      reject: null,
+      by: 'table',
+      why: `source table: ${source} → ${prior.kind}${prior.subkind ? `/${prior.subkind}` : ''}${signals.length ? `; question: ${signals.join(', ')}` : ''}`,
+    };
+  return {
+    reject: null,
+    by: 'table',
+    why: signals.length ? `question: ${signals.join(', ')}` : 'question shows no reasoning signal',
+  };
 }

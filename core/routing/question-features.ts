@@ -16,11 +16,15 @@ export interface QuestionFeatures {
   comparison: boolean;
 }
 
-const NUMBER = /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|half|twice|double)\b/i;
+const NUMBER =
+  /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|half|twice|double)\b/i;
 const COUNTING = /\bhow (many|much)\b|\bcount\b|\bnumber of\b/i;
-const ARITHMETIC = /\b(total|sum|difference|average|mean|median|percent(age)?|ratio|product|times|plus|minus|divided|multipl\w*|subtract\w*|add(ed|ing)? up|combined|including tax|tax|discount|change from|increase|decrease|remaining|left over)\b|%/i;
-const CAUSAL = /\b(why|explain|reason|infer|conclude|predict|what would happen|what will happen|how (does|do|did|can|could|would)|because)\b/i;
-const COMPARISON = /\b(more|less|fewer|greater|smaller|larger|higher|lower|highest|lowest|largest|smallest|most|least|compare\w*|older|younger|longer|shorter|bigger|before|after)\b/i;
+const ARITHMETIC =
+  /\b(total|sum|difference|average|mean|median|percent(age)?|ratio|product|times|plus|minus|divided|multipl\w*|subtract\w*|add(ed|ing)? up|combined|including tax|tax|discount|change from|increase|decrease|remaining|left over)\b|%/i;
+const CAUSAL =
+  /\b(why|explain|reason|infer|conclude|predict|what would happen|what will happen|how (does|do|did|can|could|would)|because)\b/i;
+const COMPARISON =
+  /\b(more|less|fewer|greater|smaller|larger|higher|lower|highest|lowest|largest|smallest|most|least|compare\w*|older|younger|longer|shorter|bigger|before|after)\b/i;
 
 export function questionFeatures(question: string, choices?: string[] | null): QuestionFeatures {
   return {

@@ -108,8 +108,8 @@ const TABLE: Record<string, SourceRoute> = {
   'intergps(cauldron,llava_format)': { kind: 'math' },
   llava_wild_4v_12k: { kind: 'natural' },
   llava_wild_4v_39k: { kind: 'natural' },
-  'llava_wild_4v_12k_filtered': { kind: 'natural' },
-  'llava_wild_4v_39k_filtered': { kind: 'natural' },
+  llava_wild_4v_12k_filtered: { kind: 'natural' },
+  llava_wild_4v_39k_filtered: { kind: 'natural' },
   llavar_gpt4_20k: { kind: 'mixed' },
   hateful_memes: { kind: 'mixed' },
   'hateful_memes(cauldron,llava_format)': { kind: 'mixed' },
@@ -145,7 +145,11 @@ const TABLE: Record<string, SourceRoute> = {
 
 /** Case-, space- and separator-insensitive key ("GeoQA+ (MathV360K)" → "geoqa+(mathv360k)"). */
 export function normalizeSourceName(name: string): string {
-  return name.trim().toLowerCase().replace(/\s+/g, '').replace(/_llava_format$/, '(llava_format)');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, '')
+    .replace(/_llava_format$/, '(llava_format)');
 }
 
 export function routeBySource(...names: Array<string | undefined>): SourceRoute | undefined {
@@ -161,7 +165,8 @@ export function routeBySource(...names: Array<string | undefined>): SourceRoute 
 export const SOURCE_TABLE: Readonly<Record<string, SourceRoute>> = TABLE;
 
 /** Questions that ask only for a description or transcription: no reasoning to learn from. */
-const NO_REASONING_QUESTION = /^(please\s+)?(describe|caption|transcribe|write a (short |brief |detailed )?(caption|description)|what (text|is written)|read the text|ocr)\b/i;
+const NO_REASONING_QUESTION =
+  /^(please\s+)?(describe|caption|transcribe|write a (short |brief |detailed )?(caption|description)|what (text|is written)|read the text|ocr)\b/i;
 export function asksForNoReasoning(question: string): boolean {
   return NO_REASONING_QUESTION.test(question.trim());
 }

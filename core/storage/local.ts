@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkKey, NotFoundError, TMP_SUFFIX, type ObjectInfo, type ObjectStore } from './object-store.ts';
 
@@ -11,13 +21,21 @@ export class LocalStore implements ObjectStore {
   readonly kind = 'local' as const;
   constructor(readonly root: string) {}
 
-  get location(): string { return this.root; }
+  get location(): string {
+    return this.root;
+  }
 
-  private file(key: string): string { return join(this.root, checkKey(key)); }
+  private file(key: string): string {
+    return join(this.root, checkKey(key));
+  }
 
-  localPath(key: string): string { return this.file(key); }
+  localPath(key: string): string {
+    return this.file(key);
+  }
 
-  url(key: string): string { return join(this.root, key); }
+  url(key: string): string {
+    return join(this.root, key);
+  }
 
   async put(key: string, data: Buffer | string, opts: { immutable?: boolean } = {}): Promise<void> {
     const p = this.file(key);
@@ -52,13 +70,21 @@ export class LocalStore implements ObjectStore {
     const out: ObjectInfo[] = [];
     const walk = (d: string, rel: string) => {
       let names: string[];
-      try { names = readdirSync(d); } catch { return; }
+      try {
+        names = readdirSync(d);
+      } catch {
+        return;
+      }
       for (const n of names.sort()) {
         if (n.startsWith('.') || n.endsWith(TMP_SUFFIX)) continue;
         const p = join(d, n);
         const key = `${rel}${n}`;
         let s;
-        try { s = statSync(p); } catch { continue; } // raced with a delete
+        try {
+          s = statSync(p);
+        } catch {
+          continue;
+        } // raced with a delete
         if (s.isDirectory()) walk(p, `${key}/`);
         else if (key.startsWith(prefix)) out.push({ key, size: s.size, etag: `${s.size}-${s.mtimeMs}` });
       }

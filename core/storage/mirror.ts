@@ -29,14 +29,18 @@ export async function syncMirror(store: ObjectStore, dir: string, objects: Objec
   }
   const limit = pLimit(8);
   const next: Record<string, string> = {};
-  await Promise.all(objects.map((o) => limit(async () => {
-    const file = join(dir, o.key);
-    if (index[o.key] !== o.etag || !existsSync(file)) {
-      mkdirSync(dirname(file), { recursive: true });
-      await store.download(o.key, file);
-    }
-    next[o.key] = o.etag;
-  })));
+  await Promise.all(
+    objects.map((o) =>
+      limit(async () => {
+        const file = join(dir, o.key);
+        if (index[o.key] !== o.etag || !existsSync(file)) {
+          mkdirSync(dirname(file), { recursive: true });
+          await store.download(o.key, file);
+        }
+        next[o.key] = o.etag;
+      }),
+    ),
+  );
   for (const k of Object.keys(index)) if (!(k in next)) rmSync(join(dir, k), { force: true });
   writeFileAtomic(indexFile, JSON.stringify(next));
   return objects.map((o) => join(dir, o.key));

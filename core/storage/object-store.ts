@@ -40,7 +40,10 @@ export interface ObjectStore {
 }
 
 export class NotFoundError extends Error {
-  constructor(readonly key: string, where: string) {
+  constructor(
+    readonly key: string,
+    where: string,
+  ) {
     super(`no object ${key} in ${where}`);
     this.name = 'NotFoundError';
   }
@@ -48,7 +51,12 @@ export class NotFoundError extends Error {
 
 /** Keys are store-relative paths: no leading '/', no '..' segments, nothing a hostile id could escape with. */
 export function checkKey(key: string): string {
-  if (!key || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..') || key.includes('\\')) {
+  if (
+    !key ||
+    key.startsWith('/') ||
+    key.split('/').some((s) => s === '' || s === '.' || s === '..') ||
+    key.includes('\\')
+  ) {
     throw new Error(`invalid object key: ${JSON.stringify(key.slice(0, 120))}`);
   }
   return key;

@@ -6,14 +6,25 @@ import { mirrorDir, syncMirror } from './mirror.ts';
 import type { ObjectInfo, ObjectStore } from './object-store.ts';
 import type { S3Store } from './s3.ts';
 
-const CATALOG_KEY = /^runs\/[^/]+\/(shards|llm_calls|fidelity|eval)\/[^/]+\.parquet$|^runs\/[^/]+\/(run|eval-run)\.json$/;
+const CATALOG_KEY =
+  /^runs\/[^/]+\/(shards|llm_calls|fidelity|eval)\/[^/]+\.parquet$|^runs\/[^/]+\/(run|eval-run)\.json$/;
 
 let said = false;
-const sayOnce = (line: string) => { if (!said) process.stderr.write(`${line}\n`); said = true; };
+const sayOnce = (line: string) => {
+  if (!said) process.stderr.write(`${line}\n`);
+  said = true;
+};
 
 function group(objects: ObjectInfo[], name: (o: ObjectInfo) => string): CatalogFiles {
   const of = (sub: string) => objects.filter((o) => o.key.split('/')[2] === sub).map(name);
-  return { shards: of('shards'), llmCalls: of('llm_calls'), fidelity: of('fidelity'), manifests: of('run.json'), evalItems: of('eval'), evalManifests: of('eval-run.json') };
+  return {
+    shards: of('shards'),
+    llmCalls: of('llm_calls'),
+    fidelity: of('fidelity'),
+    manifests: of('run.json'),
+    evalItems: of('eval'),
+    evalManifests: of('eval-run.json'),
+  };
 }
 
 /**
@@ -35,8 +46,13 @@ export async function s3CatalogFiles(conn: DuckDBConnection, store: S3Store, cac
   if (mode !== 'mirror') {
     const why = await enableHttpfs(conn, store);
     if (!why) return group(objects, (o) => store.url(o.key));
-    if (mode === 'httpfs') throw new UsageError(`R1OV_S3_SQL=httpfs: DuckDB's httpfs extension is unavailable (${why}); unset R1OV_S3_SQL to read S3 shards through a local mirror`);
-    sayOnce(`r1ov: DuckDB's httpfs extension is unavailable (${why}); reading S3 shards through a local mirror in ${dir}`);
+    if (mode === 'httpfs')
+      throw new UsageError(
+        `R1OV_S3_SQL=httpfs: DuckDB's httpfs extension is unavailable (${why}); unset R1OV_S3_SQL to read S3 shards through a local mirror`,
+      );
+    sayOnce(
+      `r1ov: DuckDB's httpfs extension is unavailable (${why}); reading S3 shards through a local mirror in ${dir}`,
+    );
   }
   const files = await syncMirror(store, dir, objects);
   const byKey = new Map(objects.map((o, i) => [o.key, files[i]!]));

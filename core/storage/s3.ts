@@ -6,7 +6,13 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
-  CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../schemas/storage.ts';
 import { checkKey, NotFoundError, StoreError, TMP_SUFFIX, type ObjectInfo, type ObjectStore } from './object-store.ts';
@@ -20,7 +26,11 @@ const isNotFound = (err: unknown) => {
 function s3Error(op: string, where: string, err: unknown): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
-  return new StoreError(`S3 ${op} ${where}: ${e?.name ?? 'Error'}${status}: ${String(e?.message ?? err).split('\n')[0]!.slice(0, 200)}`);
+  return new StoreError(
+    `S3 ${op} ${where}: ${e?.name ?? 'Error'}${status}: ${String(e?.message ?? err)
+      .split('\n')[0]!
+      .slice(0, 200)}`,
+  );
 }
 
 /**
@@ -52,17 +62,25 @@ export class S3Store implements ObjectStore {
   }
 
   /** The full object name in the bucket. */
-  objectKey(key: string): string { return `${this.config.prefix}${checkKey(key)}`; }
+  objectKey(key: string): string {
+    return `${this.config.prefix}${checkKey(key)}`;
+  }
 
   /** The `s3://` URL of a key (for DuckDB httpfs). */
-  url(key: string): string { return `s3://${this.config.bucket}/${this.config.prefix}${key}`; }
+  url(key: string): string {
+    return `s3://${this.config.bucket}/${this.config.prefix}${key}`;
+  }
 
-  localPath(): null { return null; }
+  localPath(): null {
+    return null;
+  }
 
   async put(key: string, data: Buffer | string): Promise<void> {
     // Content-addressed puts are not HEAD-checked first: rewriting identical bytes is harmless and saves a round trip.
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), Body: data }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), Body: data }),
+      );
     } catch (err) {
       throw s3Error('put', key, err);
     }
@@ -111,7 +129,9 @@ export class S3Store implements ObjectStore {
     do {
       let r;
       try {
-        r = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: full, ContinuationToken: token }));
+        r = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: full, ContinuationToken: token }),
+        );
       } catch (err) {
         throw s3Error('list', prefix, err);
       }
@@ -129,11 +149,17 @@ export class S3Store implements ObjectStore {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       try {
-        const r = await this.client.send(new DeleteObjectsCommand({
-          Bucket: this.config.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.objectKey(k) })), Quiet: true },
-        }));
+        const r = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.config.bucket,
+            Delete: { Objects: batch.map((k) => ({ Key: this.objectKey(k) })), Quiet: true },
+          }),
+        );
         const failed = (r.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
-        if (failed.length) throw Object.assign(new Error(`${failed.length} not deleted, first ${failed[0]!.Key}: ${failed[0]!.Code}`), { name: 'DeleteFailed' });
+        if (failed.length)
+          throw Object.assign(new Error(`${failed.length} not deleted, first ${failed[0]!.Key}: ${failed[0]!.Code}`), {
+            name: 'DeleteFailed',
+          });
       } catch (err) {
         throw s3Error('delete', `${batch.length} objects`, err);
       }
@@ -145,21 +171,28 @@ export class S3Store implements ObjectStore {
     return join(tmpdir(), `r1ov-${randomBytes(6).toString('hex')}-${basename(checkKey(key))}`);
   }
 
-  tmpKey(key: string): string { return `tmp/${key}${TMP_SUFFIX}`; }
+  tmpKey(key: string): string {
+    return `tmp/${key}${TMP_SUFFIX}`;
+  }
 
   async publish(file: string, key: string, opts: { beforeCopy?: () => void } = {}): Promise<void> {
     const tmp = this.tmpKey(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(tmp), Body: await readFile(file) }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(tmp), Body: await readFile(file) }),
+      );
     } catch (err) {
       throw s3Error('put', tmp, err);
     }
     opts.beforeCopy?.();
     try {
-      await this.client.send(new CopyObjectCommand({
-        Bucket: this.config.bucket, Key: this.objectKey(key),
-        CopySource: `${this.config.bucket}/${encodeURIComponent(this.objectKey(tmp)).replaceAll('%2F', '/')}`,
-      }));
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.config.bucket,
+          Key: this.objectKey(key),
+          CopySource: `${this.config.bucket}/${encodeURIComponent(this.objectKey(tmp)).replaceAll('%2F', '/')}`,
+        }),
+      );
     } catch (err) {
       throw s3Error('copy', `${tmp} → ${key}`, err);
     }

@@ -59,7 +59,9 @@ export async function initCluster(o: ClusterInitOptions): Promise<ClusterInitRes
   const min = parseServerVersion(MIN_TEMPORAL_SERVER_VERSION)!;
   // Temporal Cloud reports its own version scheme; refuse only versions we can read and know to be too old.
   if (parsed && !versionAtLeast(parsed, min)) {
-    throw new Error(`Temporal server at ${o.address} is ${serverVersion}; r1ov needs ${MIN_TEMPORAL_SERVER_VERSION} or newer`);
+    throw new Error(
+      `Temporal server at ${o.address} is ${serverVersion}; r1ov needs ${MIN_TEMPORAL_SERVER_VERSION} or newer`,
+    );
   }
 
   let namespaceRegistered = false;
@@ -80,8 +82,11 @@ export async function initCluster(o: ClusterInitOptions): Promise<ClusterInitRes
     }
   }
 
-  const listed = await whileNamespaceMissing(`list search attributes of ${namespace}`,
-    () => connection.operatorService.listSearchAttributes({ namespace }), deadline);
+  const listed = await whileNamespaceMissing(
+    `list search attributes of ${namespace}`,
+    () => connection.operatorService.listSearchAttributes({ namespace }),
+    deadline,
+  );
   const custom = listed.customAttributes ?? {};
   for (const name of SEARCH_ATTRIBUTE_NAMES) {
     const t = custom[name];
@@ -91,13 +96,20 @@ export async function initCluster(o: ClusterInitOptions): Promise<ClusterInitRes
   }
   const missing = SEARCH_ATTRIBUTE_NAMES.filter((n) => !(n in custom));
   if (missing.length) {
-    await whileNamespaceMissing(`add search attributes to ${namespace}`, async () => {
-      try {
-        await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((n) => [n, KEYWORD])) });
-      } catch (err) {
-        if (grpcCode(err) !== ALREADY_EXISTS) throw err;
-      }
-    }, deadline);
+    await whileNamespaceMissing(
+      `add search attributes to ${namespace}`,
+      async () => {
+        try {
+          await connection.operatorService.addSearchAttributes({
+            namespace,
+            searchAttributes: Object.fromEntries(missing.map((n) => [n, KEYWORD])),
+          });
+        } catch (err) {
+          if (grpcCode(err) !== ALREADY_EXISTS) throw err;
+        }
+      },
+      deadline,
+    );
     o.log?.(`added search attributes ${missing.join(', ')} to ${namespace}`);
   }
 
@@ -108,12 +120,17 @@ export async function initCluster(o: ClusterInitOptions): Promise<ClusterInitRes
       await connection.workflowService.countWorkflowExecutions({ namespace, query });
       break;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`namespace ${namespace} at ${o.address} not ready: ${(err as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(`namespace ${namespace} at ${o.address} not ready: ${(err as Error).message}`);
     }
     await sleep(500); // the attribute cache refreshes on its own schedule: polled, there is no event
   }
   return {
-    address: o.address, namespace, serverVersion, namespaceRegistered,
-    searchAttributesAdded: missing, searchAttributes: [...SEARCH_ATTRIBUTE_NAMES],
+    address: o.address,
+    namespace,
+    serverVersion,
+    namespaceRegistered,
+    searchAttributesAdded: missing,
+    searchAttributes: [...SEARCH_ATTRIBUTE_NAMES],
   };
 }

@@ -13,10 +13,15 @@ export const SERVER_CONFIG_TEMPLATE = join(here, 'temporal-postgres.yaml');
 
 const Port = z.number().int().min(1).max(65535);
 export const ServerPortsSchema = z.object({
-  frontend: Port, frontendHttp: Port, frontendMembership: Port,
-  history: Port, historyMembership: Port,
-  matching: Port, matchingMembership: Port,
-  worker: Port, workerMembership: Port,
+  frontend: Port,
+  frontendHttp: Port,
+  frontendMembership: Port,
+  history: Port,
+  historyMembership: Port,
+  matching: Port,
+  matchingMembership: Port,
+  worker: Port,
+  workerMembership: Port,
 });
 export type ServerPorts = z.infer<typeof ServerPortsSchema>;
 export const SERVER_PORT_NAMES = Object.keys(ServerPortsSchema.shape) as Array<keyof ServerPorts>;
@@ -48,7 +53,11 @@ export function renderServerConfig(input: ServerConfigInput): string {
     store.sql.password = input.postgres.password;
   }
   const s = cfg.services;
-  Object.assign(s.frontend.rpc, { grpcPort: ports.frontend, membershipPort: ports.frontendMembership, httpPort: ports.frontendHttp });
+  Object.assign(s.frontend.rpc, {
+    grpcPort: ports.frontend,
+    membershipPort: ports.frontendMembership,
+    httpPort: ports.frontendHttp,
+  });
   Object.assign(s.history.rpc, { grpcPort: ports.history, membershipPort: ports.historyMembership });
   Object.assign(s.matching.rpc, { grpcPort: ports.matching, membershipPort: ports.matchingMembership });
   Object.assign(s.worker.rpc, { grpcPort: ports.worker, membershipPort: ports.workerMembership });

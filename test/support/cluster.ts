@@ -50,8 +50,13 @@ export const ENGINES: readonly Engine[] = ['dev', 'cluster'];
 /** Engines the parametrised suites run on: `R1OV_TEST_ENGINES` (comma-separated), default both. */
 export function testEngines(): Engine[] {
   const raw = process.env.R1OV_TEST_ENGINES ?? ENGINES.join(',');
-  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!ENGINES.includes(n as Engine)) throw new Error(`R1OV_TEST_ENGINES: unknown engine ${n} (expected ${ENGINES.join(', ')})`);
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names)
+    if (!ENGINES.includes(n as Engine))
+      throw new Error(`R1OV_TEST_ENGINES: unknown engine ${n} (expected ${ENGINES.join(', ')})`);
   return names as Engine[];
 }
 
@@ -66,7 +71,10 @@ export interface Cluster {
   workers: ChildProcess[];
   startWorker(args?: string[], extraEnv?: NodeJS.ProcessEnv): Promise<ChildProcess>;
   /** Run the CLI as a subprocess without blocking this process (tests host the fake model server in-process). */
-  cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<{ status: number; stdout: string; stderr: string }>;
+  cli(
+    args: string[],
+    opts?: { env?: NodeJS.ProcessEnv; input?: string },
+  ): Promise<{ status: number; stdout: string; stderr: string }>;
   cliJson<T = unknown>(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<T>;
   /**
    * A build's status and progress read from this process, the way `r1ov status` reads them (cli/build-progress.ts):
@@ -82,12 +90,21 @@ export interface Cluster {
 /** The dev server's state shape for a cluster engine, so tests read `cluster.server.address` / `.pid` either way. */
 function clusterServerState(t: TemporalCluster): ServerState {
   return {
-    pid: t.serverPid(), address: t.address, port: Number(t.address.split(':').at(-1)), uiPort: 0, uiUrl: '',
-    namespace: t.namespace, dbFile: `postgresql://127.0.0.1:${t.postgres.port}/temporal`, log: t.serverLog, startedAt: '',
+    pid: t.serverPid(),
+    address: t.address,
+    port: Number(t.address.split(':').at(-1)),
+    uiPort: 0,
+    uiUrl: '',
+    namespace: t.namespace,
+    dbFile: `postgresql://127.0.0.1:${t.postgres.port}/temporal`,
+    log: t.serverLog,
+    startedAt: '',
   };
 }
 
-export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Engine; init?: boolean } = {}): Promise<Cluster> {
+export async function startCluster(
+  opts: { env?: NodeJS.ProcessEnv; engine?: Engine; init?: boolean } = {},
+): Promise<Cluster> {
   const engine = opts.engine ?? 'dev';
   const home = mkdtempSync(join(tmpdir(), 'r1ov-test-'));
   const cli = temporalCliForTests();
@@ -97,7 +114,8 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
   delete env.TEMPORAL_NAMESPACE;
   process.env.TEMPORAL_CLI = cli;
   let temporal: TemporalCluster | undefined;
-  let port = 0, uiPort = 0;
+  let port = 0,
+    uiPort = 0;
   let server: ServerState;
   if (engine === 'cluster') {
     try {
@@ -117,16 +135,30 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
   const workers: ChildProcess[] = [];
   let client: Promise<Client> | undefined;
   const c: Cluster = {
-    engine, home, env, workers, temporal,
-    get server() { return temporal ? clusterServerState(temporal) : server; },
+    engine,
+    home,
+    env,
+    workers,
+    temporal,
+    get server() {
+      return temporal ? clusterServerState(temporal) : server;
+    },
     async startWorker(args = [], extraEnv = {}) {
-      const child = spawn(process.execPath, [bin, 'worker', ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [bin, 'worker', ...args], {
+        env: { ...env, ...extraEnv },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       workers.push(child);
       let err = '';
       child.stderr!.on('data', (d) => (err += d));
       // The worker prints this line once every queue polls: a real readiness event, not a sleep.
       await new Promise<void>((res, rej) => {
-        const onData = () => { if (err.includes('worker ready')) { child.stderr!.off('data', onData); res(); } };
+        const onData = () => {
+          if (err.includes('worker ready')) {
+            child.stderr!.off('data', onData);
+            res();
+          }
+        };
         child.stderr!.on('data', onData);
         child.once('exit', (code) => rej(new Error(`worker exited with ${code}: ${err.slice(-2000)}`)));
       });
@@ -134,7 +166,10 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
     },
     cli(args, o = {}) {
       return new Promise((res, rej) => {
-        const child = spawn(process.execPath, [bin, ...args], { env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [bin, ...args], {
+          env: { ...env, ...o.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout!.on('data', (d) => (stdout += d));
@@ -150,7 +185,9 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
       return JSON.parse(r.stdout);
     },
     async buildStatus(run) {
-      client ??= Connection.connect({ address: c.server.address }).then((connection) => new Client({ connection, namespace: c.server.namespace }));
+      client ??= Connection.connect({ address: c.server.address }).then(
+        (connection) => new Client({ connection, namespace: c.server.namespace }),
+      );
       const cl = await client;
       const h = cl.workflow.getHandle(buildWorkflowId(run));
       const d = await h.describe();
@@ -182,11 +219,18 @@ export async function startCluster(opts: { env?: NodeJS.ProcessEnv; engine?: Eng
 
 /** Wait for a child process to exit (after a kill). */
 export function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 }
 
 /** Poll a condition with a deadline: for state owned by another process (no event exists to await). */
-export async function eventually<T>(what: string, f: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 120_000, everyMs = 200): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  f: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 120_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

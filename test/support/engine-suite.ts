@@ -27,7 +27,9 @@ import { fixtureResponder, writeArithmeticSource } from './llava-fixture.ts';
 const N = 48; // samples per build: enough to interrupt after 10 finished, small enough for CI
 const LLM_QUEUES = ['r1ov-llm-router', 'r1ov-llm-formalizer', 'r1ov-llm-reasoner', 'r1ov-llm-judge'];
 const python = trainerPython();
-const noTrainer = existsSync(python) ? false : `trainer not installed (${python} missing): run \`bash trainer/install.sh\``;
+const noTrainer = existsSync(python)
+  ? false
+  : `trainer not installed (${python} missing): run \`bash trainer/install.sh\``;
 
 /** The suite on `engine`, with its own fixtures (sources, fake endpoints): one call per test file. */
 export function engineSuite(engine: Engine): void {
@@ -37,7 +39,9 @@ export function engineSuite(engine: Engine): void {
   let bench: FakeOpenAI;
   let fx: BenchFixtures;
   let slowConfig: string;
-  const leftOut = testEngines().includes(engine) ? false : `R1OV_TEST_ENGINES=${process.env.R1OV_TEST_ENGINES} leaves the ${engine} engine out`;
+  const leftOut = testEngines().includes(engine)
+    ? false
+    : `R1OV_TEST_ENGINES=${process.env.R1OV_TEST_ENGINES} leaves the ${engine} engine out`;
 
   before(async () => {
     if (leftOut) return;
@@ -46,11 +50,19 @@ export function engineSuite(engine: Engine): void {
     // Distinct questions (numbered): no sample is a cache hit, so every one pays the endpoint's latency.
     await writeArithmeticSource(src, N, { subsets: ['chartqa', 'geo3k', 'figureqa'], idPrefix: 'e', numbered: true });
     slow = await startFakeOpenAI({ respond: fixtureResponder({ latencyMs: 250 }) });
-    const roles = Object.fromEntries(['router', 'formalizer', 'reasoner', 'judge'].map((r) => [r, { baseUrl: slow.url, model: `eng-${r}`, apiKeyEnv: 'R1OV_ENG_KEY' }]));
+    const roles = Object.fromEntries(
+      ['router', 'formalizer', 'reasoner', 'judge'].map((r) => [
+        r,
+        { baseUrl: slow.url, model: `eng-${r}`, apiKeyEnv: 'R1OV_ENG_KEY' },
+      ]),
+    );
     slowConfig = join(dir, 'slow.json');
     // A killed worker's LLM calls are retried after 15 s without a heartbeat instead of the default 2 minutes: the
     // kill tests wait for exactly that, and the calls take 250 ms, so 15 s never cuts off a live one.
-    writeFileSync(slowConfig, JSON.stringify({ roles, window: 8, pageSize: 16, commitEvery: 16, llmHeartbeatTimeoutSec: 15 }));
+    writeFileSync(
+      slowConfig,
+      JSON.stringify({ roles, window: 8, pageSize: 16, commitEvery: 16, llmHeartbeatTimeoutSec: 15 }),
+    );
     fx = await writeBenchFixtures(join(dir, 'bench'));
     bench = await startFakeOpenAI({ respond: benchResponder(fx) });
   });
@@ -65,8 +77,15 @@ export function engineSuite(engine: Engine): void {
     let cluster: Cluster;
     type SqlOut = { rows: Array<Record<string, unknown>> };
     const sql = async (q: string) => (await cluster.cliJson<SqlOut>(['sql', q])).rows;
-    const counts = async (run: string) => Object.fromEntries((await sql(`select status, count(*) as n from samples where run = '${run}' group by 1`)).map((r) => [r.status, r.n]));
-    const duplicates = async (run: string) => (await sql(`select count(*) - count(distinct sample_id) as d from samples where run = '${run}'`))[0]!.d;
+    const counts = async (run: string) =>
+      Object.fromEntries(
+        (await sql(`select status, count(*) as n from samples where run = '${run}' group by 1`)).map((r) => [
+          r.status,
+          r.n,
+        ]),
+      );
+    const duplicates = async (run: string) =>
+      (await sql(`select count(*) - count(distinct sample_id) as d from samples where run = '${run}'`))[0]!.d;
     // Polled conditions read progress in-process (cluster.buildStatus); what a test asserts comes from the CLI.
     const finished = async (run: string) => (await cluster.buildStatus(run)).progress?.finished ?? 0;
     const startBuild = async (run: string) => {
@@ -74,7 +93,16 @@ export function engineSuite(engine: Engine): void {
       assert.equal(r.status, 0, r.stderr);
     };
     const finishBuild = async (run: string) => {
-      const out = await cluster.cliJson<{ status: string }>(['build', '--source', src, '--run', run, '--config', slowConfig, '--wait']);
+      const out = await cluster.cliJson<{ status: string }>([
+        'build',
+        '--source',
+        src,
+        '--run',
+        run,
+        '--config',
+        slowConfig,
+        '--wait',
+      ]);
       assert.equal(out.status, 'COMPLETED');
       assert.deepEqual(await counts(run), { done: N });
       assert.equal(await duplicates(run), 0);
@@ -85,11 +113,16 @@ export function engineSuite(engine: Engine): void {
     };
 
     // The cluster starts bare (no namespace, no search attributes): the first test's `r1ov cluster init` prepares it.
-    before(async () => { cluster = await startCluster({ engine, init: false, env: { R1OV_ENG_KEY: 'key-0' } }); });
-    after(async () => { await cluster?.stop(); });
+    before(async () => {
+      cluster = await startCluster({ engine, init: false, env: { R1OV_ENG_KEY: 'key-0' } });
+    });
+    after(async () => {
+      await cluster?.stop();
+    });
 
     test('r1ov cluster init, twice: the first makes the server ready (a no-op on the dev server), the second changes nothing', async () => {
-      const init = async () => ClusterInitResultSchema.parse(await cluster.cliJson(['cluster', 'init', '--address', cluster.server.address]));
+      const init = async () =>
+        ClusterInitResultSchema.parse(await cluster.cliJson(['cluster', 'init', '--address', cluster.server.address]));
       const first = await init();
       const second = await init();
       if (engine === 'cluster') {
@@ -106,15 +139,25 @@ export function engineSuite(engine: Engine): void {
 
     test('three workers on one build (one CPU, two LLM): exact counts, no duplicates, every worker worked', async () => {
       const cpu = await cluster.startWorker(['--queues', 'r1ov-cpu', '--config', slowConfig]);
-      const llmA = await cluster.startWorker(['--queues', LLM_QUEUES.join(','), '--config', slowConfig], { R1OV_ENG_KEY: 'key-A' });
-      const llmB = await cluster.startWorker(['--queues', LLM_QUEUES.join(','), '--config', slowConfig], { R1OV_ENG_KEY: 'key-B' });
+      const llmA = await cluster.startWorker(['--queues', LLM_QUEUES.join(','), '--config', slowConfig], {
+        R1OV_ENG_KEY: 'key-A',
+      });
+      const llmB = await cluster.startWorker(['--queues', LLM_QUEUES.join(','), '--config', slowConfig], {
+        R1OV_ENG_KEY: 'key-B',
+      });
       const before = slow.calls.length;
       await startBuild('three');
       await finishBuild('three');
       for (const w of [cpu, llmA, llmB]) assert.equal(w.exitCode, null, 'a worker died during the build');
       const byKey = new Map<string, number>();
-      for (const c of slow.calls.slice(before)) { const k = String(c.headers.authorization ?? ''); byKey.set(k, (byKey.get(k) ?? 0) + 1); }
-      assert.ok((byKey.get('Bearer key-A') ?? 0) > 0 && (byKey.get('Bearer key-B') ?? 0) > 0, `calls by key: ${JSON.stringify([...byKey])}`);
+      for (const c of slow.calls.slice(before)) {
+        const k = String(c.headers.authorization ?? '');
+        byKey.set(k, (byKey.get(k) ?? 0) + 1);
+      }
+      assert.ok(
+        (byKey.get('Bearer key-A') ?? 0) > 0 && (byKey.get('Bearer key-B') ?? 0) > 0,
+        `calls by key: ${JSON.stringify([...byKey])}`,
+      );
       const listed = await cluster.cliJson<{ progress: { counts: Record<string, number> } }>(['status', 'three']);
       assert.deepEqual(listed.progress.counts, { done: N, rejected: 0, quarantined: 0 });
     });
@@ -168,7 +211,10 @@ export function engineSuite(engine: Engine): void {
         const p = (await cluster.buildStatus('paused')).progress;
         return p?.inFlight === 0 ? p : undefined;
       });
-      assert.ok(drained.ingested - atPause.ingested <= 8, `started ${drained.ingested - atPause.ingested} samples after pause (window 8)`);
+      assert.ok(
+        drained.ingested - atPause.ingested <= 8,
+        `started ${drained.ingested - atPause.ingested} samples after pause (window 8)`,
+      );
       assert.ok(drained.ingested < N, 'everything was ingested before the pause: nothing was tested');
       assert.equal((await cluster.cliJson<P>(['status', 'paused'])).progress.ingested, drained.ingested);
       assert.equal((await cluster.cli(['resume', 'paused'])).status, 0);
@@ -179,8 +225,14 @@ export function engineSuite(engine: Engine): void {
       await startBuild('cancelled');
       await eventually('5 finished', async () => (await finished('cancelled')) >= 5);
       assert.equal((await cluster.cli(['cancel', 'cancelled'])).status, 0);
-      await eventually('the cancelled build to close', async () => (await cluster.buildStatus('cancelled')).status !== 'RUNNING');
-      const closed = await cluster.cliJson<{ status: string; progress: { finished: number } | null }>(['status', 'cancelled']);
+      await eventually(
+        'the cancelled build to close',
+        async () => (await cluster.buildStatus('cancelled')).status !== 'RUNNING',
+      );
+      const closed = await cluster.cliJson<{ status: string; progress: { finished: number } | null }>([
+        'status',
+        'cancelled',
+      ]);
       assert.equal(closed.status, 'CANCELLED', `closed as ${closed.status} after ${closed.progress?.finished} samples`);
       const n = (await sql(`select count(*) as n from samples where run = 'cancelled'`))[0]!.n as number;
       assert.ok(n >= 5 && n < N, `partial rows: ${n}`);
@@ -189,32 +241,93 @@ export function engineSuite(engine: Engine): void {
     });
 
     test('an eval workflow with a judge: exact accuracy, only undecided items judged, the erroring item errored', async () => {
-      const out = await cluster.cliJson<{ status: string; progress: { items: number; correct: number; errored: number; judged: number } }>([
-        'eval', '--bench', fx.r1ov.file, '--model-endpoint', bench.url, '--model', 'fake-vlm', '--run', 'ev', '--attempts', '2', '--batch-size', '6', '--judge', '--wait',
-      ], { env: { R1OV_JUDGE_BASE_URL: bench.url, R1OV_JUDGE_MODEL: 'fake-judge' } });
+      const out = await cluster.cliJson<{
+        status: string;
+        progress: { items: number; correct: number; errored: number; judged: number };
+      }>(
+        [
+          'eval',
+          '--bench',
+          fx.r1ov.file,
+          '--model-endpoint',
+          bench.url,
+          '--model',
+          'fake-vlm',
+          '--run',
+          'ev',
+          '--attempts',
+          '2',
+          '--batch-size',
+          '6',
+          '--judge',
+          '--wait',
+        ],
+        { env: { R1OV_JUDGE_BASE_URL: bench.url, R1OV_JUDGE_MODEL: 'fake-judge' } },
+      );
       assert.equal(out.status, 'COMPLETED');
       const e = expectedAccuracy(fx.r1ov.items, true);
       assert.equal(out.progress.items, e.n);
       assert.equal(out.progress.correct, e.correct);
       assert.equal(out.progress.judged, fx.r1ov.items.filter((i) => i.behaviour === 'unsure').length);
       assert.equal(out.progress.errored, 1);
-      assert.equal((await sql(`select count(*) - count(distinct item_id) as d from eval_items where run = 'ev'`))[0]!.d, 0);
+      assert.equal(
+        (await sql(`select count(*) - count(distinct item_id) as d from eval_items where run = 'ev'`))[0]!.d,
+        0,
+      );
     });
 
     test('a training workflow: SFT on an exported build runs to its last step', { skip: noTrainer }, async () => {
-      const build = await cluster.cliJson<{ status: string }>(['build', '--source', 'synthetic:8', '--run', 'learn', '--wait']);
+      const build = await cluster.cliJson<{ status: string }>([
+        'build',
+        '--source',
+        'synthetic:8',
+        '--run',
+        'learn',
+        '--wait',
+      ]);
       assert.equal(build.status, 'COMPLETED');
-      const exp = await cluster.cliJson<{ rows: number; parquet: string }>(['export', 'learn', '--format', 'trl', '--out', join(dir, `${engine}-learn-trl.parquet`)]);
+      const exp = await cluster.cliJson<{ rows: number; parquet: string }>([
+        'export',
+        'learn',
+        '--format',
+        'trl',
+        '--out',
+        join(dir, `${engine}-learn-trl.parquet`),
+      ]);
       assert.equal(exp.rows, 8);
       const model = join(dir, `${engine}-tiny`);
-      const r = spawnSync(python, ['-m', 'r1ov_trainer', 'make-tiny', '--data', exp.parquet, '--out', model], { cwd: join(repoRoot, 'trainer'), encoding: 'utf8' });
+      const r = spawnSync(python, ['-m', 'r1ov_trainer', 'make-tiny', '--data', exp.parquet, '--out', model], {
+        cwd: join(repoRoot, 'trainer'),
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 0, r.stderr);
       const cfg = join(dir, `${engine}-sft.json`);
-      writeFileSync(cfg, JSON.stringify({
-        model, data: exp.parquet, per_device_batch_size: 2, learning_rate: 0.003, warmup_ratio: 0, lr_scheduler: 'constant',
-        min_pixels: 3136, max_pixels: 12544, seed: 1, max_steps: 2, save_steps: 2, output_dir: join(dir, `${engine}-sft-out`),
-      }));
-      const out = await cluster.cliJson<{ status: string; result: { sft: { step: number } | null } | null }>(['train', 'sft', '--config', cfg, '--name', 'sft', '--wait']);
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          model,
+          data: exp.parquet,
+          per_device_batch_size: 2,
+          learning_rate: 0.003,
+          warmup_ratio: 0,
+          lr_scheduler: 'constant',
+          min_pixels: 3136,
+          max_pixels: 12544,
+          seed: 1,
+          max_steps: 2,
+          save_steps: 2,
+          output_dir: join(dir, `${engine}-sft-out`),
+        }),
+      );
+      const out = await cluster.cliJson<{ status: string; result: { sft: { step: number } | null } | null }>([
+        'train',
+        'sft',
+        '--config',
+        cfg,
+        '--name',
+        'sft',
+        '--wait',
+      ]);
       assert.equal(out.status, 'COMPLETED');
       assert.equal(out.result?.sft?.step, 2);
     });

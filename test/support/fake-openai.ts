@@ -84,7 +84,9 @@ function messagesText(messages: FakeRequest['messages'] | undefined): string {
       typeof m.content === 'string'
         ? m.content
         : Array.isArray(m.content)
-          ? m.content.map((p: any) => (p?.type === 'text' ? String(p.text ?? '') : p?.type === 'image_url' ? '<image>' : '')).join('')
+          ? m.content
+              .map((p: any) => (p?.type === 'text' ? String(p.text ?? '') : p?.type === 'image_url' ? '<image>' : ''))
+              .join('')
           : '',
     )
     .join('\n');
@@ -116,7 +118,9 @@ export function minimalFromSchema(schema: unknown, root: unknown = schema, depth
   }
   if (Array.isArray(s.allOf) && s.allOf.length > 0) {
     const parts = s.allOf.map((x: any) => minimalFromSchema(x, root, depth + 1));
-    return parts.every((p: unknown) => p && typeof p === 'object' && !Array.isArray(p)) ? Object.assign({}, ...parts) : parts[0];
+    return parts.every((p: unknown) => p && typeof p === 'object' && !Array.isArray(p))
+      ? Object.assign({}, ...parts)
+      : parts[0];
   }
   const type = Array.isArray(s.type) ? (s.type.find((t: string) => t !== 'null') ?? s.type[0]) : s.type;
   switch (type) {
@@ -125,7 +129,8 @@ export function minimalFromSchema(schema: unknown, root: unknown = schema, depth
       if (type === undefined && !s.properties) return {};
       const out: Record<string, unknown> = {};
       const props = (s.properties ?? {}) as Record<string, unknown>;
-      for (const key of (s.required as string[] | undefined) ?? []) out[key] = minimalFromSchema(props[key] ?? {}, root, depth + 1);
+      for (const key of (s.required as string[] | undefined) ?? [])
+        out[key] = minimalFromSchema(props[key] ?? {}, root, depth + 1);
       return out;
     }
     case 'array': {
@@ -143,7 +148,8 @@ export function minimalFromSchema(schema: unknown, root: unknown = schema, depth
     case 'integer':
     case 'number': {
       if (typeof s.minimum === 'number') return type === 'integer' ? Math.ceil(s.minimum) : s.minimum;
-      if (typeof s.exclusiveMinimum === 'number') return type === 'integer' ? Math.floor(s.exclusiveMinimum) + 1 : s.exclusiveMinimum + 1;
+      if (typeof s.exclusiveMinimum === 'number')
+        return type === 'integer' ? Math.floor(s.exclusiveMinimum) + 1 : s.exclusiveMinimum + 1;
       if (typeof s.maximum === 'number' && s.maximum < 0) return s.maximum;
       return 0;
     }
@@ -191,7 +197,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { message: `fake server: ${String(err?.message ?? err)}`, type: 'server_error' } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { message: `fake server: ${String(err?.message ?? err)}`, type: 'server_error' } });
       else res.destroy();
     });
   });
@@ -204,7 +211,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
       const models = opts.models ?? ['fake-model'];
-      return sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })) });
+      return sendJson(res, 200, {
+        object: 'list',
+        data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
+      });
     }
     if (req.method === 'GET' && path === '/stats') {
       const now = Date.now();
@@ -214,7 +224,9 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         currentWindow: { start: new Date(cur).toISOString(), calls: windows.get(cur) ?? 0 },
         lastFullWindow: { start: new Date(cur - 60_000).toISOString(), calls: windows.get(cur - 60_000) ?? 0 },
         lastMinute: calls.filter((c) => c.at > now - 60_000).length,
-        windows: [...windows.entries()].sort((a, b) => a[0] - b[0]).map(([start, n]) => ({ start: new Date(start).toISOString(), calls: n })),
+        windows: [...windows.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([start, n]) => ({ start: new Date(start).toISOString(), calls: n })),
       });
     }
     if (req.method === 'GET' && (path === '/health' || path === '/v1/health')) return sendJson(res, 200, { ok: true });
@@ -235,7 +247,9 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const w = Math.floor(at / 60_000) * 60_000;
     windows.set(w, (windows.get(w) ?? 0) + 1);
     if (!body || typeof body !== 'object' || !Array.isArray(body.messages)) {
-      return sendJson(res, 400, { error: { message: 'Invalid JSON body: messages is required', type: 'invalid_request_error' } });
+      return sendJson(res, 400, {
+        error: { message: 'Invalid JSON body: messages is required', type: 'invalid_request_error' },
+      });
     }
 
     const reply = await respond(body, n);
@@ -253,7 +267,14 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       return sendJson(
         res,
         status,
-        { error: { message: reply.error ?? `fake error ${status}`, type: errorType(status), param: null, code: status === 429 ? 'rate_limit_exceeded' : null } },
+        {
+          error: {
+            message: reply.error ?? `fake error ${status}`,
+            type: errorType(status),
+            param: null,
+            code: status === 429 ? 'rate_limit_exceeded' : null,
+          },
+        },
         reply.headers,
       );
     }
@@ -271,17 +292,29 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const finish = reply.finish_reason ?? 'stop';
 
     if (body.stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...(reply.headers ?? {}) });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        ...(reply.headers ?? {}),
+      });
       const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
       const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null, index = 0) =>
-        send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index, delta, logprobs: null, finish_reason }] });
+        send({
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model,
+          choices: [{ index, delta, logprobs: null, finish_reason }],
+        });
       for (let i = 0; i < choicesN; i++) {
         chunk({ role: 'assistant', content: '' }, null, i);
         for (const piece of pieces(reply.reasoning_content ?? '')) chunk({ reasoning_content: piece }, null, i);
         for (const piece of pieces(content)) chunk({ content: piece }, null, i);
         chunk({}, finish, i);
       }
-      if (body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageFull });
+      if (body.stream_options?.include_usage)
+        send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageFull });
       res.end('data: [DONE]\n\n');
       return;
     }
@@ -296,7 +329,12 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         object: 'chat.completion',
         created,
         model,
-        choices: Array.from({ length: choicesN }, (_, index) => ({ index, message, logprobs: null, finish_reason: finish })),
+        choices: Array.from({ length: choicesN }, (_, index) => ({
+          index,
+          message,
+          logprobs: null,
+          finish_reason: finish,
+        })),
         usage: usageFull,
       },
       reply.headers,
@@ -355,13 +393,23 @@ function parseArgs(argv: string[]): { port: number; latencyMs: number; mode: 'ec
   };
   const mode = get('--mode') ?? 'echo';
   if (mode !== 'echo' && mode !== 'json') throw new Error(`--mode must be echo or json, got ${mode}`);
-  return { port: Number(get('--port') ?? 0), latencyMs: Number(get('--latency-ms') ?? 0), mode, host: get('--host') ?? '127.0.0.1' };
+  return {
+    port: Number(get('--port') ?? 0),
+    latencyMs: Number(get('--latency-ms') ?? 0),
+    mode,
+    host: get('--host') ?? '127.0.0.1',
+  };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const args = parseArgs(process.argv.slice(2));
-  const fake = await startFakeOpenAI({ port: args.port, host: args.host, latencyMs: args.latencyMs, respond: genericResponder(args.mode) });
+  const fake = await startFakeOpenAI({
+    port: args.port,
+    host: args.host,
+    latencyMs: args.latencyMs,
+    respond: genericResponder(args.mode),
+  });
   process.stdout.write(`${fake.url}\n`);
   const stop = () => void fake.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -31,10 +31,19 @@ export function findMotoServer(): string {
   process.stderr.write(`installing moto[server]==${MOTO_VERSION} (PyPI) into ${venv} …\n`);
   for (const [cmd, ...args] of [
     ['python3', '-m', 'venv', venv],
-    [join(venv, 'bin', 'python'), '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`],
+    [
+      join(venv, 'bin', 'python'),
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      `moto[server]==${MOTO_VERSION}`,
+    ],
   ] as string[][]) {
     const r = spawnSync(cmd!, args, { encoding: 'utf8', timeout: 900_000 });
-    if (r.status !== 0) throw new Error(`cannot install moto (${args.slice(-1)[0]}): ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+    if (r.status !== 0)
+      throw new Error(`cannot install moto (${args.slice(-1)[0]}): ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   }
   if (!works(localBin)) throw new Error(`installed moto but ${localBin} does not run`);
   return localBin;
@@ -53,7 +62,9 @@ export const TEST_CREDENTIALS = { accessKeyId: 'r1ov-test', secretAccessKey: 'r1
 export async function startS3Server(): Promise<S3Server> {
   const bin = findMotoServer();
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -62,8 +73,13 @@ export async function startS3Server(): Promise<S3Server> {
     if (child.exitCode !== null) throw new Error(`moto_server exited ${child.exitCode}: ${err.slice(-1000)}`);
     try {
       if ((await fetch(endpoint)).status < 500) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`moto_server did not answer on ${endpoint}: ${err.slice(-1000)}`); }
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server did not answer on ${endpoint}: ${err.slice(-1000)}`);
+    }
     await new Promise((r) => setTimeout(r, 150));
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // as core/storage/s3.ts does
@@ -73,10 +89,17 @@ export async function startS3Server(): Promise<S3Server> {
     endpoint,
     client,
     async env(bucket, prefix = '') {
-      if (!buckets.has(bucket)) { await client.send(new CreateBucketCommand({ Bucket: bucket })); buckets.add(bucket); }
+      if (!buckets.has(bucket)) {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        buckets.add(bucket);
+      }
       return {
-        R1OV_S3_ENDPOINT: endpoint, R1OV_S3_BUCKET: bucket, R1OV_S3_PREFIX: prefix, R1OV_S3_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+        R1OV_S3_ENDPOINT: endpoint,
+        R1OV_S3_BUCKET: bucket,
+        R1OV_S3_PREFIX: prefix,
+        R1OV_S3_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
       };
     },
     async stop() {

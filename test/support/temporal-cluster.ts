@@ -7,7 +7,20 @@
  *   node --import tsx test/support/temporal-cluster.ts build   # build (or find) the server; prints its directory
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -53,11 +66,18 @@ async function freeLowPort(exclude: Set<number>): Promise<number> {
 // ---------------------------------------------------------------------------------------------------------------
 // The server build: `go install` of the server and its sql tool into a per-version cache directory.
 
-export interface ServerBuild { version: string; dir: string; server: string; sqlTool: string }
+export interface ServerBuild {
+  version: string;
+  dir: string;
+  server: string;
+  sqlTool: string;
+}
 
 /** `$R1OV_TEMPORAL_SERVER_CACHE/v<version>`, default `${XDG_CACHE_HOME:-~/.cache}/r1ov/temporal-server/v<version>`. */
 export function serverBuildDir(version = TEMPORAL_SERVER_VERSION): string {
-  const root = process.env.R1OV_TEMPORAL_SERVER_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'r1ov', 'temporal-server');
+  const root =
+    process.env.R1OV_TEMPORAL_SERVER_CACHE ??
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'r1ov', 'temporal-server');
   return join(root, `v${version}`);
 }
 
@@ -72,7 +92,14 @@ function which(cmd: string): string | undefined {
   return undefined;
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * The cached build, or build it now (minutes: `go install` at low priority). Concurrent callers wait for one build
@@ -91,7 +118,10 @@ export async function ensureServerBuild(version = TEMPORAL_SERVER_VERSION): Prom
       break;
     } catch {
       const holder = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : NaN);
-      if (Number.isInteger(holder) && !alive(holder)) { rmSync(lock, { recursive: true, force: true }); continue; }
+      if (Number.isInteger(holder) && !alive(holder)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
       const b = findServerBuild(version);
       if (b) return b;
       await sleep(2_000); // another process is building; its result appears as files, no event to await
@@ -100,8 +130,10 @@ export async function ensureServerBuild(version = TEMPORAL_SERVER_VERSION): Prom
   try {
     const again = findServerBuild(version);
     if (again) return again;
-    const go = process.env.R1OV_GO ?? which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
-    if (!go) throw new Error(`no Go toolchain (go on PATH or R1OV_GO) to build Temporal server v${version} into ${dir}`);
+    const go =
+      process.env.R1OV_GO ?? which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+    if (!go)
+      throw new Error(`no Go toolchain (go on PATH or R1OV_GO) to build Temporal server v${version} into ${dir}`);
     const partial = join(dir, `bin.partial-${process.pid}`);
     rmSync(partial, { recursive: true, force: true });
     const pkgs = ['cmd/server', 'cmd/tools/sql'].map((p) => `go.temporal.io/server/${p}@v${version}`);
@@ -110,14 +142,20 @@ export async function ensureServerBuild(version = TEMPORAL_SERVER_VERSION): Prom
     log(`building Temporal server v${version} with ${go} into ${dir} (once per machine; minutes)`);
     const r = await new Promise<{ code: number | null; err: string }>((res) => {
       const child = spawn(nice ?? go, [...(nice ? ['-n', '10', go] : []), 'install', ...pkgs], {
-        env: { ...process.env, GOBIN: partial, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' }, stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, GOBIN: partial, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+        stdio: ['ignore', 'ignore', 'pipe'],
       });
       let err = '';
-      child.stderr!.on('data', (d) => { err = (err + d).slice(-4000); });
+      child.stderr!.on('data', (d) => {
+        err = (err + d).slice(-4000);
+      });
       child.on('error', (e) => res({ code: -1, err: String(e) }));
       child.on('close', (code) => res({ code, err }));
     });
-    if (r.code !== 0) throw new Error(`go install of Temporal server v${version} failed (exit ${r.code}): ${r.err.trim().split('\n').slice(-5).join(' | ')}`);
+    if (r.code !== 0)
+      throw new Error(
+        `go install of Temporal server v${version} failed (exit ${r.code}): ${r.err.trim().split('\n').slice(-5).join(' | ')}`,
+      );
     renameSync(partial, join(dir, 'bin'));
     log(`built Temporal server v${version} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     return findServerBuild(version)!;
@@ -136,7 +174,9 @@ function pgBinDir(): string {
   if (onPath && which('initdb')) return join(onPath, '..');
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    const v = readdirSync(debian).sort((a, b) => Number(b) - Number(a)).find((d) => existsSync(join(debian, d, 'bin', 'initdb')));
+    const v = readdirSync(debian)
+      .sort((a, b) => Number(b) - Number(a))
+      .find((d) => existsSync(join(debian, d, 'bin', 'initdb')));
     if (v) return join(debian, v, 'bin');
   }
   throw new Error('no PostgreSQL (initdb and pg_ctl on PATH, or R1OV_PG_BIN) for the Temporal cluster');
@@ -146,8 +186,10 @@ function pgBinDir(): string {
 function pgUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const uid = id('-u'), gid = id('-g');
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('running as root and there is no `nobody` user to run PostgreSQL as');
+  const uid = id('-u'),
+    gid = id('-g');
+  if (!Number.isInteger(uid) || !Number.isInteger(gid))
+    throw new Error('running as root and there is no `nobody` user to run PostgreSQL as');
   return { uid, gid };
 }
 
@@ -172,17 +214,50 @@ function createPostgres(dir: string, port: number): Postgres {
   const data = join(base, 'data');
   const logFile = join(base, 'postgres.log');
   const run = (cmd: string, args: string[], o: SpawnSyncOptions = {}) => {
-    const r = spawnSync(join(bin, cmd), args, { cwd: base, encoding: 'utf8', ...(as ?? {}), ...o, env: { ...process.env, LC_ALL: 'C' } });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    const r = spawnSync(join(bin, cmd), args, {
+      cwd: base,
+      encoding: 'utf8',
+      ...(as ?? {}),
+      ...o,
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    if (r.status !== 0)
+      throw new Error(
+        `${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr ?? '')
+          .trim()
+          .split('\n')
+          .slice(-3)
+          .join(' | ')}`,
+      );
     return r;
   };
   run('initdb', ['-D', data, '-U', 'temporal', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   const pg: Postgres = {
-    port, user: 'temporal', password: 'temporal', log: logFile,
-    pid() { return Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]); },
+    port,
+    user: 'temporal',
+    password: 'temporal',
+    log: logFile,
+    pid() {
+      return Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    },
     async start() {
       // Sockets in the data directory (owned by the postgres user); clients connect over TCP.
-      run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -h 127.0.0.1 -k ${data} -c max_connections=200`, 'start'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      run(
+        'pg_ctl',
+        [
+          '-D',
+          data,
+          '-l',
+          logFile,
+          '-w',
+          '-t',
+          '60',
+          '-o',
+          `-p ${port} -h 127.0.0.1 -k ${data} -c max_connections=200`,
+          'start',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
     },
     async stop() {
       if (!existsSync(join(data, 'postmaster.pid'))) return;
@@ -222,14 +297,31 @@ function installExitHook(): void {
   // A test process that dies must not leave a server and a database running on a shared machine.
   process.on('exit', () => {
     for (const c of live) {
-      try { process.kill(c.serverPid(), 'SIGKILL'); } catch { /* gone */ }
-      try { spawnSync(join(pgBinDir(), 'pg_ctl'), ['-D', join(c.dir, 'pg', 'data'), '-m', 'immediate', 'stop'], { stdio: 'ignore', ...(pgUser() ?? {}) }); } catch { /* gone */ }
+      try {
+        process.kill(c.serverPid(), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      try {
+        spawnSync(join(pgBinDir(), 'pg_ctl'), ['-D', join(c.dir, 'pg', 'data'), '-m', 'immediate', 'stop'], {
+          stdio: 'ignore',
+          ...(pgUser() ?? {}),
+        });
+      } catch {
+        /* gone */
+      }
     }
   });
 }
 
 /** Wait until the frontend answers (and, when given, serves `namespace`): polled, the server emits no event we can await. */
-async function waitForFrontend(address: string, namespace: string | undefined, child: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
+async function waitForFrontend(
+  address: string,
+  namespace: string | undefined,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -248,8 +340,13 @@ async function waitForFrontend(address: string, namespace: string | undefined, c
     }
     await sleep(300);
   }
-  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-4).join(' | ').slice(0, 1200) : '';
-  const how = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : `not ready after ${timeoutMs} ms`;
+  const tail = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-4).join(' | ').slice(0, 1200)
+    : '';
+  const how =
+    child.exitCode !== null || child.signalCode !== null
+      ? `exited (${child.exitCode ?? child.signalCode})`
+      : `not ready after ${timeoutMs} ms`;
   throw new Error(`Temporal server at ${address} ${how}: ${String(last ?? '')}; log: ${tail}`);
 }
 
@@ -262,10 +359,34 @@ export async function startTemporalCluster(opts: TemporalClusterOptions = {}): P
   await postgres.start();
   try {
     const sql = (db: string, args: string[]) => {
-      const r = spawnSync(build.sqlTool, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pgPort), '-u', postgres.user, '--pw', postgres.password, '--db', db, ...args], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`temporal sql tool ${args[0]} on ${db} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+      const r = spawnSync(
+        build.sqlTool,
+        [
+          '--plugin',
+          'postgres12',
+          '--ep',
+          '127.0.0.1',
+          '-p',
+          String(pgPort),
+          '-u',
+          postgres.user,
+          '--pw',
+          postgres.password,
+          '--db',
+          db,
+          ...args,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0)
+        throw new Error(
+          `temporal sql tool ${args[0]} on ${db} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`,
+        );
     };
-    for (const [db, schema] of [['temporal', 'postgresql/v12/temporal'], ['temporal_visibility', 'postgresql/v12/visibility']] as const) {
+    for (const [db, schema] of [
+      ['temporal', 'postgresql/v12/temporal'],
+      ['temporal_visibility', 'postgresql/v12/visibility'],
+    ] as const) {
       sql(db, ['create-database']);
       sql(db, ['setup-schema', '-v', '0.0']);
       sql(db, ['update-schema', '--schema-name', schema]);
@@ -276,20 +397,37 @@ export async function startTemporalCluster(opts: TemporalClusterOptions = {}): P
   }
   const taken = new Set<number>();
   const ports = {} as ServerPorts;
-  for (const n of SERVER_PORT_NAMES) { ports[n] = await freeLowPort(taken); taken.add(ports[n]); }
+  for (const n of SERVER_PORT_NAMES) {
+    ports[n] = await freeLowPort(taken);
+    taken.add(ports[n]);
+  }
   const configFile = join(dir, 'temporal.yaml');
-  writeFileSync(configFile, renderServerConfig({ ports, postgres: { host: '127.0.0.1', port: pgPort, user: postgres.user, password: postgres.password } }));
+  writeFileSync(
+    configFile,
+    renderServerConfig({
+      ports,
+      postgres: { host: '127.0.0.1', port: pgPort, user: postgres.user, password: postgres.password },
+    }),
+  );
   const serverLog = join(dir, 'temporal.log');
   const address = `127.0.0.1:${ports.frontend}`;
   let child: ChildProcess;
   const startServerProcess = () => {
     const fd = openSync(serverLog, 'a');
-    child = spawn(build.server, ['--config-file', configFile, '--allow-no-auth', 'start'], { cwd: dir, stdio: ['ignore', fd, fd] });
+    child = spawn(build.server, ['--config-file', configFile, '--allow-no-auth', 'start'], {
+      cwd: dir,
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     return child;
   };
   const cluster: TemporalCluster = {
-    address, namespace, version: build.version, dir, postgres, serverLog,
+    address,
+    namespace,
+    version: build.version,
+    dir,
+    postgres,
+    serverLog,
     serverPid: () => child.pid!,
     async restartServer() {
       const c = child;

@@ -28,19 +28,47 @@ const workflowsPath = join(repoRoot, 'test', 'support', 'workflows-under-test.ts
 
 /** Every activity the workflows call by name (a worker registers names, so the mocks dispatch through this list). */
 const ACTIVITY_NAMES = [
-  'ingestPage', 'routeSample', 'classifyModality', 'formalize', 'formalizeExact', 'reason', 'reasonExact', 'revisitRound',
-  'scoreRevisitFidelity', 'checkFormal', 'qaRules', 'qaJudge', 'stageRecord', 'writeRunManifest', 'commitShard',
-  'scoreFidelity', 'describeBench', 'evalBatch', 'judgeBatch', 'commitEval', 'writeEvalManifest', 'runTrainerStage',
-  'serveCheckpoint', 'describeBuild', 'probeEndpoint', 'awaitSamples',
+  'ingestPage',
+  'routeSample',
+  'classifyModality',
+  'formalize',
+  'formalizeExact',
+  'reason',
+  'reasonExact',
+  'revisitRound',
+  'scoreRevisitFidelity',
+  'checkFormal',
+  'qaRules',
+  'qaJudge',
+  'stageRecord',
+  'writeRunManifest',
+  'commitShard',
+  'scoreFidelity',
+  'describeBench',
+  'evalBatch',
+  'judgeBatch',
+  'commitEval',
+  'writeEvalManifest',
+  'runTrainerStage',
+  'serveCheckpoint',
+  'describeBuild',
+  'probeEndpoint',
+  'awaitSamples',
 ] as const satisfies ReadonlyArray<keyof Activities>;
 /** Engine plumbing rather than a stage: the real activity runs unless a test mocks it. */
 const REAL: Mocks = { awaitSamples: (input) => awaitSamples(input) };
 export type ActivityName = (typeof ACTIVITY_NAMES)[number];
 
 /** A mock takes the activity's input; its result is checked against the real activity's result type. */
-export type Mocks = { [K in ActivityName]?: (input: Parameters<Activities[K]>[0]) => Awaited<ReturnType<Activities[K]>> | Promise<Awaited<ReturnType<Activities[K]>>> };
-export interface Call { name: ActivityName; input: unknown }
-
+export type Mocks = {
+  [K in ActivityName]?: (
+    input: Parameters<Activities[K]>[0],
+  ) => Awaited<ReturnType<Activities[K]>> | Promise<Awaited<ReturnType<Activities[K]>>>;
+};
+export interface Call {
+  name: ActivityName;
+  input: unknown;
+}
 
 /** Bundling takes seconds: the bundle is kept in the temp dir by source hash and shared by every test file. */
 async function workflowBundle(): Promise<{ code: string }> {
@@ -82,28 +110,49 @@ export async function startWorkflowEnv(): Promise<WorkflowEnv> {
   const cli = process.env.TEMPORAL_CLI ?? findTemporalCli(resolveHome(join(repoRoot, '.r1ov')), { install: true });
   const [env, bundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: cli }, searchAttributes: Object.values(SA), ip: '127.0.0.1' },
+      server: {
+        executable: { type: 'existing-path', path: cli },
+        searchAttributes: Object.values(SA),
+        ip: '127.0.0.1',
+      },
     }),
     workflowBundle(),
   ]);
   let mocks: Mocks = {};
   const calls: Call[] = [];
-  const activities = Object.fromEntries(ACTIVITY_NAMES.map((name) => [name, async (input: unknown) => {
-    calls.push({ name, input });
-    const f = (mocks[name] ?? REAL[name]) as ((i: unknown) => unknown) | undefined;
-    if (!f) throw ApplicationFailure.nonRetryable(`no mock for activity ${name}`, 'NoMock');
-    return f(input);
-  }]));
-  const workers = await Promise.all(ALL_QUEUES.map((taskQueue) => Worker.create({
-    connection: env.nativeConnection, taskQueue, activities,
-    // Cancellation reaches an activity with a heartbeat: do not throttle them, so cancels land at once.
-    maxHeartbeatThrottleInterval: '50 milliseconds', defaultHeartbeatThrottleInterval: '50 milliseconds',
-    ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle } : {}),
-  })));
+  const activities = Object.fromEntries(
+    ACTIVITY_NAMES.map((name) => [
+      name,
+      async (input: unknown) => {
+        calls.push({ name, input });
+        const f = (mocks[name] ?? REAL[name]) as ((i: unknown) => unknown) | undefined;
+        if (!f) throw ApplicationFailure.nonRetryable(`no mock for activity ${name}`, 'NoMock');
+        return f(input);
+      },
+    ]),
+  );
+  const workers = await Promise.all(
+    ALL_QUEUES.map((taskQueue) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        activities,
+        // Cancellation reaches an activity with a heartbeat: do not throttle them, so cancels land at once.
+        maxHeartbeatThrottleInterval: '50 milliseconds',
+        defaultHeartbeatThrottleInterval: '50 milliseconds',
+        ...(taskQueue === CPU_QUEUE ? { workflowBundle: bundle } : {}),
+      }),
+    ),
+  );
   const running = workers.map((w) => w.run());
   return {
-    env, client: env.client, calls,
-    mock(m) { mocks = m; calls.length = 0; },
+    env,
+    client: env.client,
+    calls,
+    mock(m) {
+      mocks = m;
+      calls.length = 0;
+    },
     async replay(workflowId, runId) {
       const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
@@ -118,7 +167,11 @@ export async function startWorkflowEnv(): Promise<WorkflowEnv> {
 }
 
 /** Poll a condition with a deadline (workflow state lives in the server: there is no event to await). */
-export function until<T>(what: string, f: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 20_000): Promise<T> {
+export function until<T>(
+  what: string,
+  f: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 20_000,
+): Promise<T> {
   return eventually(what, f, timeoutMs, 50);
 }
 
@@ -134,13 +187,52 @@ let seq = 0;
 export const runName = (what: string): string => `${what}-${++seq}`;
 
 // Stage results of a sample that passes every stage; tests override the stage they exercise.
-export const ep = (role: ResolvedEndpoint['role']): ResolvedEndpoint => ({ role, baseUrl: `http://${role}.test/v1`, model: `${role}-model`, concurrency: 4, timeoutMs: 1000 });
-export const ENDPOINTS: Endpoints = { router: ep('router'), formalizer: ep('formalizer'), reasoner: ep('reasoner'), judge: ep('judge') };
+export const ep = (role: ResolvedEndpoint['role']): ResolvedEndpoint => ({
+  role,
+  baseUrl: `http://${role}.test/v1`,
+  model: `${role}-model`,
+  concurrency: 4,
+  timeoutMs: 1000,
+});
+export const ENDPOINTS: Endpoints = {
+  router: ep('router'),
+  formalizer: ep('formalizer'),
+  reasoner: ep('reasoner'),
+  judge: ep('judge'),
+};
 
-export const route = (r: Partial<RouteResult> = {}): RouteResult => ({ kind: 'chart', subkind: null, routeBy: 'source', exact: false, needsClassifier: false, reject: null, quarantine: null, ...r });
-export const formalOk: FormalResult = { formalKey: 'formal/1', format: 'markdown', valid: true, error: null, attempts: 1 };
-export const trace = (n = 1, answer = 'B'): TraceResult => ({ traceKey: `trace/${n}`, finalAnswer: answer, candidates: 1 });
-export const qa = (r: Partial<QaResult> = {}): QaResult => ({ accepted: true, code: null, reason: null, accuracy: 1, format: 1, traceKey: 'trace/1', verdictKey: null, ...r });
+export const route = (r: Partial<RouteResult> = {}): RouteResult => ({
+  kind: 'chart',
+  subkind: null,
+  routeBy: 'source',
+  exact: false,
+  needsClassifier: false,
+  reject: null,
+  quarantine: null,
+  ...r,
+});
+export const formalOk: FormalResult = {
+  formalKey: 'formal/1',
+  format: 'markdown',
+  valid: true,
+  error: null,
+  attempts: 1,
+};
+export const trace = (n = 1, answer = 'B'): TraceResult => ({
+  traceKey: `trace/${n}`,
+  finalAnswer: answer,
+  candidates: 1,
+});
+export const qa = (r: Partial<QaResult> = {}): QaResult => ({
+  accepted: true,
+  code: null,
+  reason: null,
+  accuracy: 1,
+  format: 1,
+  traceKey: 'trace/1',
+  verdictKey: null,
+  ...r,
+});
 
 /** A happy path through every stage (no revisit, judge accepts); tests override the stage they exercise. */
 export function happy(over: Mocks = {}): Mocks {
@@ -156,19 +248,24 @@ export function happy(over: Mocks = {}): Mocks {
   };
 }
 
-
 /**
  * What activities/llm/gateway.ts throws when a role's endpoint refuses connections: retryable as thrown, so only the
  * sample workflow's own retry policy keeps it from being retried (workflows/endpoint-gate.ts then holds the sample).
  */
-export const endpointDownFailure = (role: string): ApplicationFailure => ApplicationFailure.create({
-  message: 'connect ECONNREFUSED', type: 'EndpointDown', nonRetryable: false, details: [{ role, host: `${role}.test`, error: 'ECONNREFUSED' }],
-});
+export const endpointDownFailure = (role: string): ApplicationFailure =>
+  ApplicationFailure.create({
+    message: 'connect ECONNREFUSED',
+    type: 'EndpointDown',
+    nonRetryable: false,
+    details: [{ role, host: `${role}.test`, error: 'ECONNREFUSED' }],
+  });
 
 /** A workflow's result, or a clear failure when it does not close in time (a stuck workflow task would hang the test). */
 export async function within<T>(what: string, p: Promise<T>, timeoutMs = 20_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: not closed within ${timeoutMs} ms`)), timeoutMs); });
+  const late = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`${what}: not closed within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
     return await Promise.race([p, late]);
   } finally {

@@ -5,7 +5,10 @@ import type { EndpointDown, SampleOutcome } from '../../schemas/workflow.ts';
 
 export * from '../../workflows/index.ts';
 
-export interface ParentSeen { outcomes: SampleOutcome[]; endpointDown: EndpointDown[] }
+export interface ParentSeen {
+  outcomes: SampleOutcome[];
+  endpointDown: EndpointDown[];
+}
 export const parentSeenQuery = defineQuery<ParentSeen>('seen');
 
 /**

@@ -3,18 +3,39 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunConfig } from '../../schemas/config.ts';
 import { CPU_QUEUE, buildWorkflowId, sampleWorkflowId } from '../../schemas/queues.ts';
 import { SA } from '../../schemas/search-attributes.ts';
 import type { BuildInputRaw, BuildProgress, IngestPageResult } from '../../schemas/workflow.ts';
 import type { buildDataset } from '../../workflows/build-dataset.ts';
-import { ENDPOINTS, endpointDownFailure, formalOk, happy, latch, route, runName, startWorkflowEnv, until, within, type Mocks, type WorkflowEnv } from '../support/workflow-env.ts';
+import {
+  ENDPOINTS,
+  endpointDownFailure,
+  formalOk,
+  happy,
+  latch,
+  route,
+  runName,
+  startWorkflowEnv,
+  until,
+  within,
+  type Mocks,
+  type WorkflowEnv,
+} from '../support/workflow-env.ts';
 
 let w: WorkflowEnv;
-before(async () => { w = await startWorkflowEnv(); });
-after(async () => { await w?.stop(); });
+before(async () => {
+  w = await startWorkflowEnv();
+});
+after(async () => {
+  await w?.stop();
+});
 
 /** A source of pages of sample ids: the cursor's row is the page number; `remaining` (the limit) is honoured. */
 function source(pages: string[][]): Mocks {
@@ -25,22 +46,33 @@ function source(pages: string[][]): Mocks {
     ingestPage: (i): IngestPageResult => {
       const p = i.cursor.row;
       const ids = pages[p]!.slice(0, i.remaining ?? Infinity);
-      return { refs: ids.map((id) => ({ sampleId: id, sampleKey: `samples/${id}.json`, source: 'unit-source' })), next: p + 1 < pages.length ? { file: 0, row: p + 1 } : null, rowsRead: ids.length };
+      return {
+        refs: ids.map((id) => ({ sampleId: id, sampleKey: `samples/${id}.json`, source: 'unit-source' })),
+        next: p + 1 < pages.length ? { file: 0, row: p + 1 } : null,
+        rowsRead: ids.length,
+      };
     },
   };
 }
 
 /** Samples whose id says so are rejected at routing or quarantined at ingest; the rest pass. */
 const byId: Mocks = {
-  routeSample: (i) => i.ref.sampleId.includes('rej') ? route({ kind: 'natural', reject: { code: 'no_reasoning', message: 'lookup question' } })
-    : i.ref.sampleId.includes('quar') ? route({ kind: null, quarantine: { code: 'image_decode', message: 'truncated PNG' } })
-      : route(),
+  routeSample: (i) =>
+    i.ref.sampleId.includes('rej')
+      ? route({ kind: 'natural', reject: { code: 'no_reasoning', message: 'lookup question' } })
+      : i.ref.sampleId.includes('quar')
+        ? route({ kind: null, quarantine: { code: 'image_decode', message: 'truncated PNG' } })
+        : route(),
 };
 
-async function startBuild(config: Partial<RunConfig>, extra: Partial<BuildInputRaw> = {}): Promise<{ run: string; handle: WorkflowHandleWithFirstExecutionRunId<typeof buildDataset> }> {
+async function startBuild(
+  config: Partial<RunConfig>,
+  extra: Partial<BuildInputRaw> = {},
+): Promise<{ run: string; handle: WorkflowHandleWithFirstExecutionRunId<typeof buildDataset> }> {
   const run = runName('build');
   const handle = await w.client.workflow.start<typeof buildDataset>('buildDataset', {
-    taskQueue: CPU_QUEUE, workflowId: buildWorkflowId(run),
+    taskQueue: CPU_QUEUE,
+    workflowId: buildWorkflowId(run),
     args: [{ run, source: 'unit:source', endpoints: ENDPOINTS, config: { revisitRounds: 0, ...config }, ...extra }],
   });
   return { run, handle };
@@ -50,7 +82,13 @@ const manifests = () => w.inputs('writeRunManifest').map((m) => m.status);
 
 describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }, () => {
   test('a whole build: every sample finishes once, counts by status/stage/kind/reason, shards committed, manifest completed', async () => {
-    w.mock({ ...happy(byId), ...source([['a1', 'rej2'], ['quar3', 'a4']]) });
+    w.mock({
+      ...happy(byId),
+      ...source([
+        ['a1', 'rej2'],
+        ['quar3', 'a4'],
+      ]),
+    });
     const { run, handle } = await startBuild({ commitEvery: 2 });
     const p = await within('the build', handle.result(), 30_000);
     assert.equal(p.phase, 'finished');
@@ -65,10 +103,25 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
     assert.equal(w.inputs('describeBuild').length, 1);
     assert.equal(w.inputs('stageRecord').length, 4);
     const d = await handle.describe();
-    assert.deepEqual([d.typedSearchAttributes.get(SA.run), d.typedSearchAttributes.get(SA.kind), d.typedSearchAttributes.get(SA.source)], [run, 'build', 'unit:source']);
+    assert.deepEqual(
+      [
+        d.typedSearchAttributes.get(SA.run),
+        d.typedSearchAttributes.get(SA.kind),
+        d.typedSearchAttributes.get(SA.source),
+      ],
+      [run, 'build', 'unit:source'],
+    );
     assert.equal((d.memo as { state?: string }).state, 'finished');
     const child = await w.client.workflow.getHandle(sampleWorkflowId(run, 'rej2')).describe();
-    assert.deepEqual([child.typedSearchAttributes.get(SA.run), child.typedSearchAttributes.get(SA.kind), child.typedSearchAttributes.get(SA.status), child.typedSearchAttributes.get(SA.stage)], [run, 'sample', 'rejected', 'record']);
+    assert.deepEqual(
+      [
+        child.typedSearchAttributes.get(SA.run),
+        child.typedSearchAttributes.get(SA.kind),
+        child.typedSearchAttributes.get(SA.status),
+        child.typedSearchAttributes.get(SA.stage),
+      ],
+      [run, 'sample', 'rejected', 'record'],
+    );
     // The histories replay on the same code: no non-determinism in the build or its children.
     await w.replay(handle.workflowId);
     await w.replay(sampleWorkflowId(run, 'a1'));
@@ -79,13 +132,23 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
     const { handle } = await startBuild({}, { limit: 3 });
     const p = await within('the build', handle.result(), 30_000);
     assert.deepEqual([p.ingested, p.counts.done], [3, 3]);
-    assert.deepEqual(w.inputs('ingestPage').map((i) => i.remaining), [3, 1]);
+    assert.deepEqual(
+      w.inputs('ingestPage').map((i) => i.remaining),
+      [3, 1],
+    );
   });
 
   test('continue-as-new: pagesPerRun 1 starts a new run per page, the state (cursor, counts, in-flight children) carries over', async () => {
     const runIds: string[] = [];
     const src = source([['c1', 'c2'], ['c3', 'rej4'], ['c5']]);
-    w.mock({ ...happy(byId), ...src, ingestPage: (i) => { runIds.push(Context.current().info.workflowExecution?.runId ?? ''); return src.ingestPage!(i); } });
+    w.mock({
+      ...happy(byId),
+      ...src,
+      ingestPage: (i) => {
+        runIds.push(Context.current().info.workflowExecution?.runId ?? '');
+        return src.ingestPage!(i);
+      },
+    });
     const { handle } = await startBuild({ pagesPerRun: 1, commitEvery: 100 });
     const firstRunId = handle.firstExecutionRunId;
     const p = await within('the build', handle.result(), 30_000); // follows the chain of runs
@@ -93,10 +156,16 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
     assert.equal(p.ingested, 5);
     assert.equal(new Set(runIds).size, 3, 'each page in its own run');
     assert.equal(runIds[0], firstRunId);
-    assert.deepEqual(w.inputs('ingestPage').map((i) => i.cursor.row), [0, 1, 2]);
+    assert.deepEqual(
+      w.inputs('ingestPage').map((i) => i.cursor.row),
+      [0, 1, 2],
+    );
     assert.equal(w.inputs('describeBuild').length, 1, 'the source is described once, not per run');
     assert.deepEqual(manifests(), ['running', 'completed']);
-    assert.equal((await w.client.workflow.getHandle(handle.workflowId, firstRunId).describe()).status.name, 'CONTINUED_AS_NEW');
+    assert.equal(
+      (await w.client.workflow.getHandle(handle.workflowId, firstRunId).describe()).status.name,
+      'CONTINUED_AS_NEW',
+    );
     await w.replay(handle.workflowId, firstRunId);
     const last = await w.client.workflow.getHandle(handle.workflowId).describe();
     assert.notEqual(last.runId, firstRunId);
@@ -106,13 +175,24 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
 
   test('pause holds new samples (the running one finishes), resume goes on to the end', async () => {
     const hold = latch();
-    w.mock({ ...happy({ formalize: async (i) => { if (i.ref.sampleId === 'p1') await hold.promise; return formalOk; } }), ...source([['p1', 'p2', 'p3']]) });
+    w.mock({
+      ...happy({
+        formalize: async (i) => {
+          if (i.ref.sampleId === 'p1') await hold.promise;
+          return formalOk;
+        },
+      }),
+      ...source([['p1', 'p2', 'p3']]),
+    });
     const { handle } = await startBuild({ window: 1 });
     await until('the first sample to be formalizing', () => w.inputs('formalize').length === 1);
     await handle.signal('pause');
     await until('paused', async () => (await progress(handle)).paused);
     hold.open();
-    const held = await until('the running sample to finish', async () => { const p = await progress(handle); return p.finished === 1 && p; });
+    const held = await until('the running sample to finish', async () => {
+      const p = await progress(handle);
+      return p.finished === 1 && p;
+    });
     assert.deepEqual([held.ingested, held.inFlight, held.paused], [1, 0, true], 'no new sample started while paused');
     assert.equal(((await handle.describe()).memo as { state?: string }).state, 'paused');
     await handle.signal('resume');
@@ -134,11 +214,25 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
       ...source([['h1', 'h2'], ['h3']]),
     });
     const { handle } = await startBuild({ window: 2 });
-    const halted = await until('h1 waiting on the endpoint', async () => { const p = await progress(handle); return p.waiting === 1 && p; });
-    assert.deepEqual(halted.halted && [halted.halted.role, halted.halted.host, halted.halted.error], ['formalizer', 'formalizer.test', 'ECONNREFUSED']);
+    const halted = await until('h1 waiting on the endpoint', async () => {
+      const p = await progress(handle);
+      return p.waiting === 1 && p;
+    });
+    assert.deepEqual(halted.halted && [halted.halted.role, halted.halted.host, halted.halted.error], [
+      'formalizer',
+      'formalizer.test',
+      'ECONNREFUSED',
+    ]);
     hold.open();
-    const held = await until('h2 to finish', async () => { const p = await progress(handle); return p.finished === 1 && p; });
-    assert.deepEqual([held.ingested, held.inFlight, held.waiting], [2, 1, 1], 'a free slot, but no new sample while halted');
+    const held = await until('h2 to finish', async () => {
+      const p = await progress(handle);
+      return p.finished === 1 && p;
+    });
+    assert.deepEqual(
+      [held.ingested, held.inFlight, held.waiting],
+      [2, 1, 1],
+      'a free slot, but no new sample while halted',
+    );
     assert.equal(w.inputs('ingestPage').length, 1, 'no new page while halted');
     assert.equal(((await handle.describe()).memo as { state?: string }).state, 'halted');
     down = false;
@@ -146,7 +240,11 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
     const p = await within('the build', handle.result(), 30_000);
     assert.deepEqual(p.counts, { done: 3, rejected: 0, quarantined: 0 }, 'each sample finishes exactly once');
     assert.equal(p.halted, null);
-    assert.equal(w.inputs('formalize').filter((i) => i.ref.sampleId === 'h1').length, 2, 'the stage ran again after the resume');
+    assert.equal(
+      w.inputs('formalize').filter((i) => i.ref.sampleId === 'h1').length,
+      2,
+      'the stage ran again after the resume',
+    );
   });
 
   test('cancel: running children are cancelled, what finished is committed, the manifest says cancelled', async () => {
@@ -164,7 +262,10 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
     const { run, handle } = await startBuild({ window: 2 });
     await until('two samples formalizing', () => w.inputs('formalize').length === 2);
     await handle.cancel();
-    await assert.rejects(within('the cancelled build', handle.result()), (e) => e instanceof WorkflowFailedError && e.cause?.name === 'CancelledFailure');
+    await assert.rejects(
+      within('the cancelled build', handle.result()),
+      (e) => e instanceof WorkflowFailedError && e.cause?.name === 'CancelledFailure',
+    );
     for (const id of ['x1', 'x2']) {
       const h = w.client.workflow.getHandle(sampleWorkflowId(run, id));
       await until(`${id} cancelled`, async () => (await h.describe()).status.name === 'CANCELLED');
@@ -178,7 +279,9 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
   test('a malformed input fails the build at once, naming the field', async () => {
     w.mock({});
     const handle = await w.client.workflow.start<typeof buildDataset>('buildDataset', {
-      taskQueue: CPU_QUEUE, workflowId: buildWorkflowId(runName('bad')), args: [{ run: 'has space', source: 'x' }],
+      taskQueue: CPU_QUEUE,
+      workflowId: buildWorkflowId(runName('bad')),
+      args: [{ run: 'has space', source: 'x' }],
     });
     await assert.rejects(handle.result(), (e) => {
       assert.ok(e instanceof WorkflowFailedError);

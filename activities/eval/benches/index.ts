@@ -25,5 +25,7 @@ export function benchModule(kind: BenchKind): BenchModule {
 export function detectBench(file: string, columns: string[]): BenchModule {
   const m = BENCHES.find((b) => b.detect(columns, file));
   if (m) return m;
-  throw new UsageError(`--bench ${file}: cannot tell which benchmark this is from its columns (${columns.slice(0, 12).join(', ')}); pass --bench-kind ${BENCH_KINDS.join('|')}`);
+  throw new UsageError(
+    `--bench ${file}: cannot tell which benchmark this is from its columns (${columns.slice(0, 12).join(', ')}); pass --bench-kind ${BENCH_KINDS.join('|')}`,
+  );
 }

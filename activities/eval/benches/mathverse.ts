@@ -7,14 +7,24 @@
 import { imageOf, metaOf, need, parseInlineChoices, present, str, type Raw } from '../read.ts';
 import type { BenchModule } from './types.ts';
 
-export const MATHVERSE_VERSIONS = ['Text Dominant', 'Text Lite', 'Vision Intensive', 'Vision Dominant', 'Vision Only'] as const;
+export const MATHVERSE_VERSIONS = [
+  'Text Dominant',
+  'Text Lite',
+  'Vision Intensive',
+  'Vision Dominant',
+  'Vision Only',
+] as const;
 
 /** VLMEvalKit may store `metadata` as a Python dict string. */
 function metadataOf(v: unknown): Raw {
   if (v && typeof v === 'object') return v as Raw;
   const s = present(v);
   if (!s) return {};
-  try { return JSON.parse(s.replaceAll("'", '"')) as Raw; } catch { return {}; }
+  try {
+    return JSON.parse(s.replaceAll("'", '"')) as Raw;
+  } catch {
+    return {};
+  }
 }
 
 export const mathverse: BenchModule = {
@@ -33,9 +43,19 @@ export const mathverse: BenchModule = {
     if (typeof image === 'string' && ctx.requireImages) return image;
     const m = metadataOf(r.metadata);
     return {
-      row: ctx.row, id: str(r.sample_index)!, question, answer: str(r.answer)!.trim(), images: image instanceof Buffer ? [image] : [],
+      row: ctx.row,
+      id: str(r.sample_index)!,
+      question,
+      answer: str(r.answer)!.trim(),
+      images: image instanceof Buffer ? [image] : [],
       ...(choices ? { choices } : {}),
-      meta: metaOf({ problem_index: r.problem_index, problem_version: r.problem_version, question_type: qt, subject: m.subject, subfield: m.subfield }),
+      meta: metaOf({
+        problem_index: r.problem_index,
+        problem_version: r.problem_version,
+        question_type: qt,
+        subject: m.subject,
+        subfield: m.subfield,
+      }),
       raw: r,
     };
   },
@@ -47,6 +67,8 @@ export const mathverse: BenchModule = {
   },
   dimensions: [
     { name: 'problem_version', key: 'problem_version', order: MATHVERSE_VERSIONS },
-    { name: 'subject', key: 'subject' }, { name: 'subfield', key: 'subfield' }, { name: 'question_type', key: 'question_type' },
+    { name: 'subject', key: 'subject' },
+    { name: 'subfield', key: 'subfield' },
+    { name: 'question_type', key: 'question_type' },
   ],
 };

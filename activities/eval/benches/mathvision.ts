@@ -9,7 +9,9 @@ export const mathvision: BenchModule = {
   kind: 'mathvision',
   title: 'MathVision',
   files: 'test/testmini parquet / JSON / JSONL (`options`, `decoded_image` or `image` path)',
-  detect: (columns) => (columns.includes('options') && columns.includes('subject')) || (columns.includes('id') && columns.includes('options')),
+  detect: (columns) =>
+    (columns.includes('options') && columns.includes('subject')) ||
+    (columns.includes('id') && columns.includes('options')),
   normalise(r, ctx) {
     const miss = need(r, 'id', 'question', 'answer');
     if (miss) return miss;
@@ -20,7 +22,11 @@ export const mathvision: BenchModule = {
     let q = str(r.question)!;
     if (mc) q += `\nChoices:\n${options!.map((c, i) => `(${letter(i)}) ${c}`).join('\n')}`;
     return {
-      row: ctx.row, id: str(r.id)!, question: q, answer: str(r.answer)!.trim(), images: image instanceof Buffer ? [image] : [],
+      row: ctx.row,
+      id: str(r.id)!,
+      question: q,
+      answer: str(r.answer)!.trim(),
+      images: image instanceof Buffer ? [image] : [],
       ...(mc ? { choices: options } : {}),
       meta: metaOf({ level: r.level, subject: r.subject, question_type: mc ? 'multi_choice' : 'free_form' }),
       raw: r,
@@ -33,7 +39,15 @@ export const mathvision: BenchModule = {
     if (style === 'vlmevalkit') return { user: opts ? `${q}\nOptions:\n${opts}` : q };
     // lmms-eval's mathvision_doc_to_text: the boxed instruction, the question with no separator, then the options.
     const boxed = 'Please solve the problem step by step and put your answer in one "\\boxed{}".';
-    return { user: opts ? `${boxed}${q}\nChoices: ${opts}\nAnswer the question with the option's letter from the given choices directly.` : `${boxed}${q}` };
+    return {
+      user: opts
+        ? `${boxed}${q}\nChoices: ${opts}\nAnswer the question with the option's letter from the given choices directly.`
+        : `${boxed}${q}`,
+    };
   },
-  dimensions: [{ name: 'subject', key: 'subject' }, { name: 'level', key: 'level' }, { name: 'question_type', key: 'question_type' }],
+  dimensions: [
+    { name: 'subject', key: 'subject' },
+    { name: 'level', key: 'level' },
+    { name: 'question_type', key: 'question_type' },
+  ],
 };

@@ -12,8 +12,11 @@ import { vlmevalkitImages } from './vlmevalkit.ts';
 export const r1ovBench: BenchModule = {
   kind: 'r1ov-bench',
   title: 'R1-OneVision-Bench',
-  files: '`r1-onevision.tsv` (VLMEvalKit-style TSV: index, image, question with hint and options, answer, choices, level, category)',
-  detect: (columns, file) => ['.tsv', '.csv', '.xlsx'].includes(extname(file).toLowerCase()) && ['index', 'question', 'level', 'category'].every((c) => columns.includes(c)),
+  files:
+    '`r1-onevision.tsv` (VLMEvalKit-style TSV: index, image, question with hint and options, answer, choices, level, category)',
+  detect: (columns, file) =>
+    ['.tsv', '.csv', '.xlsx'].includes(extname(file).toLowerCase()) &&
+    ['index', 'question', 'level', 'category'].every((c) => columns.includes(c)),
   normalise(r, ctx) {
     const miss = need(r, 'index', 'question', 'answer');
     if (miss) return miss === 'missing answer' ? 'answer is empty' : miss;
@@ -22,11 +25,23 @@ export const r1ovBench: BenchModule = {
     const full = str(r.question)!;
     // Loaders split the hint from the question on its `Question: ` marker.
     const at = full.indexOf('Question: ');
-    const hint = at > 0 ? full.slice(0, at).trim().replace(/^Hint:\s*/, '') : undefined;
+    const hint =
+      at > 0
+        ? full
+            .slice(0, at)
+            .trim()
+            .replace(/^Hint:\s*/, '')
+        : undefined;
     const question = at >= 0 ? full.slice(at + 'Question: '.length) : full;
-    const choices = parseList(r.choices) ?? (present(r.choices) !== undefined ? parseInlineChoices(question) : undefined);
+    const choices =
+      parseList(r.choices) ?? (present(r.choices) !== undefined ? parseInlineChoices(question) : undefined);
     return {
-      row: ctx.row, id: str(r.index)!.trim(), question, answer: str(r.answer)!.trim(), images, ...(choices ? { choices } : {}),
+      row: ctx.row,
+      id: str(r.index)!.trim(),
+      question,
+      answer: str(r.answer)!.trim(),
+      images,
+      ...(choices ? { choices } : {}),
       meta: {
         ...(present(r.level) !== undefined ? { level: present(r.level)! } : {}),
         ...(present(r.category) !== undefined ? { category: present(r.category)! } : {}),
@@ -38,5 +53,10 @@ export const r1ovBench: BenchModule = {
   },
   // Neither toolkit has an R1-OneVision-Bench task: both send the published question (hint and options inside) as is.
   prompt: (item) => ({ user: str(item.raw.question)! }),
-  dimensions: [{ name: 'grade', key: 'level' }, { name: 'category', key: 'category' }, { name: 'grade×category', key: ['level', 'category'] }, { name: 'question_type', key: 'question_type' }],
+  dimensions: [
+    { name: 'grade', key: 'level' },
+    { name: 'category', key: 'category' },
+    { name: 'grade×category', key: ['level', 'category'] },
+    { name: 'question_type', key: 'question_type' },
+  ],
 };

@@ -21,10 +21,18 @@ export interface NormaliseContext {
  * A report breakdown over one meta key, or two crossed (`level × category`, the paper's Table 3 grid); `order` puts
  * known values first (others follow in order of appearance).
  */
-export interface Dimension { name: string; key: string | readonly [string, string]; order?: readonly string[] }
+export interface Dimension {
+  name: string;
+  key: string | readonly [string, string];
+  order?: readonly string[];
+}
 
 /** The fields of a scored item a benchmark metric needs. */
-export interface ScoredItem { item_id: string; correct: boolean; meta: Record<string, string> }
+export interface ScoredItem {
+  item_id: string;
+  correct: boolean;
+  meta: Record<string, string>;
+}
 
 /** Extra metrics beyond accuracy (WeMath's four dimensions): named values plus tables laid out like the paper's. */
 export interface ExtraMetrics {
@@ -58,7 +66,12 @@ export interface BenchModule {
 }
 
 /** VLMEvalKit's generic multiple-choice prompt (ImageMCQDataset.build_prompt). */
-export function vlmevalkitMcqPrompt(question: string, options: string[] | undefined, hint: string | undefined, instruction = true): string {
+export function vlmevalkitMcqPrompt(
+  question: string,
+  options: string[] | undefined,
+  hint: string | undefined,
+  instruction = true,
+): string {
   let p = '';
   if (hint !== undefined) p += `Hint: ${hint}\n`;
   p += `Question: ${question}\n`;

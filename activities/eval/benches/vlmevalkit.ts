@@ -24,8 +24,14 @@ export function vlmevalkitImages(r: Raw, ctx: NormaliseContext): Buffer[] | stri
     if (target === undefined || target.length <= 64) return `image ${JSON.stringify(cell)} names no row with an image`;
     cell = target;
   }
-  const sources = cell !== undefined ? (cell.trimStart().startsWith('[') ? parseList(cell) ?? [cell] : [cell])
-    : present(r.image_path) !== undefined ? parseList(r.image_path) ?? [str(r.image_path)!] : [];
+  const sources =
+    cell !== undefined
+      ? cell.trimStart().startsWith('[')
+        ? (parseList(cell) ?? [cell])
+        : [cell]
+      : present(r.image_path) !== undefined
+        ? (parseList(r.image_path) ?? [str(r.image_path)!])
+        : [];
   const out: Buffer[] = [];
   for (const s of sources) {
     const im = imageOf(s, ctx.file);
@@ -43,21 +49,33 @@ function vlmevalkitItem(r: Raw, ctx: NormaliseContext, id: string): BenchItem | 
   const letters = letterColumns(r);
   const choices = letters ?? parseList(r.choices);
   const question = str(r.question)!;
-  const meta = metaOf(Object.fromEntries(Object.entries(r).filter(([k]) => !ITEM_COLUMNS.has(k) && !/^[A-Z]$/.test(k))));
+  const meta = metaOf(
+    Object.fromEntries(Object.entries(r).filter(([k]) => !ITEM_COLUMNS.has(k) && !/^[A-Z]$/.test(k))),
+  );
   const hint = present(r.hint);
   if (hint !== undefined) meta.hint = hint;
   const shown = letters ? `${question}\nOptions:\n${letters.map((c, i) => `${letter(i)}. ${c}`).join('\n')}` : question;
   return {
-    row: ctx.row, id, question: shown, answer: str(r.answer)!.trim(), images,
-    ...(choices ? { choices } : {}), meta, raw: r,
+    row: ctx.row,
+    id,
+    question: shown,
+    answer: str(r.answer)!.trim(),
+    images,
+    ...(choices ? { choices } : {}),
+    meta,
+    raw: r,
   };
 }
 
 export const vlmevalkit: BenchModule = {
   kind: 'vlmevalkit',
   title: 'VLMEvalKit TSV',
-  files: 'any VLMEvalKit dataset TSV (`index`, `image`, `question`, `A`…`Z`, `answer`, `hint`, `category`, `l2-category`, `split`)',
-  detect: (columns, file) => ['.tsv', '.xlsx'].includes(extname(file).toLowerCase()) && columns.includes('index') && columns.includes('question'),
+  files:
+    'any VLMEvalKit dataset TSV (`index`, `image`, `question`, `A`…`Z`, `answer`, `hint`, `category`, `l2-category`, `split`)',
+  detect: (columns, file) =>
+    ['.tsv', '.xlsx'].includes(extname(file).toLowerCase()) &&
+    columns.includes('index') &&
+    columns.includes('question'),
   normalise(r, ctx) {
     const miss = need(r, 'index', 'question', 'answer');
     if (miss) return miss;
@@ -67,10 +85,19 @@ export const vlmevalkit: BenchModule = {
     const r = item.raw;
     const letters = letterColumns(r);
     // VQA-type sets (no option columns) send `question` verbatim in VLMEvalKit (ImageBaseDataset.build_prompt).
-    if (style === 'vlmevalkit') return { user: letters ? vlmevalkitMcqPrompt(str(r.question)!, letters, present(r.hint)) : str(r.question)! };
+    if (style === 'vlmevalkit')
+      return { user: letters ? vlmevalkitMcqPrompt(str(r.question)!, letters, present(r.hint)) : str(r.question)! };
     // lmms-eval's multiple-choice convention (the post-prompt its MCQ tasks append).
     const q = str(r.question)!;
-    return { user: letters ? `${q}\n${letters.map((c, i) => `${letter(i)}. ${c}`).join('\n')}\nAnswer with the option's letter from the given choices directly.` : q };
+    return {
+      user: letters
+        ? `${q}\n${letters.map((c, i) => `${letter(i)}. ${c}`).join('\n')}\nAnswer with the option's letter from the given choices directly.`
+        : q,
+    };
   },
-  dimensions: [{ name: 'split', key: 'split' }, { name: 'category', key: 'category' }, { name: 'l2-category', key: 'l2-category' }],
+  dimensions: [
+    { name: 'split', key: 'split' },
+    { name: 'category', key: 'category' },
+    { name: 'l2-category', key: 'l2-category' },
+  ],
 };

@@ -12,20 +12,31 @@ import { vlmevalkitMcqPrompt, type BenchModule, type ExtraMetrics, type ScoredIt
 import { vlmevalkitImages } from './vlmevalkit.ts';
 
 /** lmms-eval's system prompt for WeMath (its wemath_testmini_reasoning task). */
-const LMMS_EVAL_SYSTEM = 'You are a helpful assistant. When the user asks a question, your response must include two parts: '
-  + 'first, the reasoning process enclosed in <think>...</think> tags, then the final answer enclosed in <answer>...</answer> tags.'
-  + 'Please provide a clear, concise response within <answer> </answer> tags that directly addresses the question.';
+const LMMS_EVAL_SYSTEM =
+  'You are a helpful assistant. When the user asks a question, your response must include two parts: ' +
+  'first, the reasoning process enclosed in <think>...</think> tags, then the final answer enclosed in <answer>...</answer> tags.' +
+  'Please provide a clear, concise response within <answer> </answer> tags that directly addresses the question.';
 
 const KEY_RE = /^(\d+)steps_(\d+|multi)$/;
 
 export interface WeMathScores {
   /** Multi-step problems scored (every sub-problem and the composite present): 525 on the full testmini. */
-  problems: number; twoStep: number; threeStep: number;
-  IK: number; IG: number; CM_strict: number; CM_loose: number; RM_strict: number; RM_loose: number;
+  problems: number;
+  twoStep: number;
+  threeStep: number;
+  IK: number;
+  IG: number;
+  CM_strict: number;
+  CM_loose: number;
+  RM_strict: number;
+  RM_loose: number;
   /** (N − 0.5·IG − RM − IK) / N, N = problems. */
-  score_strict: number | null; score_loose: number | null;
+  score_strict: number | null;
+  score_loose: number | null;
   /** Accuracy over one-step sub-problems (S1) and composites of two- and three-step problems (S2, S3). */
-  S1: number | null; S2: number | null; S3: number | null;
+  S1: number | null;
+  S2: number | null;
+  S3: number | null;
   incomplete: string[];
 }
 
@@ -47,20 +58,50 @@ export function wemathScores(items: Array<{ id: string; key: string; correct: bo
     g.parts.set(m[2]!, it.correct);
   }
   const s: WeMathScores = {
-    problems: 0, twoStep: 0, threeStep: 0, IK: 0, IG: 0, CM_strict: 0, CM_loose: 0, RM_strict: 0, RM_loose: 0,
-    score_strict: null, score_loose: null, S1: null, S2: null, S3: null, incomplete: [],
+    problems: 0,
+    twoStep: 0,
+    threeStep: 0,
+    IK: 0,
+    IG: 0,
+    CM_strict: 0,
+    CM_loose: 0,
+    RM_strict: 0,
+    RM_loose: 0,
+    score_strict: null,
+    score_loose: null,
+    S1: null,
+    S2: null,
+    S3: null,
+    incomplete: [],
   };
-  let subN = 0, subRight = 0, s2N = 0, s2Right = 0, s3N = 0, s3Right = 0;
+  let subN = 0,
+    subRight = 0,
+    s2N = 0,
+    s2Right = 0,
+    s3N = 0,
+    s3Right = 0;
   for (const [gid, g] of groups) {
     const parts = Array.from({ length: g.steps }, (_, i) => g.parts.get(String(i + 1)));
     const multi = g.parts.get('multi');
-    if (multi === undefined || parts.some((p) => p === undefined)) { s.incomplete.push(gid.split('\u0000')[0]!); continue; }
+    if (multi === undefined || parts.some((p) => p === undefined)) {
+      s.incomplete.push(gid.split('\u0000')[0]!);
+      continue;
+    }
     s.problems++;
-    if (g.steps === 2) { s.twoStep++; s2N++; if (multi) s2Right++; }
-    if (g.steps === 3) { s.threeStep++; s3N++; if (multi) s3Right++; }
+    if (g.steps === 2) {
+      s.twoStep++;
+      s2N++;
+      if (multi) s2Right++;
+    }
+    if (g.steps === 3) {
+      s.threeStep++;
+      s3N++;
+      if (multi) s3Right++;
+    }
     subN += parts.length;
     subRight += parts.filter(Boolean).length;
-    const all = parts.every(Boolean), any = parts.some(Boolean);
+    const all = parts.every(Boolean),
+      any = parts.some(Boolean);
     if (all && !multi) s.IG++;
     if (!all && !multi) s.IK++;
     if (all && multi) s.CM_strict++;
@@ -85,35 +126,78 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
 /** The paper's table: Score, IK, IG, CM, RM (rates with counts) under strict and loose, then S1–S3. */
 export function wemathMetrics(items: ScoredItem[]): ExtraMetrics {
-  const s = wemathScores(items.filter((i) => i.meta.ID && i.meta.key).map((i) => ({ id: i.meta.ID!, key: i.meta.key!, correct: i.correct })));
+  const s = wemathScores(
+    items.filter((i) => i.meta.ID && i.meta.key).map((i) => ({ id: i.meta.ID!, key: i.meta.key!, correct: i.correct })),
+  );
   const n = s.problems;
   // Rates as the reference computes them: IK, IG, CM over N; RM over CM + RM of the same condition.
   const rates = {
-    IK: ratio(s.IK, n), IG: ratio(s.IG, n), CM_strict: ratio(s.CM_strict, n), CM_loose: ratio(s.CM_loose, n),
-    RM_strict: ratio(s.RM_strict, s.CM_strict + s.RM_strict), RM_loose: ratio(s.RM_loose, s.CM_loose + s.RM_loose),
+    IK: ratio(s.IK, n),
+    IG: ratio(s.IG, n),
+    CM_strict: ratio(s.CM_strict, n),
+    CM_loose: ratio(s.CM_loose, n),
+    RM_strict: ratio(s.RM_strict, s.CM_strict + s.RM_strict),
+    RM_loose: ratio(s.RM_loose, s.CM_loose + s.RM_loose),
   };
   const cell = (r: number | null, c: number) => `${pct2(r)} (${c})`;
   return {
     title: 'WeMath four-dimensional metrics',
     values: {
-      problems: n, two_step: s.twoStep, three_step: s.threeStep, IK: s.IK, IG: s.IG, CM_strict: s.CM_strict, CM_loose: s.CM_loose,
-      RM_strict: s.RM_strict, RM_loose: s.RM_loose, score_strict: s.score_strict, score_loose: s.score_loose,
-      IK_rate: rates.IK, IG_rate: rates.IG, CM_strict_rate: rates.CM_strict, CM_loose_rate: rates.CM_loose,
-      RM_strict_rate: rates.RM_strict, RM_loose_rate: rates.RM_loose, S1: s.S1, S2: s.S2, S3: s.S3,
+      problems: n,
+      two_step: s.twoStep,
+      three_step: s.threeStep,
+      IK: s.IK,
+      IG: s.IG,
+      CM_strict: s.CM_strict,
+      CM_loose: s.CM_loose,
+      RM_strict: s.RM_strict,
+      RM_loose: s.RM_loose,
+      score_strict: s.score_strict,
+      score_loose: s.score_loose,
+      IK_rate: rates.IK,
+      IG_rate: rates.IG,
+      CM_strict_rate: rates.CM_strict,
+      CM_loose_rate: rates.CM_loose,
+      RM_strict_rate: rates.RM_strict,
+      RM_loose_rate: rates.RM_loose,
+      S1: s.S1,
+      S2: s.S2,
+      S3: s.S3,
     },
-    tables: [{
-      caption: `Strict and loose (N = ${n} multi-step problems: ${s.twoStep} two-step, ${s.threeStep} three-step)`,
-      header: ['condition', 'Score', 'IK', 'IG', 'CM', 'RM'],
-      rows: [
-        ['strict', pct2(s.score_strict), cell(rates.IK, s.IK), cell(rates.IG, s.IG), cell(rates.CM_strict, s.CM_strict), cell(rates.RM_strict, s.RM_strict)],
-        ['loose', pct2(s.score_loose), cell(rates.IK, s.IK), cell(rates.IG, s.IG), cell(rates.CM_loose, s.CM_loose), cell(rates.RM_loose, s.RM_loose)],
-      ],
-    }, {
-      caption: 'Accuracy by steps',
-      header: ['One-step (S1)', 'Two-step (S2)', 'Three-step (S3)'],
-      rows: [[pct2(s.S1), pct2(s.S2), pct2(s.S3)]],
-    }],
-    notes: s.incomplete.length ? [`Incomplete multi-step problems (a sub-problem or the composite missing; not scored): ${s.incomplete.join(', ')}`] : [],
+    tables: [
+      {
+        caption: `Strict and loose (N = ${n} multi-step problems: ${s.twoStep} two-step, ${s.threeStep} three-step)`,
+        header: ['condition', 'Score', 'IK', 'IG', 'CM', 'RM'],
+        rows: [
+          [
+            'strict',
+            pct2(s.score_strict),
+            cell(rates.IK, s.IK),
+            cell(rates.IG, s.IG),
+            cell(rates.CM_strict, s.CM_strict),
+            cell(rates.RM_strict, s.RM_strict),
+          ],
+          [
+            'loose',
+            pct2(s.score_loose),
+            cell(rates.IK, s.IK),
+            cell(rates.IG, s.IG),
+            cell(rates.CM_loose, s.CM_loose),
+            cell(rates.RM_loose, s.RM_loose),
+          ],
+        ],
+      },
+      {
+        caption: 'Accuracy by steps',
+        header: ['One-step (S1)', 'Two-step (S2)', 'Three-step (S3)'],
+        rows: [[pct2(s.S1), pct2(s.S2), pct2(s.S3)]],
+      },
+    ],
+    notes: s.incomplete.length
+      ? [
+          `Incomplete multi-step problems (a sub-problem or the composite missing; not scored): ${s.incomplete.join(', ')}`,
+        ]
+      : [],
   };
 }
 
@@ -124,14 +208,20 @@ export function wemathMetrics(items: ScoredItem[]): ExtraMetrics {
  */
 export function wemathAnswerLetter(response: string): string | undefined {
   if (!response.includes('Answer')) return undefined;
-  const tail = response.split('Answer').pop()!.trim().replace(/[><:.]/g, '').trim();
+  const tail = response
+    .split('Answer')
+    .pop()!
+    .trim()
+    .replace(/[><:.]/g, '')
+    .trim();
   return tail && 'ABCDEFGH'.includes(tail[0]!) ? tail[0] : undefined;
 }
 
 export const wemath: BenchModule = {
   kind: 'wemath',
   title: 'WeMath',
-  files: '`testmini.json` with `image_path` files beside it (`2steps/image/1-1.png`), the Hugging Face parquet (Image column), or VLMEvalKit\'s WeMath TSV',
+  files:
+    "`testmini.json` with `image_path` files beside it (`2steps/image/1-1.png`), the Hugging Face parquet (Image column), or VLMEvalKit's WeMath TSV",
   detect: (columns) => columns.includes('ID') && (columns.includes('key') || columns.includes('option')),
   normalise(r, ctx): BenchItem | string {
     const miss = need(r, 'ID', 'key', 'question', 'answer');
@@ -140,7 +230,10 @@ export const wemath: BenchModule = {
     if (!KEY_RE.test(key)) return `unknown key ${JSON.stringify(key.slice(0, 40))} (expected Nsteps_i or Nsteps_multi)`;
     const option = present(r.option);
     const choices = option !== undefined ? parseInlineChoices(option) : letterColumns(r);
-    if (!choices) return option !== undefined ? `option ${JSON.stringify(option.slice(0, 60))} lists no lettered options` : 'missing option';
+    if (!choices)
+      return option !== undefined
+        ? `option ${JSON.stringify(option.slice(0, 60))} lists no lettered options`
+        : 'missing option';
     let images: Buffer[] | string;
     if (r.image_path !== undefined && r.image_path !== null && typeof r.image_path !== 'string') {
       const im = imageOf(r.image_path, ctx.file); // the Hugging Face Image struct
@@ -154,11 +247,19 @@ export const wemath: BenchModule = {
     if (typeof images === 'string') return images;
     const question = str(r.question)!;
     return {
-      row: ctx.row, id: `${str(r.ID)!.trim()}@${key}`, question: `${question}\nOptions:\n${choices.map((c, i) => `${letter(i)}. ${c}`).join('\n')}`,
-      answer: str(r.answer)!.trim(), images, choices,
+      row: ctx.row,
+      id: `${str(r.ID)!.trim()}@${key}`,
+      question: `${question}\nOptions:\n${choices.map((c, i) => `${letter(i)}. ${c}`).join('\n')}`,
+      answer: str(r.answer)!.trim(),
+      images,
+      choices,
       meta: metaOf({
-        ID: str(r.ID)!.trim(), key, step: key.endsWith('_multi') ? 'multi-step' : 'one-step', split: r.split,
-        'knowledge concept': r['knowledge concept'], 'question number': r['question number'],
+        ID: str(r.ID)!.trim(),
+        key,
+        step: key.endsWith('_multi') ? 'multi-step' : 'one-step',
+        split: r.split,
+        'knowledge concept': r['knowledge concept'],
+        'question number': r['question number'],
       }),
       raw: r,
     };
@@ -166,11 +267,16 @@ export const wemath: BenchModule = {
   prompt(item, style) {
     const r = item.raw;
     // VLMEvalKit's WeMath.build_prompt: hint if any, `Question: …`, `Options:` lines, no closing instruction.
-    if (style === 'vlmevalkit') return { user: vlmevalkitMcqPrompt(str(r.question)!, item.choices, present(r.hint), false) };
+    if (style === 'vlmevalkit')
+      return { user: vlmevalkitMcqPrompt(str(r.question)!, item.choices, present(r.hint), false) };
     const option = present(r.option) ?? item.choices!.map((c, i) => `${letter(i)}. ${c}`).join(';');
     return { system: LMMS_EVAL_SYSTEM, user: `${str(r.question)}\n${option}`.trim() };
   },
-  dimensions: [{ name: 'step', key: 'step' }, { name: 'key', key: 'key' }, { name: 'knowledge concept', key: 'knowledge concept' }],
+  dimensions: [
+    { name: 'step', key: 'step' },
+    { name: 'key', key: 'key' },
+    { name: 'knowledge concept', key: 'knowledge concept' },
+  ],
   verdict(response, item) {
     const l = wemathAnswerLetter(response);
     return l === undefined ? undefined : { extracted: l, correct: l === item.answer.trim().toUpperCase() };

@@ -32,9 +32,15 @@ export const chart = defineKind({
     if (o.title) head.push(`# title: ${o.title}`);
     if (o.xAxis && axisText(o.xAxis)) head.push(`# x: ${axisText(o.xAxis)}`);
     if (o.yAxis && axisText(o.yAxis)) head.push(`# y: ${axisText(o.yAxis)}`);
-    return { text: `${head.join('\n')}\n${o.csv.trim()}`, data: { chartType: o.chartType, title: o.title ?? null, xAxis: o.xAxis ?? null, yAxis: o.yAxis ?? null } };
+    return {
+      text: `${head.join('\n')}\n${o.csv.trim()}`,
+      data: { chartType: o.chartType, title: o.title ?? null, xAxis: o.xAxis ?? null, yAxis: o.yAxis ?? null },
+    };
   },
   check: { formats: ['chart'], run: async (input) => ({ table: await tableCheck(input) }) },
   // Charts are read by eye: values within 5 % count (ChartQA's relaxed accuracy).
-  fidelity: { metrics: ['cell_accuracy'], score: (exact, model) => ({ cell_accuracy: cellAccuracy(exact, model, 0.05) }) },
+  fidelity: {
+    metrics: ['cell_accuracy'],
+    score: (exact, model) => ({ cell_accuracy: cellAccuracy(exact, model, 0.05) }),
+  },
 });

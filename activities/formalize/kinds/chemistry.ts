@@ -24,7 +24,7 @@ async function loadOcl(): Promise<void> {
   ocl ??= await import('openchemlib');
 }
 function loaded(): Ocl {
-  if (!ocl) throw new Error('openchemlib is not loaded yet: await the chemistry kind\'s load() first');
+  if (!ocl) throw new Error("openchemlib is not loaded yet: await the chemistry kind's load() first");
   return ocl;
 }
 
@@ -39,9 +39,13 @@ export function parseSmiles(smiles: string): { molecule: Molecule } | { problem:
   let depth = 0;
   let bracket = false;
   for (const c of s) {
-    if (c === '[') { if (bracket) return { problem: "has '[' inside a bracket atom" }; bracket = true; }
-    else if (c === ']') { if (!bracket) return { problem: "has ']' without '['" }; bracket = false; }
-    else if (!bracket && c === '(') depth++;
+    if (c === '[') {
+      if (bracket) return { problem: "has '[' inside a bracket atom" };
+      bracket = true;
+    } else if (c === ']') {
+      if (!bracket) return { problem: "has ']' without '['" };
+      bracket = false;
+    } else if (!bracket && c === '(') depth++;
     else if (!bracket && c === ')' && --depth < 0) return { problem: "has ')' without '('" };
   }
   if (bracket) return { problem: "has an unclosed '[' bracket atom" };
@@ -50,7 +54,13 @@ export function parseSmiles(smiles: string): { molecule: Molecule } | { problem:
     const molecule = loaded().Molecule.fromSmiles(s);
     return molecule.getAllAtoms() > 0 ? { molecule } : { problem: 'has no atoms' };
   } catch (err) {
-    return { problem: `does not parse (${String((err as Error).message ?? err).replace(/^Class\$\S+:\s*/, '').split('\n')[0]})` };
+    return {
+      problem: `does not parse (${
+        String((err as Error).message ?? err)
+          .replace(/^Class\$\S+:\s*/, '')
+          .split('\n')[0]
+      })`,
+    };
   }
 }
 
@@ -62,10 +72,14 @@ function describe(m: Molecule): { canonical: string; formula: string; weight: nu
 
 /** A stored SMILES file (`SMILES name` per line, `#` comments) as its molecules. */
 export function smilesLines(text: string): Molecules {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [smiles = '', ...name] = l.split(/\s+/);
-    return name.length ? { smiles, name: name.join(' ') } : { smiles };
-  });
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [smiles = '', ...name] = l.split(/\s+/);
+      return name.length ? { smiles, name: name.join(' ') } : { smiles };
+    });
 }
 
 /** A formula as element counts (`C9H8O4`, `H2O`), or null when the text is not one. */
@@ -73,10 +87,12 @@ function formulaCounts(text: string): Map<string, number> | null {
   const t = text.replace(/[\s$_{}]/g, '');
   if (!/^(?:[A-Z][a-z]?\d*)+$/.test(t)) return null;
   const counts = new Map<string, number>();
-  for (const [, el = '', n] of t.matchAll(/([A-Z][a-z]?)(\d*)/g)) counts.set(el, (counts.get(el) ?? 0) + (n ? Number(n) : 1));
+  for (const [, el = '', n] of t.matchAll(/([A-Z][a-z]?)(\d*)/g))
+    counts.set(el, (counts.get(el) ?? 0) + (n ? Number(n) : 1));
   return counts;
 }
-const sameFormula = (a: Map<string, number>, b: Map<string, number>) => a.size === b.size && [...a].every(([el, n]) => b.get(el) === n);
+const sameFormula = (a: Map<string, number>, b: Map<string, number>) =>
+  a.size === b.size && [...a].every(([el, n]) => b.get(el) === n);
 
 /** The molecules' formulae and weights; whether a formula or weight the trace answered matches one of them. */
 export async function chemistryCheck(input: CheckInput): Promise<KindCheck> {
@@ -88,7 +104,12 @@ export async function chemistryCheck(input: CheckInput): Promise<KindCheck> {
   if (molecules.length === 0) return { ...base, status: 'failed', ok: false, message: 'no SMILES lines' };
   if (bad >= 0) {
     const p = parsed[bad] as { problem: string };
-    return { ...base, status: 'failed', ok: false, message: `line ${bad + 1} SMILES ${molecules[bad]?.smiles ?? ''} ${p.problem}` };
+    return {
+      ...base,
+      status: 'failed',
+      ok: false,
+      message: `line ${bad + 1} SMILES ${molecules[bad]?.smiles ?? ''} ${p.problem}`,
+    };
   }
   const described = parsed.map((p) => describe((p as { molecule: Molecule }).molecule));
   const values: KindCheck['values'] = {
@@ -102,10 +123,24 @@ export async function chemistryCheck(input: CheckInput): Promise<KindCheck> {
   const asFormula = answer ? formulaCounts(answer) : null;
   const asNumber = /^[+-]?\d+(\.\d+)?\s*(g\/mol|g·mol⁻¹|da|u)?$/i.test(answer) ? Number.parseFloat(answer) : null;
   let agrees: boolean | null = null;
-  if (asFormula) agrees = described.some((d) => { const c = formulaCounts(d.formula); return c !== null && sameFormula(c, asFormula); });
-  else if (asNumber !== null && /\b(molecular|molar)\s+(weight|mass)\b/i.test(input.question)) agrees = described.some((d) => Math.abs(d.weight - asNumber) <= Math.max(0.05, 0.005 * d.weight));
+  if (asFormula)
+    agrees = described.some((d) => {
+      const c = formulaCounts(d.formula);
+      return c !== null && sameFormula(c, asFormula);
+    });
+  else if (asNumber !== null && /\b(molecular|molar)\s+(weight|mass)\b/i.test(input.question))
+    agrees = described.some((d) => Math.abs(d.weight - asNumber) <= Math.max(0.05, 0.005 * d.weight));
   values.answer_agrees = agrees;
-  return { ...base, status: 'parsed', ok: agrees ?? true, message: agrees === false ? `the trace answers ${answer}, the structures give ${values.formulas} (${values.weights} g/mol)` : null, values };
+  return {
+    ...base,
+    status: 'parsed',
+    ok: agrees ?? true,
+    message:
+      agrees === false
+        ? `the trace answers ${answer}, the structures give ${values.formulas} (${values.weights} g/mol)`
+        : null,
+    values,
+  };
 }
 
 /** Canonical structures and fingerprints of a SMILES file's molecules (null when one does not parse). */
@@ -131,7 +166,10 @@ export function chemistryFidelity(exactText: string, modelText: string): { molec
   const tanimoto = loaded().SSSearcherWithIndex.getSimilarityTanimoto;
   const best = e.map((x) => Math.max(...m.map((y) => tanimoto(x.index, y.index))));
   return {
-    molecule_f1: multisetF1(e.map((x) => x.canonical), m.map((y) => y.canonical)),
+    molecule_f1: multisetF1(
+      e.map((x) => x.canonical),
+      m.map((y) => y.canonical),
+    ),
     tanimoto: best.reduce((a, b) => a + b, 0) / best.length,
   };
 }
@@ -142,7 +180,10 @@ export function chemistrySvg(text: string): string | null {
   if (parts.length === 0 || parts.some((p) => 'problem' in p)) return null;
   const [w, h] = [240, 180];
   const cells = parts.map((p, i) => {
-    const svg = (p as { molecule: Molecule }).molecule.toSVG(w, h, `mol${i + 1}`, { autoCrop: false, suppressChiralText: true });
+    const svg = (p as { molecule: Molecule }).molecule.toSVG(w, h, `mol${i + 1}`, {
+      autoCrop: false,
+      suppressChiralText: true,
+    });
     return svg.trim().replace(/^<svg /, `<svg x="${i * w}" y="0" `); // nested, so its id-scoped styles still apply
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" class="chemistry" width="${w * parts.length}" height="${h}" viewBox="0 0 ${w * parts.length} ${h}">${cells.join('')}</svg>`;
@@ -162,12 +203,21 @@ export const chemistry = defineKind({
       return 'problem' in p ? [`molecules[${i}].smiles ${JSON.stringify(m.smiles)} ${p.problem}`] : [];
     });
     if (problems.length) return fail(problems);
-    const molecules = out.molecules.map((m) => ({ ...m, smiles: m.smiles.trim(), ...(m.name?.trim() ? { name: m.name.trim() } : {}) }));
+    const molecules = out.molecules.map((m) => ({
+      ...m,
+      smiles: m.smiles.trim(),
+      ...(m.name?.trim() ? { name: m.name.trim() } : {}),
+    }));
     return { ok: true, summary: { output: { ...out, molecules }, summary: { molecules: molecules.length } } };
   },
   render: (o) => ({
     text: o.molecules.map((m) => (m.name ? `${m.smiles} ${m.name.replace(/\s+/g, ' ')}` : m.smiles)).join('\n'),
-    data: { molecules: o.molecules.map((m) => ({ ...m, ...describe((parseSmiles(m.smiles) as { molecule: Molecule }).molecule) })) },
+    data: {
+      molecules: o.molecules.map((m) => ({
+        ...m,
+        ...describe((parseSmiles(m.smiles) as { molecule: Molecule }).molecule),
+      })),
+    },
   }),
   check: { formats: ['smiles'], run: async (input) => ({ kindCheck: await chemistryCheck(input) }) },
   fidelity: { metrics: ['molecule_f1', 'tanimoto'], score: chemistryFidelity },

@@ -17,12 +17,22 @@ export async function simCheck(input: CheckInput): Promise<SimCheck> {
   const parsed = validateSpice(input.text);
   if (!parsed.ok) return { status: 'failed', message: parsed.error.split('\n')[0] ?? parsed.error, ...none };
   const sim = await simulateOp(input.text);
-  if (!sim.ok) return { status: sim.unavailable ? 'unavailable' : /^netlist refused/.test(sim.error) ? 'refused' : 'failed', message: sim.error, ...none };
+  if (!sim.ok)
+    return {
+      status: sim.unavailable ? 'unavailable' : /^netlist refused/.test(sim.error) ? 'refused' : 'failed',
+      message: sim.error,
+      ...none,
+    };
   const q = simulatedAnswer(input.question, parsed.summary.elements, sim.op);
   if (!q) return { status: 'simulated', message: null, ...none };
   const answered = input.finalAnswer === null ? null : finalAnswerValue(input.finalAnswer, input.choices);
   return {
-    status: 'simulated', message: null, quantity: q.quantity, unit: q.unit, simulated: q.value, answered,
+    status: 'simulated',
+    message: null,
+    quantity: q.quantity,
+    unit: q.unit,
+    simulated: q.value,
+    answered,
     agrees: answered === null ? null : valuesAgree(Math.abs(answered), q.value),
   };
 }
@@ -39,7 +49,13 @@ export const circuit = defineKind({
     // A netlist that parses must also simulate; the simulator's message goes back to the formalizer.
     const sim = await simulateOp(out.netlist);
     if (!sim.ok && !sim.unavailable) return fail([sim.error]);
-    return { ok: true, summary: { output: out, summary: { ...parsed.summary, simulated: sim.ok, ...(sim.ok ? { op: sim.op } : { simulator: sim.error }) } } };
+    return {
+      ok: true,
+      summary: {
+        output: out,
+        summary: { ...parsed.summary, simulated: sim.ok, ...(sim.ok ? { op: sim.op } : { simulator: sim.error }) },
+      },
+    };
   },
   render: (o) => ({ text: o.netlist.trim(), data: null }),
   check: { formats: ['spice'], run: async (input) => ({ sim: await simCheck(input) }) },

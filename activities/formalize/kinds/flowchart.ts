@@ -13,9 +13,16 @@ export const FlowchartFormalSchema = z.object({ format: z.enum(['mermaid', 'plan
 /** The flowchart's graph walked from its start(s): is every end reachable? */
 export function flowCheck(input: CheckInput): FlowCheck {
   const g = input.format === 'plantuml' ? validatePlantUml(input.text) : validateMermaid(input.text);
-  if (!g.ok) return { status: 'failed', message: g.error.split('\n')[0] ?? g.error, starts: [], ends: [], unreachable: [] };
+  if (!g.ok)
+    return { status: 'failed', message: g.error.split('\n')[0] ?? g.error, starts: [], ends: [], unreachable: [] };
   const r = checkReachability(g.summary.nodes, g.summary.edges);
-  return { status: r.ok ? 'reachable' : 'unreachable', message: r.message, starts: r.starts, ends: r.ends, unreachable: r.unreachable };
+  return {
+    status: r.ok ? 'reachable' : 'unreachable',
+    message: r.message,
+    starts: r.starts,
+    ends: r.ends,
+    unreachable: r.unreachable,
+  };
 }
 
 export const flowchart = defineKind({
@@ -24,7 +31,10 @@ export const flowchart = defineKind({
   schema: FlowchartFormalSchema,
   prompt: 'flowchart',
   routes: [{ kind: 'diagram', subkind: 'flowchart' }],
-  validate: async (out) => (out.format === 'mermaid' ? unchanged(out, validateMermaid(out.source)) : unchanged(out, validatePlantUml(out.source))),
+  validate: async (out) =>
+    out.format === 'mermaid'
+      ? unchanged(out, validateMermaid(out.source))
+      : unchanged(out, validatePlantUml(out.source)),
   render: (o) => ({ text: o.source.trim(), data: null, format: o.format }),
   check: { formats: ['mermaid', 'plantuml'], run: (input) => ({ flow: flowCheck(input) }) },
   fidelity: { metrics: ['node_f1', 'edge_f1'], score: flowchartF1 },

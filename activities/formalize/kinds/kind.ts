@@ -9,10 +9,11 @@ import type { ValidationResult } from '../validators/result.ts';
 import type { SpiceContext } from '../validators/spice.ts';
 
 /** What the validators are told: the image size (boxes are clipped to it), SPICE options, whether to simulate. */
-export type FormalContext = Partial<ImageSize> & SpiceContext & {
-  /** Run SPICE netlists through ngspice (default true; a machine without ngspice skips it). */
-  simulate?: boolean;
-};
+export type FormalContext = Partial<ImageSize> &
+  SpiceContext & {
+    /** Run SPICE netlists through ngspice (default true; a machine without ngspice skips it). */
+    simulate?: boolean;
+  };
 
 /** What an executable check reads: the stored formal text and the question it should answer. */
 export interface CheckInput {
@@ -62,7 +63,10 @@ export interface FormalKindDef<N extends string = string, S extends z.ZodObject 
    * The executable check of a stored formal text (after reasoning, against the question and the trace's answer):
    * the part of FormalChecks it fills, for the stored formats it reads (synthetic specs may store other formats).
    */
-  check?: { formats: readonly string[]; run(input: CheckInput): Promise<Partial<FormalChecks>> | Partial<FormalChecks> };
+  check?: {
+    formats: readonly string[];
+    run(input: CheckInput): Promise<Partial<FormalChecks>> | Partial<FormalChecks>;
+  };
   /** Fidelity against a synthetic sample's exact text: the structural metrics and how to score them. */
   fidelity?: { metrics: readonly string[]; score(exactText: string, modelText: string): Record<string, number> };
   /**
@@ -74,7 +78,9 @@ export interface FormalKindDef<N extends string = string, S extends z.ZodObject 
 }
 
 /** A kind's descriptor, checked against FormalKindDef and keeping its literal name and schema type. */
-export function defineKind<const N extends string, S extends z.ZodObject>(def: FormalKindDef<N, S>): FormalKindDef<N, S> {
+export function defineKind<const N extends string, S extends z.ZodObject>(
+  def: FormalKindDef<N, S>,
+): FormalKindDef<N, S> {
   return def;
 }
 
@@ -87,4 +93,6 @@ export function unchanged<O, S>(out: O, r: ValidationResult<S>): ValidationResul
 export const boxText = (b: readonly number[]) => `[${b.map((v) => Math.round(v)).join(', ')}]`;
 
 export const objectsText = (objects: DetectedObject[]) =>
-  objects.length ? `Objects (pixel boxes [x1, y1, x2, y2]):\n${objects.map((o) => `- ${o.label} ${boxText(o.box)}`).join('\n')}` : 'Objects: none located.';
+  objects.length
+    ? `Objects (pixel boxes [x1, y1, x2, y2]):\n${objects.map((o) => `- ${o.label} ${boxText(o.box)}`).join('\n')}`
+    : 'Objects: none located.';

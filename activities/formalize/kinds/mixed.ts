@@ -6,10 +6,16 @@ import { fail } from '../validators/result.ts';
 import { validateObjects, validateOcrLines } from '../validators/structured.ts';
 import { boxText, defineKind, objectsText } from './kind.ts';
 
-export const MixedFormalSchema = z.object({ caption: z.string().min(1), objects: z.array(DetectedObjectSchema), lines: z.array(TextLineSchema) });
+export const MixedFormalSchema = z.object({
+  caption: z.string().min(1),
+  objects: z.array(DetectedObjectSchema),
+  lines: z.array(TextLineSchema),
+});
 
 const linesText = (lines: TextLine[]) =>
-  lines.length ? `Text in the image (pixel boxes [x1, y1, x2, y2]):\n${lines.map((l) => `- ${boxText(l.box)} ${l.text}`).join('\n')}` : 'Text in the image: none.';
+  lines.length
+    ? `Text in the image (pixel boxes [x1, y1, x2, y2]):\n${lines.map((l) => `- ${boxText(l.box)} ${l.text}`).join('\n')}`
+    : 'Text in the image: none.';
 
 export const mixed = defineKind({
   name: 'mixed',
@@ -24,7 +30,16 @@ export const mixed = defineKind({
     const objects = validateObjects(out.objects, size);
     const lines = validateOcrLines(out.lines, { ...size, allowEmpty: true });
     if (!objects.ok || !lines.ok) return fail([objects, lines].flatMap((r) => (r.ok ? [] : [r.error])));
-    return { ok: true, summary: { output: { ...out, objects: objects.summary.objects, lines: lines.summary.lines }, summary: { objects: objects.summary, lines: lines.summary } } };
+    return {
+      ok: true,
+      summary: {
+        output: { ...out, objects: objects.summary.objects, lines: lines.summary.lines },
+        summary: { objects: objects.summary, lines: lines.summary },
+      },
+    };
   },
-  render: (o) => ({ text: `${o.caption.trim()}\n\n${objectsText(o.objects)}\n\n${linesText(o.lines)}`, data: { objects: o.objects, lines: o.lines } }),
+  render: (o) => ({
+    text: `${o.caption.trim()}\n\n${objectsText(o.objects)}\n\n${linesText(o.lines)}`,
+    data: { objects: o.objects, lines: o.lines },
+  }),
 });

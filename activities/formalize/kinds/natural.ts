@@ -14,7 +14,10 @@ export const natural = defineKind({
   prompt: 'natural',
   routes: [{ kind: 'natural' }],
   async validate(out, ctx) {
-    const r = validateObjects(out.objects, ctx.width && ctx.height ? { width: ctx.width, height: ctx.height } : undefined);
+    const r = validateObjects(
+      out.objects,
+      ctx.width && ctx.height ? { width: ctx.width, height: ctx.height } : undefined,
+    );
     return r.ok ? { ok: true, summary: { output: { ...out, objects: r.summary.objects }, summary: r.summary } } : r;
   },
   render: (o) => ({ text: `${o.caption.trim()}\n\n${objectsText(o.objects)}`, data: { objects: o.objects } }),

@@ -45,7 +45,9 @@ export const table = defineKind({
     const json = validateJsonTable(out.json);
     if (!json.ok) return fail([`json: ${json.error}`]);
     if (json.summary.rows !== csv.summary.rows || json.summary.columns.length !== csv.summary.columns.length)
-      return fail([`json has ${json.summary.rows} rows × ${json.summary.columns.length} columns but csv has ${csv.summary.rows} × ${csv.summary.columns.length}; they must be the same table`]);
+      return fail([
+        `json has ${json.summary.rows} rows × ${json.summary.columns.length} columns but csv has ${csv.summary.rows} × ${csv.summary.columns.length}; they must be the same table`,
+      ]);
     return { ok: true, summary: { output: out, summary: { csv: csv.summary, json: json.summary } } };
   },
   render: (o) => ({ text: o.csv.trim(), data: { json: o.json ?? csvRows(o.csv) } }),

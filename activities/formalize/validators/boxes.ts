@@ -36,7 +36,9 @@ export function validateBoxes(boxes: unknown, ctx?: ImageSize, name = 'boxes'): 
  */
 export function normalisedHint(boxes: unknown, ctx?: ImageSize): string | undefined {
   if (!ctx || !Array.isArray(boxes) || boxes.length === 0) return undefined;
-  const nums = boxes.flatMap((b) => (Array.isArray(b) ? b : [])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const nums = boxes
+    .flatMap((b) => (Array.isArray(b) ? b : []))
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   if (nums.length === 0) return undefined;
   if (nums.every((v) => v >= 0 && v <= 1) && Math.max(ctx.width, ctx.height) > 2)
     return `boxes look normalised to 0–1; give pixel coordinates in the ${ctx.width}×${ctx.height} image`;

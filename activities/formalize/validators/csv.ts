@@ -55,10 +55,14 @@ export async function validateCsv(text: string): Promise<ValidationResult<CsvSum
   const dupes = header.filter((h, i) => h !== '' && header.indexOf(h) !== i);
   if (dupes.length) problems.push(`line 1: duplicate column name(s): ${[...new Set(dupes)].join(', ')}`);
   if (header.length > 1 && header.every((h) => /^[+-]?\d+(\.\d+)?%?$/.test(h)))
-    problems.push(`line 1: the first row (${header.join(delimiter)}) looks like data, not a header; add a header row with column names`);
+    problems.push(
+      `line 1: the first row (${header.join(delimiter)}) looks like data, not a header; add a header row with column names`,
+    );
   for (const r of records.slice(1))
     if (r.fields.length !== header.length)
-      problems.push(`line ${r.line}: ${r.fields.length} fields, but the header has ${header.length} (${header.join(delimiter)})`);
+      problems.push(
+        `line ${r.line}: ${r.fields.length} fields, but the header has ${header.length} (${header.join(delimiter)})`,
+      );
   if (records.length < 2) problems.push('CSV has a header but no data rows');
   if (problems.length) return fail(problems);
 
@@ -105,7 +109,9 @@ export function validateJsonTable(value: unknown): ValidationResult<JsonTableSum
   let columns: string[] | undefined;
   rows.forEach((r, i) => {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-      problems.push(`row ${i}: expected an object, got ${Array.isArray(r) ? 'an array' : r === null ? 'null' : typeof r}`);
+      problems.push(
+        `row ${i}: expected an object, got ${Array.isArray(r) ? 'an array' : r === null ? 'null' : typeof r}`,
+      );
       return;
     }
     const keys = Object.keys(r);
@@ -116,9 +122,13 @@ export function validateJsonTable(value: unknown): ValidationResult<JsonTableSum
       const missing = columns.filter((k) => !keys.includes(k));
       const extra = keys.filter((k) => !columns!.includes(k));
       if (missing.length || extra.length)
-        problems.push(`row ${i}: keys differ from row 0${missing.length ? `; missing ${missing.join(', ')}` : ''}${extra.length ? `; extra ${extra.join(', ')}` : ''}`);
+        problems.push(
+          `row ${i}: keys differ from row 0${missing.length ? `; missing ${missing.join(', ')}` : ''}${extra.length ? `; extra ${extra.join(', ')}` : ''}`,
+        );
     }
-    for (const [k, v] of Object.entries(r)) if (v !== null && typeof v === 'object') problems.push(`row ${i}: value of '${k}' is nested; cells must be strings, numbers, booleans or null`);
+    for (const [k, v] of Object.entries(r))
+      if (v !== null && typeof v === 'object')
+        problems.push(`row ${i}: value of '${k}' is nested; cells must be strings, numbers, booleans or null`);
   });
   if (problems.length) return fail(problems);
   return ok({ columns: columns ?? [], rows: rows.length });

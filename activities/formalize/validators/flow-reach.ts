@@ -41,7 +41,12 @@ export function checkReachability(nodes: GraphNode[], edges: GraphEdge[]): Reach
   const ends = named(END).length ? named(END) : all.filter((id) => !outdeg.get(id));
   const seen = new Set<string>(starts);
   const stack = [...starts];
-  while (stack.length) for (const n of out.get(stack.pop()!) ?? []) if (!seen.has(n)) { seen.add(n); stack.push(n); }
+  while (stack.length)
+    for (const n of out.get(stack.pop()!) ?? [])
+      if (!seen.has(n)) {
+        seen.add(n);
+        stack.push(n);
+      }
   const unreachableEnds = ends.filter((e) => !seen.has(e));
   const unreachable = all.filter((n) => !seen.has(n));
   let message: string | null = null;

@@ -19,12 +19,20 @@ export async function runFormalChecks(input: CheckInput): Promise<FormalChecks> 
 
 /** The activity: checks of the sample's stored formal text against its question and the trace's final answer. */
 export async function checkFormal(
-  home: string, input: { run: string; ref: SampleRef; formalKey: string | null; finalAnswer: string | null },
+  home: string,
+  input: { run: string; ref: SampleRef; formalKey: string | null; finalAnswer: string | null },
 ): Promise<FormalChecksResult> {
   if (!input.formalKey) return { checksKey: null };
   const sample = await loadSample(home, input.ref.sampleKey);
   const doc = await readFormalDoc(home, input.formalKey);
-  const checks = await runFormalChecks({ format: doc.format, text: doc.text, data: doc.data, question: sample.question, choices: sample.choices, finalAnswer: input.finalAnswer });
+  const checks = await runFormalChecks({
+    format: doc.format,
+    text: doc.text,
+    data: doc.data,
+    question: sample.question,
+    choices: sample.choices,
+    finalAnswer: input.finalAnswer,
+  });
   if (!checks.sim && !checks.table && !checks.flow && !checks.kindCheck) return { checksKey: null };
   return { checksKey: await writeFormalChecks(home, checks) };
 }

@@ -13,9 +13,43 @@ export interface HtmlSummary {
   warnings: string[];
 }
 
-const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const VOID = new Set([
+  'area',
+  'base',
+  'br',
+  'col',
+  'embed',
+  'hr',
+  'img',
+  'input',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+]);
 const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title']);
-const OPTIONAL_END = new Set(['li', 'p', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'thead', 'tbody', 'tfoot', 'colgroup', 'rt', 'rp', 'html', 'head', 'body']);
+const OPTIONAL_END = new Set([
+  'li',
+  'p',
+  'dt',
+  'dd',
+  'tr',
+  'td',
+  'th',
+  'option',
+  'optgroup',
+  'thead',
+  'tbody',
+  'tfoot',
+  'colgroup',
+  'rt',
+  'rp',
+  'html',
+  'head',
+  'body',
+]);
 // Starting one of these implicitly closes an open element of the listed names.
 const IMPLIED_CLOSE: Record<string, string[]> = {
   li: ['li'],
@@ -31,15 +65,42 @@ const IMPLIED_CLOSE: Record<string, string[]> = {
   tfoot: ['thead', 'tbody', 'tr', 'td', 'th'],
 };
 const CLOSES_P = new Set([
-  'address', 'article', 'aside', 'blockquote', 'details', 'div', 'dl', 'fieldset', 'figcaption', 'figure', 'footer', 'form',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'ul',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'details',
+  'div',
+  'dl',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hr',
+  'main',
+  'nav',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'table',
+  'ul',
 ]);
 const ENTITIES = new Set(
-  ('amp lt gt quot apos nbsp copy reg trade times divide deg plusmn micro middot hellip mdash ndash lsquo rsquo ldquo rdquo ' +
+  (
+    'amp lt gt quot apos nbsp copy reg trade times divide deg plusmn micro middot hellip mdash ndash lsquo rsquo ldquo rdquo ' +
     'bull euro pound yen cent sect para laquo raquo larr rarr uarr darr harr lArr rArr hArr le ge ne asymp infin sum prod radic ' +
     'minus frac12 frac14 frac34 sup2 sup3 alpha beta gamma delta epsilon theta lambda mu pi sigma tau phi omega Alpha Beta Gamma ' +
-    'Delta Theta Lambda Pi Sigma Phi Omega check cross star hearts iexcl iquest shy ensp emsp thinsp zwj zwnj lrm rlm dagger Dagger permil prime Prime oline frasl')
-    .split(' '),
+    'Delta Theta Lambda Pi Sigma Phi Omega check cross star hearts iexcl iquest shy ensp emsp thinsp zwj zwnj lrm rlm dagger Dagger permil prime Prime oline frasl'
+  ).split(' '),
 );
 
 interface Open {
@@ -61,7 +122,8 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
   const lineOf = (pos: number) => {
-    let lo = 0, hi = lineStarts.length - 1;
+    let lo = 0,
+      hi = lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (lineStarts[mid]! <= pos) lo = mid;
@@ -111,7 +173,8 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
     const nameM = /^<([A-Za-z][\w:-]*)/.exec(text.slice(pos, pos + 100));
     if (!nameM) {
       // A bare '<' in text: browsers keep it, but it is almost always a broken tag in generated HTML.
-      if (/^<\s*[A-Za-z/]/.test(text.slice(pos, pos + 3))) problems.push(`line ${line}: malformed tag '${clip(text.slice(pos, pos + 30))}'`);
+      if (/^<\s*[A-Za-z/]/.test(text.slice(pos, pos + 3)))
+        problems.push(`line ${line}: malformed tag '${clip(text.slice(pos, pos + 30))}'`);
       else warnings.push(`line ${line}: bare '<' in text; write &lt;`);
       pos += 1;
       continue;
@@ -134,7 +197,8 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
       pos = close;
     }
   }
-  for (const o of stack.reverse()) if (!OPTIONAL_END.has(o.name)) problems.push(`line ${o.line}: <${o.name}> is never closed`);
+  for (const o of stack.reverse())
+    if (!OPTIONAL_END.has(o.name)) problems.push(`line ${o.line}: <${o.name}> is never closed`);
   if (elements === 0 && problems.length === 0) problems.push('no HTML elements found');
   if (problems.length) return fail(problems);
   return ok({ elements, tags, maxDepth, ...(title !== undefined ? { title } : {}), textLength, warnings });
@@ -151,7 +215,9 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
     if (VOID.has(name)) return;
     if (selfClosing) {
       if (foreign) return;
-      problems.push(`line ${line}: <${name}/> does not close itself in HTML (only void elements like <br/> do); write <${name}></${name}>`);
+      problems.push(
+        `line ${line}: <${name}/> does not close itself in HTML (only void elements like <br/> do); write <${name}></${name}>`,
+      );
       return;
     }
     stack.push({ name, line, foreign: foreign });
@@ -172,7 +238,9 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
     const between = stack.slice(idx + 1).filter((o) => !OPTIONAL_END.has(o.name) && !o.foreign);
     if (between.length) {
       const inner = between.at(-1)!;
-      problems.push(`line ${line}: </${name}> closes <${name}> (line ${stack[idx]!.line}) while <${inner.name}> opened on line ${inner.line} is still open; close </${inner.name}> first`);
+      problems.push(
+        `line ${line}: </${name}> closes <${name}> (line ${stack[idx]!.line}) while <${inner.name}> opened on line ${inner.line} is still open; close </${inner.name}> first`,
+      );
     }
     stack.length = idx;
   }
@@ -188,14 +256,20 @@ export function validateHtml(text: string): ValidationResult<HtmlSummary> {
       if (ref.startsWith('#')) {
         const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
         if (!m[2]) warnings.push(`line ${line}: character reference '&${ref}' should end with ';'`);
-        if (!(code > 0 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) problems.push(`line ${line}: '&${ref};' is not a valid character`);
+        if (!(code > 0 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff))
+          problems.push(`line ${line}: '&${ref};' is not a valid character`);
       } else if (m[2] && !ENTITIES.has(ref)) warnings.push(`line ${line}: unknown entity '&${ref};'`);
     }
   }
 }
 
 /** Attributes until '>' or '/>': name, name=value, name="value", name='value'. */
-function parseAttributes(text: string, start: number, line: number, problems: string[]): { end: number; selfClosing: boolean } | undefined {
+function parseAttributes(
+  text: string,
+  start: number,
+  line: number,
+  problems: string[],
+): { end: number; selfClosing: boolean } | undefined {
   let pos = start;
   const seen = new Set<string>();
   for (;;) {
@@ -236,7 +310,10 @@ function parseAttributes(text: string, start: number, line: number, problems: st
         problems.push(`line ${line}: attribute '${name}' has '=' but no value`);
         return undefined;
       }
-      if (/["'<=`]/.test(v[0])) problems.push(`line ${line}: unquoted value '${clip(v[0])}' of attribute '${name}' contains quotes or '<' '='; quote it`);
+      if (/["'<=`]/.test(v[0]))
+        problems.push(
+          `line ${line}: unquoted value '${clip(v[0])}' of attribute '${name}' contains quotes or '<' '='; quote it`,
+        );
       pos += v[0].length;
     }
   }

@@ -67,7 +67,9 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
       const h = /^(flowchart|graph)(?:\s+(TB|TD|BT|RL|LR))?\s*;?\s*(.*)$/i.exec(line);
       if (!h) {
         const kind = line.split(/\s/)[0];
-        return fail([`line ${lineNo}: expected a flowchart header such as 'flowchart TD' or 'graph LR', got '${kind}'`]);
+        return fail([
+          `line ${lineNo}: expected a flowchart header such as 'flowchart TD' or 'graph LR', got '${kind}'`,
+        ]);
       }
       direction = (h[2] ?? 'TB').toUpperCase();
       if (h[3]) statements(h[3], lineNo);
@@ -97,7 +99,8 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
       return;
     }
     if (s === 'end') {
-      if (!open.pop()) problems.push(`${where}: 'end' without an open subgraph (a node cannot be called 'end'; rename it, e.g. End)`);
+      if (!open.pop())
+        problems.push(`${where}: 'end' without an open subgraph (a node cannot be called 'end'; rename it, e.g. End)`);
       return;
     }
     if (IGNORED.test(s)) return;
@@ -120,7 +123,10 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
         }
         break;
       }
-      if (prev && pending) for (const a of prev) for (const b of group) edges.push({ from: a, to: b, kind: pending.kind, ...(pending.label ? { label: pending.label } : {}) });
+      if (prev && pending)
+        for (const a of prev)
+          for (const b of group)
+            edges.push({ from: a, to: b, kind: pending.kind, ...(pending.label ? { label: pending.label } : {}) });
       prev = group;
       pending = undefined;
       if (pos >= s.length) break;
@@ -139,7 +145,9 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
           pos += pipe[0].length;
         }
       } else {
-        problems.push(`${where}: unexpected '${clip(rest)}' after node ${prev.join(' & ')} (expected an arrow such as -->, ---, -.->, ==> or the end of the statement)`);
+        problems.push(
+          `${where}: unexpected '${clip(rest)}' after node ${prev.join(' & ')} (expected an arrow such as -->, ---, -.->, ==> or the end of the statement)`,
+        );
         return;
       }
       pos = skipWs(s, pos);
@@ -157,7 +165,8 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
     let id = m[0];
     while (id.endsWith('-')) id = id.slice(0, -1);
     if (!id) return { problem: `${where}: expected a node id at '${clip(s.slice(start))}'` };
-    if (id === 'end') return { problem: `${where}: 'end' is reserved in Mermaid and cannot be a node id; use e.g. End or stop` };
+    if (id === 'end')
+      return { problem: `${where}: 'end' is reserved in Mermaid and cannot be a node id; use e.g. End or stop` };
     let pos = start + id.length;
     let label: string | undefined;
     let shape: string | undefined;
@@ -179,7 +188,9 @@ export function validateMermaid(text: string): ValidationResult<MermaidSummary> 
         if (close < 0) return { problem: `${where}: node ${id}: '${o}' is never closed with '${c}'` };
         label = s.slice(body, close).trim();
         if (/[[\]{}()]/.test(label) && name !== 'asymmetric')
-          return { problem: `${where}: node ${id}: the label '${clip(label)}' contains brackets; wrap it in double quotes, e.g. ${id}${o}"${label}"${c}` };
+          return {
+            problem: `${where}: node ${id}: the label '${clip(label)}' contains brackets; wrap it in double quotes, e.g. ${id}${o}"${label}"${c}`,
+          };
       }
       shape = name;
       pos = close + c.length;

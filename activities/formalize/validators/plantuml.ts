@@ -17,7 +17,8 @@ type Frame =
   | { type: 'fork'; line: number; word: 'fork' | 'split'; sources: string[]; ends: string[] }
   | { type: 'partition'; line: number };
 
-const SKIP = /^(skinparam|title|header|footer|caption|scale|hide|show|left to right direction|top to bottom direction|!|legend|endlegend|center header|right footer|detach|allowmixing|autonumber)\b/i;
+const SKIP =
+  /^(skinparam|title|header|footer|caption|scale|hide|show|left to right direction|top to bottom direction|!|legend|endlegend|center header|right footer|detach|allowmixing|autonumber)\b/i;
 const ARROW = /^(.+?)\s*(<?[-.=]+(?:\[[^\]]*\])?(?:left|right|up|down|le|ri|do)?[-.=]*>?)\s*(.+?)(?:\s*:\s*(.*))?$/;
 
 export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary> {
@@ -153,7 +154,9 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
     if (/^end\s*if$/i.test(line)) {
       const f = stack.pop();
       if (f?.type !== 'if') {
-        problems.push(`${where}: endif without an open if${f ? ` (the open block is ${f.type} from line ${f.line})` : ''}`);
+        problems.push(
+          `${where}: endif without an open if${f ? ` (the open block is ${f.type} from line ${f.line})` : ''}`,
+        );
         if (f) stack.push(f);
         continue;
       }
@@ -202,7 +205,13 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
     }
     if ((m = /^(fork|split)$/i.exec(line))) {
       activity = true;
-      stack.push({ type: 'fork', line: lineNo, word: m[1]!.toLowerCase() as 'fork' | 'split', sources: prev, ends: [] });
+      stack.push({
+        type: 'fork',
+        line: lineNo,
+        word: m[1]!.toLowerCase() as 'fork' | 'split',
+        sources: prev,
+        ends: [],
+      });
       continue;
     }
     if ((m = /^(fork|split) again$/i.exec(line))) {
@@ -243,7 +252,12 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
       continue;
     }
     // Declarations: component X, [X], actor X, usecase X … (optionally "as Alias").
-    if ((m = /^(component|interface|actor|usecase|node|database|queue|storage|artifact|agent|boundary|control|entity|participant|class|object|state)\s+(.+)$/i.exec(line))) {
+    if (
+      (m =
+        /^(component|interface|actor|usecase|node|database|queue|storage|artifact|agent|boundary|control|entity|participant|class|object|state)\s+(.+)$/i.exec(
+          line,
+        ))
+    ) {
       const { id, label } = declared(m[2]!);
       add(id, label, m[1]!.toLowerCase());
       continue;
@@ -253,7 +267,11 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
       add(id, label, 'component');
       continue;
     }
-    if ((m = ARROW.exec(line)) && /[-.=]{1,}/.test(m[2]!) && (m[2]!.includes('>') || m[2]!.includes('<') || /^[-.=]{2,}$/.test(m[2]!))) {
+    if (
+      (m = ARROW.exec(line)) &&
+      /[-.=]{1,}/.test(m[2]!) &&
+      (m[2]!.includes('>') || m[2]!.includes('<') || /^[-.=]{2,}$/.test(m[2]!))
+    ) {
       let a = declared(m[1]!);
       let b = declared(m[3]!);
       if (m[2]!.startsWith('<') && !m[2]!.endsWith('>')) [a, b] = [b, a];
@@ -267,7 +285,10 @@ export function validatePlantUml(text: string): ValidationResult<PlantUmlSummary
 
   if (!started) return fail(['no @startuml line']);
   if (!ended) problems.push('missing @enduml at the end of the diagram');
-  for (const f of stack.reverse()) problems.push(`line ${f.line}: ${f.type === 'fork' ? f.word : f.type} block is never closed (expected ${closer(f)})`);
+  for (const f of stack.reverse())
+    problems.push(
+      `line ${f.line}: ${f.type === 'fork' ? f.word : f.type} block is never closed (expected ${closer(f)})`,
+    );
   if (nodes.size === 0 && problems.length === 0) problems.push('the diagram has no nodes');
   if (problems.length) return fail(problems);
   return ok({ diagram: activity ? 'activity' : 'component', nodes: [...nodes.values()], edges });
@@ -298,7 +319,13 @@ function declared(raw: string): { id: string; label: string } {
 }
 
 function strip(s: string): string {
-  return s.trim().replace(/^\[(.*)\]$/, '$1').replace(/^\((.*)\)$/, '$1').replace(/^"(.*)"$/, '$1').replace(/^:(.*):$/, '$1').trim();
+  return s
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/^\((.*)\)$/, '$1')
+    .replace(/^"(.*)"$/, '$1')
+    .replace(/^:(.*):$/, '$1')
+    .trim();
 }
 
 function endpointShape(raw: string): string {

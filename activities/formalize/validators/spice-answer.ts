@@ -11,7 +11,19 @@ export interface SimulatedQuantity {
   value: number;
 }
 
-const SI: Record<string, number> = { t: 1e12, g: 1e9, meg: 1e6, k: 1e3, mil: 25.4e-6, m: 1e-3, u: 1e-6, n: 1e-9, p: 1e-12, f: 1e-15, a: 1e-18 };
+const SI: Record<string, number> = {
+  t: 1e12,
+  g: 1e9,
+  meg: 1e6,
+  k: 1e3,
+  mil: 25.4e-6,
+  m: 1e-3,
+  u: 1e-6,
+  n: 1e-9,
+  p: 1e-12,
+  f: 1e-15,
+  a: 1e-18,
+};
 
 /** A SPICE number (4.7k, 1meg, 100n, 10uF) in base units, or null. */
 export function spiceNumber(text: string | undefined): number | null {
@@ -50,7 +62,10 @@ function findElement(elements: SpiceElement[], name: string): SpiceElement | und
 
 /** The source a question means: the one it names, else the only (first) voltage source. */
 function sourceOf(question: string, elements: SpiceElement[]): SpiceElement | undefined {
-  const named = question.match(/\b(V\w*)\b/g)?.map((n) => findElement(elements, n)).find((e) => e?.type === 'V');
+  const named = question
+    .match(/\b(V\w*)\b/g)
+    ?.map((n) => findElement(elements, n))
+    .find((e) => e?.type === 'V');
   return named ?? elements.find((e) => !e.subckt && e.type === 'V');
 }
 
@@ -61,7 +76,8 @@ function sourceOf(question: string, elements: SpiceElement[]): SpiceElement | un
  */
 export function simulatedAnswer(question: string, elements: SpiceElement[], op: OpPoint): SimulatedQuantity | null {
   const q = question.replace(/\s+/g, ' ');
-  const abs = (quantity: string, unit: SimulatedQuantity['unit'], v: number | null) => (v === null || !Number.isFinite(v) ? null : { quantity, unit, value: Math.abs(v) });
+  const abs = (quantity: string, unit: SimulatedQuantity['unit'], v: number | null) =>
+    v === null || !Number.isFinite(v) ? null : { quantity, unit, value: Math.abs(v) };
   let m = q.match(/\bvoltage (?:across|over|drop (?:across|over)|on) ([A-Za-z]\w*)/i);
   if (m) {
     const el = findElement(elements, m[1]!);
@@ -92,15 +108,22 @@ export function simulatedAnswer(question: string, elements: SpiceElement[], op: 
   const v = across(op, src);
   if (i === undefined || v === null) return null;
   if (/\bpower\b/i.test(q)) return abs(`power delivered by ${src.name}`, 'W', v * i);
-  if (/\b(total current|current (?:supplied|delivered|drawn|provided)|source current)\b/i.test(q)) return abs(`current through ${src.name}`, 'A', i);
-  if (/\bequivalent resistance\b|\btotal resistance\b/i.test(q)) return i === 0 ? null : abs(`resistance seen by ${src.name}`, 'Ω', v / i);
+  if (/\b(total current|current (?:supplied|delivered|drawn|provided)|source current)\b/i.test(q))
+    return abs(`current through ${src.name}`, 'A', i);
+  if (/\bequivalent resistance\b|\btotal resistance\b/i.test(q))
+    return i === 0 ? null : abs(`resistance seen by ${src.name}`, 'Ω', v / i);
   return null;
 }
 
 /** A number in an answer text: "1.5", "3/2", "1.5 A", "-2 V", "\frac{3}{2}"; null when there is none. */
 export function answerNumber(text: string): number | null {
-  const t = text.replace(/\\[dt]?frac\{([^{}]+)\}\{([^{}]+)\}/g, '$1/$2').replace(/[{}$\\]/g, ' ').trim();
-  const m = t.match(/([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:\s*\/\s*(\d+(?:\.\d+)?))?\s*(k|m|µ|u)?(?:Ω|ohms?|V|A|W|volts?|amps?|amperes?|watts?)?/i);
+  const t = text
+    .replace(/\\[dt]?frac\{([^{}]+)\}\{([^{}]+)\}/g, '$1/$2')
+    .replace(/[{}$\\]/g, ' ')
+    .trim();
+  const m = t.match(
+    /([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:\s*\/\s*(\d+(?:\.\d+)?))?\s*(k|m|µ|u)?(?:Ω|ohms?|V|A|W|volts?|amps?|amperes?|watts?)?/i,
+  );
   if (!m) return null;
   let v = Number(m[1]);
   if (m[2]) v /= Number(m[2]);

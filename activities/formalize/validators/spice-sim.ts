@@ -25,7 +25,10 @@ export type SimResult = { ok: true; op: OpPoint } | { ok: false; error: string; 
 const REFUSED: Array<[RegExp, string]> = [
   [/^\s*\.(control|endc)\b/i, '.control blocks run simulator commands (shell, file writes) and are not allowed'],
   [/^\s*\.(include|inc|lib)\b/i, 'includes and libraries read files and are not allowed; write the models inline'],
-  [/^\s*(shell|system|write|wrdata|wrs2p|wrnodev|source|cd|load|exec|setcs|sysinfo|edit|rusage|listing|codemodel|use)\b/i, 'simulator commands are not allowed in a netlist'],
+  [
+    /^\s*(shell|system|write|wrdata|wrs2p|wrnodev|source|cd|load|exec|setcs|sysinfo|edit|rusage|listing|codemodel|use)\b/i,
+    'simulator commands are not allowed in a netlist',
+  ],
   [/^\s*!/, 'shell escapes are not allowed in a netlist'],
   [/\b(file|filename|infile|outfile)\s*=/i, 'file-backed models and sources are not allowed'],
 ];
@@ -34,7 +37,8 @@ const REFUSED: Array<[RegExp, string]> = [
 export function refuseUnsafeNetlist(netlist: string): string | null {
   const lines = netlist.replace(/\r\n?/g, '\n').split('\n');
   for (let i = 0; i < lines.length; i++) {
-    for (const [re, why] of REFUSED) if (re.test(lines[i]!)) return `line ${i + 1} ('${lines[i]!.trim().slice(0, 60)}'): ${why}`;
+    for (const [re, why] of REFUSED)
+      if (re.test(lines[i]!)) return `line ${i + 1} ('${lines[i]!.trim().slice(0, 60)}'): ${why}`;
   }
   return null;
 }
@@ -51,7 +55,8 @@ export function opDeck(netlist: string): string {
   // ngspice always reads the first line as the title: keep the netlist's own (a comment, or a first line that is not
   // a card, as spice.ts reads it), else add one so the first card is not swallowed.
   const first = body.find((l) => l.trim() !== '');
-  const title = first !== undefined && (/^\s*\*/.test(first) || !looksLikeCard(first.trim())) ? [] : ['* r1ov operating point'];
+  const title =
+    first !== undefined && (/^\s*\*/.test(first) || !looksLikeCard(first.trim())) ? [] : ['* r1ov operating point'];
   return [...title, ...body, '.op', '.end', ''].join('\n');
 }
 
@@ -60,17 +65,26 @@ let found: string | null | undefined;
 export function ngspiceBinary(): string | null {
   if (process.env.R1OV_NGSPICE) return process.env.R1OV_NGSPICE;
   if (found !== undefined) return found;
-  const r = spawnSync('ngspice', ['--version'], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const r = spawnSync('ngspice', ['--version'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   found = r.status === 0 ? 'ngspice' : null;
   return found;
 }
 
 /** The simulator's complaint, one line: the first error, else the first singular-matrix/convergence warning. */
 function simulatorMessage(out: string): string | null {
-  const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const err = lines.find((l) => /^error\b|\berror:|fatal/i.test(l) && !/^no\. of data rows/i.test(l));
   if (err) return err.replace(/\s+/g, ' ').slice(0, 300);
-  const warn = lines.find((l) => /singular matrix|timestep too small|no convergence|gmin stepping failed|source stepping failed/i.test(l));
+  const warn = lines.find((l) =>
+    /singular matrix|timestep too small|no convergence|gmin stepping failed|source stepping failed/i.test(l),
+  );
   return warn ? warn.replace(/\s+/g, ' ').slice(0, 300) : null;
 }
 
@@ -82,11 +96,21 @@ export function parseOpListing(stdout: string): OpPoint | null {
   let seen = false;
   for (const raw of stdout.split('\n')) {
     const l = raw.trim();
-    if (/^Node\s+Voltage$/i.test(l)) { section = 'nodes'; seen = true; continue; }
-    if (/^Source\s+Current$/i.test(l)) { section = 'sources'; continue; }
+    if (/^Node\s+Voltage$/i.test(l)) {
+      section = 'nodes';
+      seen = true;
+      continue;
+    }
+    if (/^Source\s+Current$/i.test(l)) {
+      section = 'sources';
+      continue;
+    }
     if (l === '' || /^-+(\s+-+)?$/.test(l)) continue;
     const m = l.match(/^(\S+)\s+([+-]?\d[\d.]*(?:e[+-]?\d+)?)$/i);
-    if (!m) { if (section !== 'none' && !/^-/.test(l)) section = 'none'; continue; }
+    if (!m) {
+      if (section !== 'none' && !/^-/.test(l)) section = 'none';
+      continue;
+    }
     const value = Number(m[2]);
     if (section === 'nodes') nodes[m[1]!.toLowerCase().replace(/^v\((.*)\)$/, '$1')] = value;
     else if (section === 'sources') {
@@ -110,25 +134,47 @@ export async function simulateOp(netlist: string, opts: { timeoutMs?: number } =
   try {
     await writeFile(join(dir, 'deck.cir'), opDeck(netlist));
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    const { code, stdout, stderr, timedOut } = await new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>((resolve, reject) => {
+    const { code, stdout, stderr, timedOut } = await new Promise<{
+      code: number | null;
+      stdout: string;
+      stderr: string;
+      timedOut: boolean;
+    }>((resolve, reject) => {
       const child = spawn(bin, ['-b', 'deck.cir'], {
-        cwd: dir, stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C' },
       });
       let out = '';
       let err = '';
       let killed = false;
-      child.stdout.on('data', (d: Buffer) => { if (out.length < 1_000_000) out += d.toString('utf8'); });
-      child.stderr.on('data', (d: Buffer) => { if (err.length < 1_000_000) err += d.toString('utf8'); });
-      const t = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, timeoutMs);
-      child.on('error', (e) => { clearTimeout(t); reject(e); });
-      child.on('close', (c) => { clearTimeout(t); resolve({ code: c, stdout: out, stderr: err, timedOut: killed }); });
+      child.stdout.on('data', (d: Buffer) => {
+        if (out.length < 1_000_000) out += d.toString('utf8');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        if (err.length < 1_000_000) err += d.toString('utf8');
+      });
+      const t = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.on('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+      child.on('close', (c) => {
+        clearTimeout(t);
+        resolve({ code: c, stdout: out, stderr: err, timedOut: killed });
+      });
     });
     if (timedOut) return { ok: false, error: `ngspice did not finish the operating point within ${timeoutMs} ms` };
     const message = simulatorMessage(`${stderr}\n${stdout}`);
     const op = parseOpListing(stdout);
     if (code !== 0 || message || !op) {
-      return { ok: false, error: `the circuit does not simulate: ${message ?? (code !== 0 ? `ngspice exited with ${code}` : 'no operating point in the output')}` };
+      return {
+        ok: false,
+        error: `the circuit does not simulate: ${message ?? (code !== 0 ? `ngspice exited with ${code}` : 'no operating point in the output')}`,
+      };
     }
     return { ok: true, op };
   } finally {

@@ -40,13 +40,70 @@ const EXPR = /^(?:\{[^{}]+\}|'[^']+')$/;
 const NODE = /^[^\s=(),{}'"]+$/;
 
 // Nodes per card letter (before the value/model); X is variable.
-const FIXED_NODES: Record<string, number> = { R: 2, C: 2, L: 2, V: 2, I: 2, D: 2, M: 4, E: 4, G: 4, F: 2, H: 2, B: 2, J: 3, S: 4, W: 2, T: 4, Z: 3, A: 0 };
+const FIXED_NODES: Record<string, number> = {
+  R: 2,
+  C: 2,
+  L: 2,
+  V: 2,
+  I: 2,
+  D: 2,
+  M: 4,
+  E: 4,
+  G: 4,
+  F: 2,
+  H: 2,
+  B: 2,
+  J: 3,
+  S: 4,
+  W: 2,
+  T: 4,
+  Z: 3,
+  A: 0,
+};
 const NEEDS_VALUE = new Set(['R', 'C', 'L']);
 const NEEDS_MODEL = new Set(['D', 'Q', 'M', 'J', 'S', 'W', 'Z']);
 const KNOWN_DOT = new Set([
-  'end', 'model', 'subckt', 'ends', 'param', 'tran', 'ac', 'dc', 'op', 'include', 'inc', 'lib', 'endl', 'option', 'options',
-  'ic', 'nodeset', 'print', 'plot', 'probe', 'meas', 'measure', 'control', 'endc', 'global', 'temp', 'save', 'func', 'title',
-  'four', 'noise', 'tf', 'sens', 'disto', 'pz', 'step', 'backanno', 'csparam', 'width', 'data', 'enddata',
+  'end',
+  'model',
+  'subckt',
+  'ends',
+  'param',
+  'tran',
+  'ac',
+  'dc',
+  'op',
+  'include',
+  'inc',
+  'lib',
+  'endl',
+  'option',
+  'options',
+  'ic',
+  'nodeset',
+  'print',
+  'plot',
+  'probe',
+  'meas',
+  'measure',
+  'control',
+  'endc',
+  'global',
+  'temp',
+  'save',
+  'func',
+  'title',
+  'four',
+  'noise',
+  'tf',
+  'sens',
+  'disto',
+  'pz',
+  'step',
+  'backanno',
+  'csparam',
+  'width',
+  'data',
+  'enddata',
 ]);
 
 interface Card {
@@ -93,7 +150,11 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
     const t = tokens(c.text);
     const d = (t[0] ?? '').toLowerCase();
     if (d === '.model' && t[1]) models.add(t[1].toLowerCase());
-    if (d === '.subckt' && t[1]) subcircuits[t[1].toLowerCase()] = { pins: t.slice(2).filter((p) => !p.includes('=') && p.toLowerCase() !== 'params:'), line: c.line };
+    if (d === '.subckt' && t[1])
+      subcircuits[t[1].toLowerCase()] = {
+        pins: t.slice(2).filter((p) => !p.includes('=') && p.toLowerCase() !== 'params:'),
+        line: c.line,
+      };
   }
 
   for (const c of cards) {
@@ -113,7 +174,10 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
       if (d === 'end') endLine = c.line;
       else if (d === 'control') inControl = true;
       else if (d === 'subckt') {
-        if (subckt) problems.push(`${where}: .subckt ${t[1] ?? ''} inside .subckt ${subckt} (line ${subcktLine}); close it with .ends first`);
+        if (subckt)
+          problems.push(
+            `${where}: .subckt ${t[1] ?? ''} inside .subckt ${subckt} (line ${subcktLine}); close it with .ends first`,
+          );
         if (!t[1]) problems.push(`${where}: .subckt needs a name and its pins`);
         subckt = t[1] ?? '?';
         subcktLine = c.line;
@@ -137,7 +201,8 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
     if (subckt) el.subckt = subckt;
     const key = `${subckt ?? ''}/${el.name.toLowerCase()}`;
     const dup = names.get(key);
-    if (dup !== undefined) problems.push(`${where}: element name ${el.name} is already used on line ${dup}; names must be unique`);
+    if (dup !== undefined)
+      problems.push(`${where}: element name ${el.name} is already used on line ${dup}; names must be unique`);
     else names.set(key, c.line);
     elements.push(el);
   }
@@ -153,7 +218,9 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
   const connections: Record<string, string[]> = {};
   for (const e of top) for (const n of e.nodes) (connections[groundName(n)] ??= []).push(e.name);
   if (top.length > 0 && !connections['0'])
-    problems.push('no ground: no element connects to node 0 (the reference node); connect the circuit ground to node 0');
+    problems.push(
+      'no ground: no element connects to node 0 (the reference node); connect the circuit ground to node 0',
+    );
 
   // Floating nodes, top level and inside each subcircuit (where a pin counts as an outside connection).
   const floating: string[] = [];
@@ -162,13 +229,16 @@ export function validateSpice(text: string, ctx: SpiceContext = {}): ValidationR
   }
   for (const [name, def] of Object.entries(subcircuits)) {
     const inner: Record<string, string[]> = {};
-    for (const e of elements) if (e.subckt?.toLowerCase() === name) for (const n of e.nodes) (inner[groundName(n)] ??= []).push(e.name);
+    for (const e of elements)
+      if (e.subckt?.toLowerCase() === name) for (const n of e.nodes) (inner[groundName(n)] ??= []).push(e.name);
     for (const [node, els] of Object.entries(inner)) {
       const isPin = def.pins.some((p) => p.toLowerCase() === node.toLowerCase());
-      if (node !== '0' && !isPin && els.length === 1) floating.push(`node '${node}' in .subckt ${name} has a single connection (${els[0]})`);
+      if (node !== '0' && !isPin && els.length === 1)
+        floating.push(`node '${node}' in .subckt ${name} has a single connection (${els[0]})`);
     }
   }
-  if (ctx.floatingNodes === 'error') problems.push(...floating.map((f) => `${f}; every node needs at least two connections`));
+  if (ctx.floatingNodes === 'error')
+    problems.push(...floating.map((f) => `${f}; every node needs at least two connections`));
   else warnings.push(...floating);
 
   if (problems.length) return fail(problems);
@@ -193,7 +263,9 @@ function parseElement(
   const name = t[0] ?? '';
   const type = (name[0] ?? '').toUpperCase();
   if (!/^[A-Za-z]\w*/.test(name)) {
-    problems.push(`${where}: '${name}' is not an element card (cards start with a letter such as R, C, L, V, I, D, Q, M, X)`);
+    problems.push(
+      `${where}: '${name}' is not an element card (cards start with a letter such as R, C, L, V, I, D, Q, M, X)`,
+    );
     return undefined;
   }
   if (type === 'K') {
@@ -216,19 +288,26 @@ function parseElement(
     const nodes = xs.slice(0, -1);
     const def = subcircuits[sub.toLowerCase()];
     if (def && def.pins.length !== nodes.length)
-      problems.push(`${where}: ${name} connects ${nodes.length} nodes but .subckt ${sub} has ${def.pins.length} pins (${def.pins.join(' ')})`);
+      problems.push(
+        `${where}: ${name} connects ${nodes.length} nodes but .subckt ${sub} has ${def.pins.length} pins (${def.pins.join(' ')})`,
+      );
     return checkNodes({ name, type, nodes, model: sub, line: 0 }, where, problems);
   }
   if (type === 'Q') {
     // Collector, base, emitter, optional substrate, then the model.
     if (pos.length < 4) {
-      problems.push(`${where}: ${name}: a BJT needs 3 nodes (collector base emitter) and a model, e.g. "Q1 c b e 2N3904"`);
+      problems.push(
+        `${where}: ${name}: a BJT needs 3 nodes (collector base emitter) and a model, e.g. "Q1 c b e 2N3904"`,
+      );
       return undefined;
     }
-    nodeCount = models.has(pos[3]!.toLowerCase()) || pos.length === 4 || (pos.length >= 5 && NUMBER.test(pos[4]!)) ? 3 : 4;
+    nodeCount =
+      models.has(pos[3]!.toLowerCase()) || pos.length === 4 || (pos.length >= 5 && NUMBER.test(pos[4]!)) ? 3 : 4;
   } else if (type in FIXED_NODES) nodeCount = FIXED_NODES[type]!;
   else {
-    problems.push(`${where}: unknown element type '${type}' in ${name} (use R, C, L, V, I, D, Q, M, X, E, F, G, H, B, J, K, S, W, T)`);
+    problems.push(
+      `${where}: unknown element type '${type}' in ${name} (use R, C, L, V, I, D, Q, M, X, E, F, G, H, B, J, K, S, W, T)`,
+    );
     return undefined;
   }
   const nodes = pos.slice(0, nodeCount);
@@ -247,13 +326,17 @@ function parseElement(
           ? `${where}: ${name} needs 2 nodes and a value; only '${nodes.join(' ')}' given, so '${last}' was read as a node`
           : `${where}: ${name} has no value (e.g. ${type === 'R' ? '10k' : type === 'C' ? '100n' : '1m'})`,
       );
-    }
-    else if (!NUMBER.test(v) && !EXPR.test(v))
-      problems.push(`${where}: ${name} value '${v}' is not a SPICE number (digits with an optional suffix f p n u m k meg g t, e.g. 4.7k, 1.5meg, 100n)`);
+    } else if (!NUMBER.test(v) && !EXPR.test(v))
+      problems.push(
+        `${where}: ${name} value '${v}' is not a SPICE number (digits with an optional suffix f p n u m k meg g t, e.g. 4.7k, 1.5meg, 100n)`,
+      );
     else {
       el.value = v;
       // 'M' is milli in SPICE; "1M" for a resistor nearly always meant mega.
-      if (type === 'R' && /^[\d.]+M$/.test(v)) problems.push(`${where}: ${name} value '${v}' means milli-ohms in SPICE (M = milli); write '${v.slice(0, -1)}meg' for mega-ohms`);
+      if (type === 'R' && /^[\d.]+M$/.test(v))
+        problems.push(
+          `${where}: ${name} value '${v}' means milli-ohms in SPICE (M = milli); write '${v.slice(0, -1)}meg' for mega-ohms`,
+        );
     }
   } else if (NEEDS_MODEL.has(type)) {
     const m = rest[0];
@@ -264,7 +347,8 @@ function parseElement(
     if (v.problem) problems.push(`${where}: ${name}: ${v.problem}`);
     el.value = v.value;
   } else if (type === 'F' || type === 'H') {
-    if (rest.length < 2) problems.push(`${where}: ${name} needs a controlling voltage source and a gain, e.g. "${name} out 0 Vsense 10"`);
+    if (rest.length < 2)
+      problems.push(`${where}: ${name} needs a controlling voltage source and a gain, e.g. "${name} out 0 Vsense 10"`);
     el.value = rest.slice(0, 2).join(' ');
   } else if (type === 'E' || type === 'G') {
     if (rest.length < 1) problems.push(`${where}: ${name} needs a gain after its 4 nodes`);
@@ -290,7 +374,8 @@ function sourceValue(rest: string[]): { value?: string; problem?: string } {
       continue;
     }
     if (/^(dc|ac)$/i.test(tok) || NUMBER.test(tok) || EXPR.test(tok)) continue;
-    if (/\(/.test(tok)) return { problem: `unknown source function '${tok.split('(')[0]}' (use SIN, PULSE, PWL, EXP or SFFM)` };
+    if (/\(/.test(tok))
+      return { problem: `unknown source function '${tok.split('(')[0]}' (use SIN, PULSE, PWL, EXP or SFFM)` };
     return { problem: `'${tok}' is not a source value (write e.g. "DC 5", "AC 1", "SIN(0 1 1k)")` };
   }
   return { value: rest.join(' ') };
@@ -304,7 +389,10 @@ function groundName(n: string): string {
 function stripComment(line: string): string {
   if (/^\s*\*/.test(line)) return '';
   // Inline comments: ';' anywhere, or ' $ ' (ngspice).
-  return line.replace(/;.*$/, '').replace(/\s\$\s.*$/, '').replace(/\s\$$/, '');
+  return line
+    .replace(/;.*$/, '')
+    .replace(/\s\$\s.*$/, '')
+    .replace(/\s\$$/, '');
 }
 
 export function looksLikeCard(line: string): boolean {
@@ -329,6 +417,7 @@ function tokens(line: string): string[] {
   }
   if (cur) out.push(cur);
   // "SIN (0 1 1k)" → "SIN(0 1 1k)"
-  for (let i = out.length - 1; i > 0; i--) if (out[i]!.startsWith('(') && /^[a-z]+$/i.test(out[i - 1]!)) out.splice(i - 1, 2, out[i - 1]! + out[i]!);
+  for (let i = out.length - 1; i > 0; i--)
+    if (out[i]!.startsWith('(') && /^[a-z]+$/i.test(out[i - 1]!)) out.splice(i - 1, 2, out[i - 1]! + out[i]!);
   return out.map((x) => x.replace(/\s+/g, ' '));
 }

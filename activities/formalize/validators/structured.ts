@@ -43,9 +43,13 @@ export function validateOcrLines(lines: unknown, ctx: OcrLinesContext = {}): Val
       out.push({ text, box: b.box, ...(typeof confidence === 'number' ? { confidence } : {}) });
     }
   });
-  const hint = normalisedHint(lines.map((l) => (l as { box?: unknown })?.box), size);
+  const hint = normalisedHint(
+    lines.map((l) => (l as { box?: unknown })?.box),
+    size,
+  );
   if (hint) problems.push(`${name}: ${hint}`);
-  if (lines.length === 0 && !ctx.allowEmpty) problems.push(`${name}: no text lines; list every line of text in the image with its box`);
+  if (lines.length === 0 && !ctx.allowEmpty)
+    problems.push(`${name}: no text lines; list every line of text in the image with its box`);
   if ('document' in ctx) {
     if (typeof ctx.document !== 'string' || ctx.document.trim() === '')
       problems.push('document: the reconstructed document is empty; write the text in reading order');
@@ -75,7 +79,10 @@ export function validateObjects(objects: unknown, ctx?: ImageSize, name = 'objec
       out.push({ label, box: b.box as Box });
     }
   });
-  const hint = normalisedHint(objects.map((o) => (o as { box?: unknown })?.box), ctx);
+  const hint = normalisedHint(
+    objects.map((o) => (o as { box?: unknown })?.box),
+    ctx,
+  );
   if (hint) problems.push(`${name}: ${hint}`);
   return problems.length ? fail(problems) : ok({ objects: out, clipped });
 }
@@ -90,17 +97,21 @@ export function validateMath(value: unknown): ValidationResult<MathSummary> {
   if (value === null || typeof value !== 'object') return fail(['expected an object {figure, givens, strategies}']);
   const { figure, givens, strategies } = value as Record<string, unknown>;
   const problems: string[] = [];
-  if (typeof figure !== 'string' || figure.trim().length < 10) problems.push('figure: describe the figure in at least a sentence (points, lines, labels, values)');
+  if (typeof figure !== 'string' || figure.trim().length < 10)
+    problems.push('figure: describe the figure in at least a sentence (points, lines, labels, values)');
   if (!Array.isArray(givens)) problems.push('givens: expected an array of strings (may be empty)');
-  else givens.forEach((g, i) => {
-    if (typeof g !== 'string' || g.trim() === '') problems.push(`givens[${i}]: must be non-empty text`);
-  });
+  else
+    givens.forEach((g, i) => {
+      if (typeof g !== 'string' || g.trim() === '') problems.push(`givens[${i}]: must be non-empty text`);
+    });
   if (!Array.isArray(strategies)) problems.push('strategies: expected an array of 1 to 3 strategies');
   else {
-    if (strategies.length < 1 || strategies.length > 3) problems.push(`strategies: give 1 to 3 strategies, got ${strategies.length}`);
+    if (strategies.length < 1 || strategies.length > 3)
+      problems.push(`strategies: give 1 to 3 strategies, got ${strategies.length}`);
     const seen = new Map<string, number>();
     strategies.forEach((s, i) => {
-      if (typeof s !== 'string' || s.trim() === '') return void problems.push(`strategies[${i}]: must be non-empty text`);
+      if (typeof s !== 'string' || s.trim() === '')
+        return void problems.push(`strategies[${i}]: must be non-empty text`);
       const k = s.trim().toLowerCase().replace(/\s+/g, ' ');
       if (seen.has(k)) problems.push(`strategies[${i}]: repeats strategies[${seen.get(k)}]; strategies must differ`);
       else seen.set(k, i);
@@ -119,14 +130,19 @@ const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UI
 
 /** Chart: a known chart type and a data table with at least one numeric column (pie: labels + one value column). */
 export async function validateChart(value: unknown): Promise<ValidationResult<ChartSummary>> {
-  if (value === null || typeof value !== 'object') return fail(['expected an object {chartType, title?, xAxis?, yAxis?, csv}']);
+  if (value === null || typeof value !== 'object')
+    return fail(['expected an object {chartType, title?, xAxis?, yAxis?, csv}']);
   const v = value as Record<string, unknown>;
   const problems: string[] = [];
   const type = ChartTypeSchema.safeParse(v.chartType);
-  if (!type.success) problems.push(`chartType: must be one of ${ChartTypeSchema.options.join(', ')}; got ${JSON.stringify(v.chartType)}`);
+  if (!type.success)
+    problems.push(
+      `chartType: must be one of ${ChartTypeSchema.options.join(', ')}; got ${JSON.stringify(v.chartType)}`,
+    );
   for (const axis of ['xAxis', 'yAxis'] as const) {
     const a = v[axis];
-    if (a !== undefined && (a === null || typeof a !== 'object' || Array.isArray(a))) problems.push(`${axis}: expected an object {label?, unit?}`);
+    if (a !== undefined && (a === null || typeof a !== 'object' || Array.isArray(a)))
+      problems.push(`${axis}: expected an object {label?, unit?}`);
   }
   if (typeof v.csv !== 'string') problems.push('csv: the chart data table is missing');
   if (problems.length) return fail(problems);
@@ -134,7 +150,10 @@ export async function validateChart(value: unknown): Promise<ValidationResult<Ch
   if (!csv.ok) return fail([`csv: ${csv.error}`]);
   const numericColumns = csv.summary.columns.filter((_, i) => NUMERIC.test(csv.summary.types[i] ?? ''));
   if (numericColumns.length === 0)
-    return fail([`csv: no numeric column (columns ${csv.summary.columns.join(', ')} read as ${csv.summary.types.join(', ')}); write the plotted values as plain numbers without units`]);
-  if (type.data === 'pie' && csv.summary.columns.length < 2) return fail(['csv: a pie chart needs a label column and a value column']);
+    return fail([
+      `csv: no numeric column (columns ${csv.summary.columns.join(', ')} read as ${csv.summary.types.join(', ')}); write the plotted values as plain numbers without units`,
+    ]);
+  if (type.data === 'pie' && csv.summary.columns.length < 2)
+    return fail(['csv: a pie chart needs a label column and a value column']);
   return ok({ ...csv.summary, chartType: type.data!, numericColumns });
 }

@@ -26,22 +26,34 @@ function typed(columns: string[], types: string[], rows: number): TypedTable {
 
 /** A CSV text (the first lines of a chart description may be `# key: value` comments) as a typed table. */
 export async function loadCsvTyped(text: string): Promise<ValidationResult<TypedTable>> {
-  const body = text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
+  const body = text
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n');
   const r = await validateCsv(body);
   return r.ok ? ok(typed(r.summary.columns, r.summary.types, r.summary.rows)) : r;
 }
 
 /** JSON row objects as a typed table through DuckDB's read_json (auto-detected column types). */
 export async function loadJsonTyped(rows: unknown): Promise<ValidationResult<TypedTable>> {
-  if (!Array.isArray(rows) || rows.length === 0) return fail(['the JSON table must be a non-empty array of row objects']);
+  if (!Array.isArray(rows) || rows.length === 0)
+    return fail(['the JSON table must be a non-empty array of row objects']);
   const run = queue.then(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'r1ov-json-'));
     try {
       const file = join(dir, 'table.json');
       await writeFile(file, JSON.stringify(rows));
       connection ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
-      const reader = await (await connection).runAndReadAll(`SELECT * FROM read_json('${file.replace(/'/g, "''")}', format = 'array')`);
-      return ok(typed(reader.columnNames(), reader.columnTypes().map((t) => t.toString()), reader.currentRowCount));
+      const reader = await (
+        await connection
+      ).runAndReadAll(`SELECT * FROM read_json('${file.replace(/'/g, "''")}', format = 'array')`);
+      return ok(
+        typed(
+          reader.columnNames(),
+          reader.columnTypes().map((t) => t.toString()),
+          reader.currentRowCount,
+        ),
+      );
     } catch (err) {
       return fail([`JSON table could not be read: ${(err as Error).message.split('\n')[0]}`]);
     } finally {
