@@ -117,7 +117,8 @@ function initialState(): BuildState {
 
 /**
  * A dataset build: page the source, keep a sliding window of sampleLifecycle children, commit finished records
- * to shards in batches, continue-as-new as history grows. Children report back with the `sampleFinished` signal.
+ * to shards in batches, continue-as-new as history grows. Each child's completion is its report (samples carried over
+ * a continue-as-new are followed by the awaitSamples activity); a child that sends `sampleFinished` is heard too.
  * The input is validated here (schemas/workflow.ts, defaults applied), so a script may start it with `{run, source}`.
  * A role whose endpoint keeps failing halts the build (no new samples; waiting ones keep their place) until a probe
  * of that endpoint succeeds or the user resumes.
