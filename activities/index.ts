@@ -41,7 +41,7 @@ export function createActivities(home: string) {
     qaJudge: bind(home, qaJudge),
     stageRecord: bind(home, stageRecord),
     writeRunManifest: bind(home, writeRunManifest),
-    awaitSamples: (input: Parameters<typeof awaitSamples>[0]) => awaitSamples(input),
+    awaitSamples, // needs no home: it only reads sample workflows' results
     commitShard: bind(home, commitShard),
     scoreFidelity: bind(home, scoreFidelity),
     ...createEvalActivities(home),

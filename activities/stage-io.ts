@@ -12,7 +12,7 @@ import { FormalDocSchema, QaVerdictSchema, type FormalDoc, type QaVerdict } from
 export const BAD_STAGE_BLOB = 'BadStageBlob';
 
 /** `<what> blob <key>: <path>: <problem>[; …]`, one line. */
-export function stageBlobProblem(what: string, key: string, issues: z.core.$ZodIssue[] | string): string {
+function stageBlobProblem(what: string, key: string, issues: z.core.$ZodIssue[] | string): string {
   const detail =
     typeof issues === 'string'
       ? issues
@@ -23,8 +23,12 @@ export function stageBlobProblem(what: string, key: string, issues: z.core.$ZodI
   return `${what} blob ${key}: ${detail}`.replace(/\s*\n\s*/g, ' ');
 }
 
+async function readText(home: string, key: string): Promise<string> {
+  return (await getBlob(home, key)).toString('utf8');
+}
+
 async function readJson<S extends z.ZodType>(home: string, key: string, what: string, schema: S): Promise<z.output<S>> {
-  return parseJson((await getBlob(home, key)).toString('utf8'), key, what, schema);
+  return parseJson(await readText(home, key), key, what, schema);
 }
 
 function parseJson<S extends z.ZodType>(text: string, key: string, what: string, schema: S): z.output<S> {
@@ -68,15 +72,13 @@ export const readFormalDoc = (home: string, key: string): Promise<FormalDoc> =>
 
 /** The reasoning trace is text: `<think>…</think><answer>…</answer>` (core/trace-format.ts). */
 export const writeTrace = (home: string, trace: string): Promise<string> => putBlob(home, trace);
-export async function readTrace(home: string, key: string): Promise<string> {
-  return (await getBlob(home, key)).toString('utf8');
-}
+export const readTrace = (home: string, key: string): Promise<string> => readText(home, key);
 
 export const writeQaVerdict = (home: string, verdict: QaVerdict): Promise<string> =>
   writeJson(home, 'QA verdict', QaVerdictSchema, verdict);
 /** The verdict, and its JSON exactly as stored (the records' qa_verdict column). */
 export async function readQaVerdict(home: string, key: string): Promise<{ verdict: QaVerdict; json: string }> {
-  const json = (await getBlob(home, key)).toString('utf8');
+  const json = await readText(home, key);
   return { verdict: parseJson(json, key, 'QA verdict', QaVerdictSchema), json };
 }
 

@@ -63,7 +63,7 @@ export const RuleVerdictSchema = z.object({
 });
 export type RuleVerdict = z.infer<typeof RuleVerdictSchema>;
 
-// Key order follows the order the QA stage writes them: the record's qa_verdict column is the blob re-serialised.
+// The record's qa_verdict column is this blob's JSON as stored (activities/stage-io.ts readQaVerdict).
 /** The QA verdict blob: the rules' verdict, or the judge's with the rules' result it overrode and its edit. */
 export const QaVerdictSchema = z.discriminatedUnion('by', [
   z.object({ by: z.literal('rules'), ...RuleVerdictSchema.shape }),

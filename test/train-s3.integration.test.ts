@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { trainerPython } from '../activities/train/run-trainer.ts';
-import { startCluster, eventually, exited, repoRoot, type Cluster } from './support/cluster.ts';
+import { startCluster, eventually, exited, type Cluster } from './support/cluster.ts';
+import { makeTrainingData } from './support/training-data.ts';
 import { startS3Server, type S3Server } from './support/s3-server.ts';
 
 const python = trainerPython();
@@ -46,27 +47,11 @@ describe('training checkpoints in the object store', { skip }, () => {
     [cluster, s3] = await Promise.all([startCluster(), startS3Server()]);
     // The training data: a small synthetic build exported in the TRL layout (local store), and a tiny model.
     const local = await cluster.startWorker();
-    assert.equal(
-      (await cluster.cliJson<{ status: string }>(['build', '--source', 'synthetic:8', '--run', 'learn', '--wait']))
-        .status,
-      'COMPLETED',
-    );
-    data = (
-      await cluster.cliJson<{ parquet: string }>([
-        'export',
-        'learn',
-        '--format',
-        'trl',
-        '--out',
-        join(dir, 'learn-trl.parquet'),
-      ])
-    ).parquet;
-    model = join(dir, 'tiny');
-    const r = spawnSync(python, ['-m', 'r1ov_trainer', 'make-tiny', '--data', data, '--out', model], {
-      cwd: join(repoRoot, 'trainer'),
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
+    ({ data, model } = await makeTrainingData(cluster, dir, {
+      samples: 8,
+      parquet: 'learn-trl.parquet',
+      model: 'tiny',
+    }));
     local.kill('SIGKILL');
     await exited(local);
     connection = await Connection.connect({ address: cluster.server.address });

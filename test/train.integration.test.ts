@@ -19,7 +19,8 @@ import { Client, Connection } from '@temporalio/client';
 import { trainerPython } from '../activities/train/run-trainer.ts';
 
 const checkpointStep = (p: string) => Number(p.split('-').at(-1));
-import { startCluster, eventually, exited, repoRoot, type Cluster } from './support/cluster.ts';
+import { startCluster, eventually, exited, type Cluster } from './support/cluster.ts';
+import { makeTrainingData } from './support/training-data.ts';
 
 const python = trainerPython();
 const skip = existsSync(python) ? false : `trainer not installed (${python} missing): run \`bash trainer/install.sh\``;
@@ -111,31 +112,11 @@ describe('training as GPU activities', { skip }, () => {
     dir = mkdtempSync(join(tmpdir(), 'r1ov-train-'));
     cluster = await startCluster();
     await cluster.startWorker();
-    const build = await cluster.cliJson<{ status: string }>([
-      'build',
-      '--source',
-      'synthetic:16',
-      '--run',
-      'learn',
-      '--wait',
-    ]);
-    assert.equal(build.status, 'COMPLETED');
-    const exp = await cluster.cliJson<{ rows: number; parquet: string }>([
-      'export',
-      'learn',
-      '--format',
-      'trl',
-      '--out',
-      join(dir, 'learn-trl.parquet'),
-    ]);
-    assert.equal(exp.rows, 16);
-    data = exp.parquet;
-    model = join(dir, 'tiny-qwen2_5_vl');
-    const r = spawnSync(python, ['-m', 'r1ov_trainer', 'make-tiny', '--data', data, '--out', model], {
-      cwd: join(repoRoot, 'trainer'),
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
+    ({ data, model } = await makeTrainingData(cluster, dir, {
+      samples: 16,
+      parquet: 'learn-trl.parquet',
+      model: 'tiny-qwen2_5_vl',
+    }));
     connection = await Connection.connect({ address: cluster.server.address });
     client = new Client({ connection });
   });

@@ -1,39 +1,12 @@
 /** Pure renderers for a sample's parts: formal text per kind, image overlays, trace, QA verdict diff. */
 import { formalKindOfFormat } from '../activities/formalize/kinds.ts';
+import { scanCsv } from '../core/csv.ts';
 import { esc, html, raw, type Raw } from './html.ts';
 import { mermaidSvg, parseMermaid } from './mermaid.ts';
 
-/** RFC 4180-ish CSV parsing (quotes, doubled quotes, CRLF). */
+/** CSV rows through the project's one scanner (core/csv.ts, a loader's lenient reading: quotes, `""`, CRLF). */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [],
-    cell = '',
-    quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"' && cell === '') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  if (cell !== '' || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+  return scanCsv(text, ',').records.map((r) => r.fields);
 }
 
 /**

@@ -266,12 +266,16 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
    */
   const followCarried = async (ids: string[]): Promise<void> => {
     let left = ids;
+    // A cancelled sample is not counted here (as for the children this run started), and not asked about again:
+    // its result is already final, so asking would return at once, over and over.
+    const cancelled = new Set<string>();
     while (left.length) {
       for (const e of await watcher.awaitSamples({ workflowIds: left, maxWaitMs: FOLLOW_EVERY_MS })) {
         if (e.outcome) finished(e.outcome, e.workflowId);
-        else if (e.how !== 'cancelled') endedWithout(e.workflowId, e.how);
+        else if (e.how === 'cancelled') cancelled.add(e.workflowId);
+        else endedWithout(e.workflowId, e.how);
       }
-      left = left.filter((id) => inFlight.has(id));
+      left = left.filter((id) => inFlight.has(id) && !cancelled.has(id));
     }
   };
   if (input.state && inFlight.size > 0) inBackground(() => followCarried([...inFlight]));

@@ -10,17 +10,12 @@ import { FidelityRowSchema, type FidelityRow } from '../../schemas/fidelity.ts';
 import type { SampleRef } from '../../schemas/sample.ts';
 import type { FormalResult } from '../../schemas/workflow.ts';
 import type { FormalDoc } from '../../schemas/stage-blobs.ts';
-import { FORMAL_KINDS, formalKindDef, formalKindOf, formalSpecFor, type FormalKind } from '../formalize/kinds.ts';
+import { formalKindDef, formalKindOf, formalSpecFor, type FormalKind } from '../formalize/kinds.ts';
 import { loadSample } from '../sample-io.ts';
 import { readFormalDoc } from '../stage-io.ts';
 import type { Metric } from './score.ts';
 
 export { cellAccuracy, netlistF1, flowchartF1 } from './score.ts';
-
-/** The structural metrics each formal kind is scored on (every kind also gets formal_valid and answer_accuracy). */
-export const FIDELITY_METRICS: Partial<Record<FormalKind, readonly string[]>> = Object.fromEntries(
-  FORMAL_KINDS.flatMap((d) => (d.fidelity ? [[d.name, d.fidelity.metrics]] : [])),
-);
 
 /** Structural fidelity of a model formal text against the exact one (the kind's metrics); a missing (invalid) model text scores 0. */
 export function structuralFidelity(kind: FormalKind, exactText: string, modelText: string | null): Metric[] {

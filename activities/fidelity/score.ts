@@ -2,7 +2,7 @@
 // the exact one the image was drawn from. Tables and charts: cell accuracy; circuits: element and connection F1;
 // flowcharts: node and edge F1. Both sides are parsed with the formal validators, so a description the validators
 // reject scores 0. A shared module: each formal kind names its metrics from here (activities/formalize/kinds/).
-import { splitCsv } from '../formalize/validators/csv.ts';
+import { guessDelimiter, splitCsv } from '../formalize/validators/csv.ts';
 import { validateMermaid, type GraphEdge, type GraphNode } from '../formalize/validators/mermaid.ts';
 import { validatePlantUml } from '../formalize/validators/plantuml.ts';
 import { validateSpice, type SpiceSummary } from '../formalize/validators/spice.ts';
@@ -56,7 +56,7 @@ export function parseTable(text: string): Table | null {
     .filter((l) => l.trim() !== '' && !l.startsWith('#'))
     .join('\n');
   if (!body) return null;
-  const delimiter = [',', '\t', ';', '|'].find((d) => (body.split('\n')[0] ?? '').includes(d)) ?? ',';
+  const delimiter = guessDelimiter(body.split('\n')[0] ?? '');
   const { records, problem } = splitCsv(body, delimiter);
   if (problem || records.length < 2) return null;
   return {

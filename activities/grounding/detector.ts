@@ -1,8 +1,7 @@
 // The detector interface and box hygiene shared by every detector.
-import type { Box } from '../../schemas/formal.ts';
+import type { Box, ImageSize } from '../../schemas/formal.ts';
 import type { Detection } from '../../schemas/stage-blobs.ts';
 import { checkBox } from '../../core/boxes.ts';
-import type { ImageSize } from '../../schemas/formal.ts';
 
 export type { Detection } from '../../schemas/stage-blobs.ts';
 
@@ -24,7 +23,7 @@ export function cleanDetections(
     if ('problem' in b) continue;
     out.push({
       label: r.label.trim(),
-      box: b.box as Box,
+      box: b.box,
       ...(typeof r.confidence === 'number' ? { confidence: r.confidence } : {}),
     });
   }

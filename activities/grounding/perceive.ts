@@ -98,9 +98,6 @@ export function detectionVocabulary(env: NodeJS.ProcessEnv = process.env): strin
   return own?.length ? own : [...COMMON_OBJECTS];
 }
 
-/** What the detector did before the captioner wrote, stored in the formal doc's data (`perception`). */
-export type { DetectorRecord } from '../../schemas/stage-blobs.ts';
-
 /** Kinds whose description names objects with boxes. */
 export const PERCEIVED_KINDS = new Set(['natural', 'mixed']);
 

@@ -75,7 +75,7 @@ class SubsetStats {
   /** Image sizes as histograms (one bucket per pixel up to MAX_SIDE): the median without keeping every row. */
   widths = new Uint32Array(MAX_SIDE + 1);
   heights = new Uint32Array(MAX_SIDE + 1);
-  images_ = 0;
+  imagesRead = 0;
   maxPixels = 0;
   images = new Set<number>();
   kinds: Record<string, number> = {};
@@ -125,9 +125,9 @@ function finish(s: SubsetStats, config: RunConfig): SubsetProfile {
     multiTurnRows: s.multiTurnRows,
     rowsWithoutImage: s.rowsWithoutImage,
     image: {
-      count: s.images_,
-      medianWidth: median(s.widths, s.images_),
-      medianHeight: median(s.heights, s.images_),
+      count: s.imagesRead,
+      medianWidth: median(s.widths, s.imagesRead),
+      medianHeight: median(s.heights, s.imagesRead),
       maxPixels: s.maxPixels,
       distinct: s.images.size,
     },
@@ -184,11 +184,7 @@ function sumProfiles(subsets: SubsetProfile[]): SubsetProfile {
       calls: add(subsets.map((s) => s.projection.calls)),
       tokensIn: add(subsets.map((s) => s.projection.tokensIn)),
       tokensOut: add(subsets.map((s) => s.projection.tokensOut)),
-      costUsd: (() => {
-        const o: Record<string, number> = {};
-        for (const s of subsets) for (const [k, v] of Object.entries(s.projection.costUsd)) o[k] = (o[k] ?? 0) + v;
-        return o;
-      })(),
+      costUsd: add(subsets.map((s) => s.projection.costUsd)),
       sharedFormalizations: n((s) => s.projection.sharedFormalizations),
     },
   };
@@ -245,7 +241,7 @@ export async function profileSource(
         if (img.info) {
           s.widths[Math.min(MAX_SIDE, img.info.width)]!++;
           s.heights[Math.min(MAX_SIDE, img.info.height)]!++;
-          s.images_++;
+          s.imagesRead++;
           s.maxPixels = Math.max(s.maxPixels, img.info.width * img.info.height);
           s.images.add(img.info.hash);
         }

@@ -5,7 +5,7 @@
  * See activities/llm/README.md.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { z } from 'zod';
@@ -14,9 +14,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ResolvedEndpoint } from '../../schemas/config.ts';
 import { LlmCallRowSchema, type LlmCallRow } from '../../schemas/llm.ts';
-import { sha256, writeFileAtomic } from '../../core/blobs.ts';
+import { sha256, writeFileAtomicAsync } from '../../core/blobs.ts';
 import { apiKeyFor } from '../../core/endpoints.ts';
-import { ensureDir, paths } from '../../core/home.ts';
+import { paths } from '../../core/home.ts';
 import { keys, storeFor } from '../../core/storage/index.ts';
 import { parseStructured, splitThink, StructuredOutputError } from './parse-json.ts';
 
@@ -320,9 +320,7 @@ async function readCache(home: string, key: string): Promise<CachedResponse | un
 }
 
 async function writeCache(home: string, entry: CachedResponse): Promise<void> {
-  const file = cacheFile(home, entry.key);
-  ensureDir(dirname(file));
-  writeFileAtomic(file, JSON.stringify(entry));
+  await writeFileAtomicAsync(cacheFile(home, entry.key), JSON.stringify(entry));
 }
 
 async function recordCall(home: string, row: LlmCallRow): Promise<void> {

@@ -84,7 +84,7 @@ export class TaskOutputError extends StructuredOutputError {
 }
 
 /** The template as a Prompt: `stage/name` loads prompts/<stage>/<name>.md (cached by core/prompts.ts). */
-export const promptOf = (t: Template): Prompt => {
+const promptOf = (t: Template): Prompt => {
   if (typeof t !== 'string') return t;
   const [stage, name, ...rest] = t.split('/');
   if (!stage || !name || rest.length) throw new Error(`llm task template ${t}: expected stage/name`);
@@ -144,11 +144,7 @@ async function tryFix<I, O, V>(
  * repair turns. A parse failure of a task that declares no repair is the gateway's StructuredOutputError,
  * unchanged; a check failure, or any failure of a task with a repair, is a TaskOutputError.
  */
-export async function runTask<I, O, V = O>(
-  task: LlmTask<I, O, V>,
-  input: I,
-  call: TaskCall,
-): Promise<TaskOutcome<O, V>> {
+async function runTask<I, O, V = O>(task: LlmTask<I, O, V>, input: I, call: TaskCall): Promise<TaskOutcome<O, V>> {
   const prompt = promptOf(task.template);
   const messages = taskMessages(task, input, prompt);
   const turns = Math.max(0, call.repairs ?? task.repair?.turns ?? 0);

@@ -51,9 +51,11 @@ export async function reason(
     judge: ResolvedEndpoint | null;
     candidates: number;
   },
+  /** The sample and the formal doc of `formalKey` when the caller holds them already (a revisit round). */
+  loaded?: { sample: Sample; formal: FormalDoc },
 ): Promise<TraceResult> {
-  const sample = await loadSample(home, input.ref.sampleKey);
-  const formal = await readFormalDoc(home, input.formalKey);
+  const sample = loaded?.sample ?? (await loadSample(home, input.ref.sampleKey));
+  const formal = loaded?.formal ?? (await readFormalDoc(home, input.formalKey));
   let best: { trace: string; answer: string | null; score: number } | null = null;
   for (let i = 0; i < Math.max(1, input.candidates); i++) {
     const { reply: r } = await roleplayTask.run(

@@ -180,15 +180,13 @@ export async function revisitRound(
       true,
     );
 
-  const formalKey = await writeFormalDoc(home, withObservations(doc, observations));
-  const next = await reason(home, {
-    run: input.run,
-    ref: input.ref,
-    formalKey,
-    endpoint: input.reasoner,
-    judge: input.judge,
-    candidates: 1,
-  });
+  const revised = withObservations(doc, observations);
+  const formalKey = await writeFormalDoc(home, revised);
+  const next = await reason(
+    home,
+    { run: input.run, ref: input.ref, formalKey, endpoint: input.reasoner, judge: input.judge, candidates: 1 },
+    { sample, formal: revised },
+  );
   if (!next.traceKey)
     return finish(
       {

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { writeFileAtomic } from '../../core/blobs.ts';
+import { heartbeatWhile } from '../heartbeat.ts';
 import { trainerDir, trainerPython } from '../../core/trainer.ts';
 import { startRewardServer, type RewardServer } from '../../core/rewards/server.ts';
 import { storeFor, type ObjectStore } from '../../core/storage/index.ts';
@@ -135,15 +136,7 @@ export async function runTrainerStage(home: string, input: TrainStageInput): Pro
   // Downloads and merges before the trainer starts can outlast the heartbeat timeout: beat through them too, keeping
   // the last attempt's details so a retry still finds its checkpoint.
   const beatEvery = Math.min(5_000, Math.max(500, (info.heartbeatTimeoutMs ?? 60_000) / 4));
-  const beating = async <T>(work: Promise<T>): Promise<T> => {
-    ctx.heartbeat(previous);
-    const timer = setInterval(() => ctx.heartbeat(previous), beatEvery);
-    try {
-      return await work;
-    } finally {
-      clearInterval(timer);
-    }
-  };
+  const beating = <T>(work: Promise<T>): Promise<T> => heartbeatWhile(work, { everyMs: beatEvery, details: previous });
   if (nodes > 1 && nodesHere.has(busyKey)) {
     throw ApplicationFailure.retryable(
       `another node of ${busyKey} runs on this worker: each node needs its own machine`,

@@ -107,6 +107,7 @@ try {
     { env: cluster.env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   cluster.workers.push(worker);
+  console.error('profile: waiting for the worker to be ready');
   await new Promise<void>((res, rej) => {
     let err = '';
     worker.stderr!.on('data', (d) => {
@@ -127,6 +128,7 @@ try {
       )
     : null;
   const m0 = await scrape();
+  console.error(`profile: building ${N} samples (waits for the build to finish)`);
   const t0 = performance.now();
   const out = await cluster.cliJson<{ status: string; progress: { finished: number } }>([
     'build',

@@ -129,6 +129,7 @@ for (const engine of engines as Engine[])
           const t0w = ticks(worker.pid!),
             t0s = ticks(serverPid),
             t0p = pgPid ? ticks(pgPid) : 0;
+          console.error(`${key} rep ${rep}: building ${N} samples (waits for the build to finish)`);
           const t0 = performance.now();
           const out = await cluster.cliJson<{
             status: string;

@@ -12,14 +12,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainerPython } from '../../activities/train/run-trainer.ts';
 import { ClusterInitResultSchema } from '../../infra/cluster/init.ts';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../schemas/search-attributes.ts';
-import { eventually, exited, repoRoot, startCluster, testEngines, type Cluster, type Engine } from './cluster.ts';
+import { eventually, exited, startCluster, testEngines, type Cluster, type Engine } from './cluster.ts';
+import { makeTrainingData } from './training-data.ts';
 import { benchResponder, expectedAccuracy, writeBenchFixtures, type BenchFixtures } from './bench-fixtures.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
 import { fixtureResponder, writeArithmeticSource } from './llava-fixture.ts';
@@ -277,36 +277,17 @@ export function engineSuite(engine: Engine): void {
     });
 
     test('a training workflow: SFT on an exported build runs to its last step', { skip: noTrainer }, async () => {
-      const build = await cluster.cliJson<{ status: string }>([
-        'build',
-        '--source',
-        'synthetic:8',
-        '--run',
-        'learn',
-        '--wait',
-      ]);
-      assert.equal(build.status, 'COMPLETED');
-      const exp = await cluster.cliJson<{ rows: number; parquet: string }>([
-        'export',
-        'learn',
-        '--format',
-        'trl',
-        '--out',
-        join(dir, `${engine}-learn-trl.parquet`),
-      ]);
-      assert.equal(exp.rows, 8);
-      const model = join(dir, `${engine}-tiny`);
-      const r = spawnSync(python, ['-m', 'r1ov_trainer', 'make-tiny', '--data', exp.parquet, '--out', model], {
-        cwd: join(repoRoot, 'trainer'),
-        encoding: 'utf8',
+      const { data, model } = await makeTrainingData(cluster, dir, {
+        samples: 8,
+        parquet: `${engine}-learn-trl.parquet`,
+        model: `${engine}-tiny`,
       });
-      assert.equal(r.status, 0, r.stderr);
       const cfg = join(dir, `${engine}-sft.json`);
       writeFileSync(
         cfg,
         JSON.stringify({
           model,
-          data: exp.parquet,
+          data,
           per_device_batch_size: 2,
           learning_rate: 0.003,
           warmup_ratio: 0,

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { TableCheck } from '../../../schemas/checks.ts';
 import { cellAccuracy } from '../../fidelity/score.ts';
-import { splitCsv, validateCsv, validateJsonTable } from '../validators/csv.ts';
+import { guessDelimiter, splitCsv, validateCsv, validateJsonTable } from '../validators/csv.ts';
 import { fail } from '../validators/result.ts';
 import { loadCsvTyped, loadJsonTyped } from '../validators/table-typed.ts';
 import { defineKind, unchanged, type CheckInput } from './kind.ts';
@@ -18,7 +18,7 @@ export const TableFormalSchema = z.object({
 /** A CSV table as row objects (first row = header): the JSON half of the table formalization. */
 export function csvRows(csv: string): Array<Record<string, string>> {
   const body = csv.replace(/^\uFEFF/, '').trim();
-  const delimiter = [',', '\t', ';', '|'].find((d) => (body.split('\n')[0] ?? '').includes(d)) ?? ',';
+  const delimiter = guessDelimiter(body.split('\n')[0] ?? '');
   const { records } = splitCsv(body, delimiter);
   const header = records[0]?.fields.map((h) => h.trim()) ?? [];
   return records.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, (r.fields[i] ?? '').trim()])));

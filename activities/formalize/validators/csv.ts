@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { fail, ok, type ValidationResult } from './result.ts';
 import { scanCsv, type CsvScan } from '../../../core/csv.ts';
+import { sqlString } from '../../../core/sql.ts';
 
 export interface CsvSummary {
   columns: string[];
@@ -21,19 +22,26 @@ export interface JsonTableSummary {
 }
 
 let connection: Promise<DuckDBConnection> | undefined;
-function db(): Promise<DuckDBConnection> {
-  connection ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
-  return connection;
-}
 // One query at a time on the shared connection.
 let queue: Promise<unknown> = Promise.resolve();
+
+/** `work` on this module's in-memory DuckDB connection (made on first use), after every earlier caller's work. */
+export function withDuckDb<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const run = queue.then(async () => {
+    connection ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
+    return work(await connection);
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
 
 /** Splits CSV into records, strictly (core/csv.ts): a quoting error is the problem, with its line. */
 export function splitCsv(text: string, delimiter: string): CsvScan {
   return scanCsv(text, delimiter, { strict: true });
 }
 
-function guessDelimiter(firstLine: string): string {
+/** The delimiter of a table whose header line is `firstLine`: the most frequent of , ; tab |, else a comma. */
+export function guessDelimiter(firstLine: string): string {
   const counts = [',', ';', '\t', '|'].map((d) => [d, firstLine.split(d).length - 1] as const);
   counts.sort((a, b) => b[1] - a[1]);
   return counts[0]![1] > 0 ? counts[0]![0] : ',';
@@ -66,19 +74,20 @@ export async function validateCsv(text: string): Promise<ValidationResult<CsvSum
   if (records.length < 2) problems.push('CSV has a header but no data rows');
   if (problems.length) return fail(problems);
 
-  const run = queue.then(() => readWithDuckDb(body, delimiter));
-  queue = run.catch(() => undefined);
-  return run;
+  return withDuckDb((conn) => readWithDuckDb(conn, body, delimiter));
 }
 
-async function readWithDuckDb(body: string, delimiter: string): Promise<ValidationResult<CsvSummary>> {
+async function readWithDuckDb(
+  conn: DuckDBConnection,
+  body: string,
+  delimiter: string,
+): Promise<ValidationResult<CsvSummary>> {
   const dir = await mkdtemp(join(tmpdir(), 'r1ov-csv-'));
   const file = join(dir, 'table.csv');
   try {
     await writeFile(file, body);
-    const conn = await db();
     const delim = delimiter === '\t' ? '\\t' : delimiter;
-    const sql = `SELECT * FROM read_csv('${file.replace(/'/g, "''")}', header = true, delim = '${delim}', quote = '"', escape = '"', strict_mode = true, null_padding = false, all_varchar = false)`;
+    const sql = `SELECT * FROM read_csv(${sqlString(file)}, header = true, delim = '${delim}', quote = '"', escape = '"', strict_mode = true, null_padding = false, all_varchar = false)`;
     const reader = await conn.runAndReadAll(sql);
     const columns = reader.columnNames();
     const types = reader.columnTypes().map((t) => t.toString());

@@ -3,8 +3,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { validateCsv } from './csv.ts';
+import { sqlString } from '../../../core/sql.ts';
+import { validateCsv, withDuckDb } from './csv.ts';
 import { fail, ok, type ValidationResult } from './result.ts';
 
 export interface TypedTable {
@@ -16,9 +16,6 @@ export interface TypedTable {
 }
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
-
-let connection: Promise<DuckDBConnection> | undefined;
-let queue: Promise<unknown> = Promise.resolve();
 
 function typed(columns: string[], types: string[], rows: number): TypedTable {
   return { columns, types, rows, numeric: columns.filter((_, i) => NUMERIC.test(types[i] ?? '')) };
@@ -38,15 +35,12 @@ export async function loadCsvTyped(text: string): Promise<ValidationResult<Typed
 export async function loadJsonTyped(rows: unknown): Promise<ValidationResult<TypedTable>> {
   if (!Array.isArray(rows) || rows.length === 0)
     return fail(['the JSON table must be a non-empty array of row objects']);
-  const run = queue.then(async () => {
+  return withDuckDb(async (conn) => {
     const dir = await mkdtemp(join(tmpdir(), 'r1ov-json-'));
     try {
       const file = join(dir, 'table.json');
       await writeFile(file, JSON.stringify(rows));
-      connection ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
-      const reader = await (
-        await connection
-      ).runAndReadAll(`SELECT * FROM read_json('${file.replace(/'/g, "''")}', format = 'array')`);
+      const reader = await conn.runAndReadAll(`SELECT * FROM read_json(${sqlString(file)}, format = 'array')`);
       return ok(
         typed(
           reader.columnNames(),
@@ -60,6 +54,4 @@ export async function loadJsonTyped(rows: unknown): Promise<ValidationResult<Typ
       await rm(dir, { recursive: true, force: true });
     }
   });
-  queue = run.catch(() => undefined);
-  return run;
 }
