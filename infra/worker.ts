@@ -59,9 +59,10 @@ let runtimeInstalled = false;
 /**
  * The workflow worker's memory and concurrency follow the window (samples in flight per build): the sticky cache
  * holds every running sample of one build plus room for the build itself, evaluations and trainings, so no running
- * workflow is evicted and replayed; a larger cache only keeps finished histories' sandboxes alive. Workflow tasks
- * (CPU-bound, one thread) need fewer slots than samples in flight; local activities get one per sample, since a
- * role marked `local` (schemas/config.ts) waits on its endpoint in one.
+ * workflow is evicted and replayed; a larger cache only keeps finished histories' sandboxes alive. Workflow-task slots
+ * match the cache: a sample whose LLM roles are `local` (schemas/config.ts) holds its workflow task, and so a slot,
+ * while its local activities wait on the endpoint (with half the window in slots, half the samples waited ~2.4 s for
+ * one: bench/build/README.md). Local activities get one slot per sample for the same reason.
  */
 export function workflowWorkerSizing(window: number): {
   maxCachedWorkflows: number;
@@ -70,7 +71,7 @@ export function workflowWorkerSizing(window: number): {
 } {
   return {
     maxCachedWorkflows: window + 50,
-    maxConcurrentWorkflowTaskExecutions: Math.min(100, Math.max(10, Math.ceil(window / 2))),
+    maxConcurrentWorkflowTaskExecutions: window + 50,
     maxConcurrentLocalActivityExecutions: window,
   };
 }

@@ -8,6 +8,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   CancellationScope,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -26,6 +27,8 @@ import type {
   BuildState,
   EndpointDown,
   Endpoints,
+  IngestCursor,
+  IngestPageResult,
   SampleOutcome,
 } from '../schemas/workflow.ts';
 import { buildInput } from './input-schemas.ts';
@@ -48,9 +51,12 @@ const PROBE_EVERY_MS = 15_000;
 const FOLLOW_EVERY_MS = 5_000;
 /**
  * Child starts on their way at once. Each start is a server task that records the child's start on this workflow:
- * many at once contend for it and are retried (measured, bench/build/README.md); a few at once still share a task.
+ * the whole window at once contends for it and is retried; 8 at once capped the start rate near 50 samples/s and
+ * let the window drain after each wave of ends; 32 keep it full (measured, bench/build/README.md).
  */
-const MAX_STARTING = 8;
+const MAX_STARTING = 32;
+/** Builds whose history began before the read-ahead and 32 starts replay the old way (8 starts, no read-ahead). */
+const READ_AHEAD_PATCH = 'build-read-ahead';
 /** Reason codes kept in the state (the top ones are shown; the rest would only grow history). */
 const MAX_REASON_CODES = 20;
 
@@ -309,7 +315,21 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || s.pages >= config.pagesPerRun;
   /** Child starts issued and not yet confirmed: a run that continued as new before would never hear of them. */
   let starting = 0;
+  /**
+   * The page after the one whose samples are starting, read meanwhile: reading a page takes about as long as its
+   * samples' first stage, and the window would drain while it is read. Reading a page is idempotent (its blobs are
+   * content-addressed), so a page read ahead and then dropped by a continue-as-new is read again by the next run.
+   */
+  let readAhead: { cursor: IngestCursor; page: Promise<IngestPageResult> } | null = null;
+  const current = patched(READ_AHEAD_PATCH);
+  const maxStarting = current ? MAX_STARTING : 8;
+  const readPage = (cursor: IngestCursor, remaining: number | undefined) => {
+    const page = cpu.ingestPage({ run, source: input.source, subsets: input.subsets, cursor, remaining, config });
+    page.catch(() => undefined); // a failure surfaces where the page is awaited, not as an unhandled rejection
+    return page;
+  };
   const carryOn = async (): Promise<never> => {
+    if (readAhead) await readAhead.page.catch(() => undefined); // its result is dropped; the next run reads it again
     await condition(() => starting === 0 && allHandlersFinished());
     await Promise.all(resumeWaiting);
     s.inFlight = [...inFlight];
@@ -344,22 +364,28 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
         s.cursor = null;
         break;
       }
-      const page = await cpu.ingestPage({
-        run,
-        source: input.source,
-        subsets: input.subsets,
-        cursor: s.cursor,
-        remaining,
-        config,
-      });
+      const cursor = s.cursor;
+      const page: IngestPageResult = await (readAhead?.cursor === cursor
+        ? readAhead.page
+        : readPage(cursor, remaining));
+      readAhead = null;
+      const after = remaining === undefined ? undefined : remaining - page.refs.length;
+      if (
+        current &&
+        page.next &&
+        (after === undefined || after > 0) &&
+        !workflowInfo().continueAsNewSuggested &&
+        s.pages + 1 < config.pagesPerRun
+      )
+        readAhead = { cursor: page.next, page: readPage(page.next, after) };
       for (const ref of page.refs) {
         await condition(mayStart);
         const workflowId = sampleWorkflowId(run, ref.sampleId);
         inFlight.add(workflowId);
         s.ingested++;
-        // Not awaited: up to MAX_STARTING samples start in one workflow task; each child's start and end reach this
+        // Not awaited: up to maxStarting samples start in one workflow task; each child's start and end reach this
         // run as events of their own (continue-as-new and cancel wait until every start is confirmed).
-        await condition(() => starting < MAX_STARTING);
+        await condition(() => starting < maxStarting);
         starting++;
         void startChild(sampleLifecycle, {
           workflowId,

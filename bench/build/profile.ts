@@ -33,6 +33,8 @@ const { values } = parseArgs({
     'perf-server': { type: 'boolean', default: false },
     dispatch: { type: 'string', default: 'local' },
     out: { type: 'string', default: 'bench/build/out' },
+    // Node flags for the worker process only (e.g. "--max-semi-space-size=32 --trace-gc"), space-separated.
+    'worker-node-args': { type: 'string', default: '' },
   },
 });
 const { temporal } = proto;
@@ -100,11 +102,14 @@ const run = 'profile';
 const summary: Record<string, unknown> = { samples: N, window: WINDOW, latencyMs: LATENCY };
 try {
   // Started here rather than by cluster.startWorker: --cpu-prof is refused in NODE_OPTIONS.
-  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const nodeArgs = [
+    ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+    ...values['worker-node-args']!.split(' ').filter(Boolean),
+  ];
   const worker = spawn(
     process.execPath,
     [...nodeArgs, join(repoRoot, 'bin', 'r1ov.js'), 'worker', '--config', config],
-    { env: cluster.env, stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: cluster.env, stdio: ['ignore', process.env.BENCH_WORKER_STDOUT ? 'inherit' : 'ignore', 'pipe'] },
   );
   cluster.workers.push(worker);
   console.error('profile: waiting for the worker to be ready');
@@ -127,6 +132,10 @@ try {
         { stdio: 'ignore' },
       )
     : null;
+  // The worker's RSS every second of the build: when the peak comes (start, commits, steady state) says what it is.
+  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
+  const rssSeries: number[] = [];
+  const rssTimer = setInterval(() => rssSeries.push(Math.round(rssMb())), 1000);
   const m0 = await scrape();
   console.error(`profile: building ${N} samples (waits for the build to finish)`);
   const t0 = performance.now();
@@ -141,6 +150,8 @@ try {
     '--wait',
   ]);
   const seconds = (performance.now() - t0) / 1000;
+  clearInterval(rssTimer);
+  summary.workerRssMbPerSecond = rssSeries;
   const workerMs = ((ticks(worker.pid!) - t0w) * 10) / N,
     serverMs = ((ticks(cluster.server.pid) - t0s) * 10) / N;
   if (perf) {
@@ -188,6 +199,18 @@ try {
   const payloadBytes = { sample: new Map<string, number>(), build: new Map<string, number>() };
   let samples = 0,
     builds = 0;
+  // Where a sample's time in the window goes (seconds, means over samples): the build initiating the child → the
+  // child's start → its first workflow task → its completion → the build hearing of it. Timestamps are the server's.
+  const at = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    Number(e.eventTime?.seconds ?? 0) + (e.eventTime?.nanos ?? 0) / 1e9;
+  const initiated = new Map<string, number>(),
+    childStarted = new Map<string, number>(),
+    heard = new Map<string, number>();
+  const buildActivity = new Map<string, number[]>(),
+    scheduledAt = new Map<string, { name: string; t: number }>();
+  const ownStart = new Map<string, number>(),
+    firstTask = new Map<string, number>(),
+    ownEnd = new Map<string, number>();
   for await (const wf of client.workflow.list({ query: `R1ovRun = '${run}'` })) {
     const kind = wf.type === 'buildDataset' ? 'build' : 'sample';
     kind === 'build' ? builds++ : samples++;
@@ -195,6 +218,28 @@ try {
     bytes[kind] += temporal.api.history.v1.History.encode(h).finish().length;
     for (const e of h.events ?? []) {
       const type = temporal.api.enums.v1.EventType[e.eventType!]!.replace(/^EVENT_TYPE_/, '');
+      if (kind === 'build') {
+        const child = (
+          e.startChildWorkflowExecutionInitiatedEventAttributes ??
+          e.childWorkflowExecutionStartedEventAttributes?.workflowExecution ??
+          e.childWorkflowExecutionCompletedEventAttributes?.workflowExecution
+        )?.workflowId;
+        if (type === 'START_CHILD_WORKFLOW_EXECUTION_INITIATED' && child) initiated.set(child, at(e));
+        if (type === 'CHILD_WORKFLOW_EXECUTION_STARTED' && child) childStarted.set(child, at(e));
+        if (type === 'CHILD_WORKFLOW_EXECUTION_COMPLETED' && child) heard.set(child, at(e));
+        if (type === 'ACTIVITY_TASK_SCHEDULED')
+          scheduledAt.set(`${wf.runId}/${String(e.eventId)}`, {
+            name: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
+            t: at(e),
+          });
+        const done = e.activityTaskCompletedEventAttributes;
+        const from = done && scheduledAt.get(`${wf.runId}/${String(done.scheduledEventId)}`);
+        if (from) buildActivity.set(from.name, [...(buildActivity.get(from.name) ?? []), at(e) - from.t]);
+      } else {
+        if (type === 'WORKFLOW_EXECUTION_STARTED') ownStart.set(wf.workflowId, at(e));
+        if (type === 'WORKFLOW_TASK_STARTED' && !firstTask.has(wf.workflowId)) firstTask.set(wf.workflowId, at(e));
+        if (type === 'WORKFLOW_EXECUTION_COMPLETED') ownEnd.set(wf.workflowId, at(e));
+      }
       const attrs = Object.entries(e).find(([k]) => k.endsWith('Attributes'));
       const marker = type === 'MARKER_RECORDED' ? `:${e.markerRecordedEventAttributes?.markerName}` : '';
       const activity =
@@ -207,6 +252,42 @@ try {
       }
     }
   }
+  const meanGap = (from: Map<string, number>, to: Map<string, number>) => {
+    const gaps = [...from].filter(([id]) => to.has(id)).map(([id, t]) => to.get(id)! - t);
+    return gaps.length ? Math.round((gaps.reduce((a, b) => a + b, 0) / gaps.length) * 1000) / 1000 : null;
+  };
+  summary.sampleSecondsInWindow = {
+    initiatedToStarted: meanGap(initiated, ownStart),
+    startedToFirstTask: meanGap(ownStart, firstTask),
+    firstTaskToCompleted: meanGap(firstTask, ownEnd),
+    completedToBuildHeard: meanGap(ownEnd, heard),
+    initiatedToBuildHeard: meanGap(initiated, heard),
+    // Samples in the window on average (from the build's own events): below the window, the build starves it.
+    meanInFlight: (() => {
+      const ts = [...initiated].filter(([id]) => heard.has(id));
+      if (!ts.length) return null;
+      const t0 = Math.min(...ts.map(([, t]) => t)),
+        t1 = Math.max(...ts.map(([id]) => heard.get(id)!));
+      const busy = ts.reduce((a, [id, t]) => a + (heard.get(id)! - t), 0);
+      return Math.round((busy / (t1 - t0)) * 10) / 10;
+    })(),
+    // Samples in the window at each whole second of the build.
+    inFlightPerSecond: (() => {
+      const ts = [...initiated].filter(([id]) => heard.has(id));
+      if (!ts.length) return [];
+      const t0 = Math.min(...ts.map(([, t]) => t)),
+        t1 = Math.max(...ts.map(([id]) => heard.get(id)!));
+      const out: number[] = [];
+      for (let t = t0; t <= t1; t += 1) out.push(ts.filter(([id, s]) => s <= t && heard.get(id)! > t).length);
+      return out;
+    })(),
+    buildActivitySeconds: Object.fromEntries(
+      [...buildActivity].map(([name, xs]) => [
+        name,
+        { n: xs.length, mean: Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000 },
+      ]),
+    ),
+  };
   const per = (m: Map<string, number>, d: number) =>
     Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / d) * 100) / 100]));
   Object.assign(summary, {
