@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveEndpoint } from '../core/endpoints.ts';
 import { UsageError } from '../core/errors.ts';
-import { workflowWorkerSizing } from '../infra/worker.ts';
+import { boundHeapGrowth, HEAP_GROWTH_PERCENT, workflowWorkerSizing } from '../infra/worker.ts';
 import { RunConfigSchema } from '../schemas/config.ts';
 
 test('cache and slots follow the window: every running sample of a build stays cached', () => {
@@ -40,4 +40,17 @@ test('a role marked local resolves as local; local with rpm is refused, naming t
       }),
     UsageError,
   );
+});
+
+test('the worker bounds its heaps’ growth, unless node was given its own growth', () => {
+  const saved = process.env.NODE_OPTIONS;
+  try {
+    process.env.NODE_OPTIONS = '--enable-source-maps --heap-growing-percent=50';
+    assert.equal(boundHeapGrowth(), 'heap growth as given (--heap-growing-percent=50)');
+    delete process.env.NODE_OPTIONS;
+    assert.equal(boundHeapGrowth(), `heap grows ${HEAP_GROWTH_PERCENT} % past live data`);
+  } finally {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  }
 });
