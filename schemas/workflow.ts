@@ -63,6 +63,8 @@ export const BuildStateSchema = z.object({
   waiting: z.array(z.string()).default([]),
   /** Top quarantine/rejection reason codes with counts (kept small: at most 20 codes). */
   reasons: z.record(z.string(), z.number().int()).default({}),
+  /** The page at `cursor`, read ahead before a continue-as-new: the next run starts its samples without reading it. */
+  ahead: IngestPageResultSchema.nullable().default(null),
 });
 export type BuildState = z.infer<typeof BuildStateSchema>;
 

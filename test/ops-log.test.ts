@@ -110,3 +110,17 @@ test('the progress line: the source total, percent, rate, ETA; a halt names the 
   assert.equal(memo.state, 'halted');
   assert.deepEqual(BuildProgressSchema.parse(memo.snapshot), halted);
 });
+
+test("a sample's long workflow task is by design (its local LLM calls run inside it): not warned about", () => {
+  const long = (workflowType: string) =>
+    formatWorkerLog(
+      {
+        level: 'WARN',
+        message: '[TMPRL1104] 01a215e8-ce81:4:1 Workflow task duration exceeded 5 seconds.',
+        meta: { workflowType },
+      },
+      false,
+    );
+  assert.equal(long('sampleLifecycle'), null);
+  assert.match(long('buildDataset')!, /^WARN \[TMPRL1104\].*\(workflowType=buildDataset\)$/);
+});

@@ -50,11 +50,20 @@ const PROBE_EVERY_MS = 15_000;
 /** Samples carried over a continue-as-new are looked at this often (workflows/build-dataset.ts followCarried). */
 const FOLLOW_EVERY_MS = 5_000;
 /**
+ * …and handed back this long after the first of a look ends: each look re-opens one long poll per sample still
+ * running, so a look per end would cost the server dearly; one per half second frees their places in the window
+ * within that (waiting out FOLLOW_EVERY_MS left the window empty for seconds after each continue-as-new).
+ */
+const GATHER_MS = 500;
+/**
  * Child starts on their way at once. Each start is a server task that records the child's start on this workflow:
  * the whole window at once contends for it and is retried; 8 at once capped the start rate near 50 samples/s and
  * let the window drain after each wave of ends; 32 keep it full (measured, bench/build/README.md).
  */
 const MAX_STARTING = 32;
+/** Two cursors name the same page (a cursor carried over a continue-as-new is a copy). */
+const sameCursor = (a: IngestCursor | null, b: IngestCursor | null) =>
+  !!a && !!b && a.file === b.file && a.row === b.row;
 /** Builds whose history began before the read-ahead and 32 starts replay the old way (8 starts, no read-ahead). */
 const READ_AHEAD_PATCH = 'build-read-ahead';
 /** Reason codes kept in the state (the top ones are shown; the rest would only grow history). */
@@ -118,6 +127,7 @@ function initialState(): BuildState {
     halted: null,
     waiting: [],
     reasons: {},
+    ahead: null,
   };
 }
 
@@ -276,7 +286,11 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     // its result is already final, so asking would return at once, over and over.
     const cancelled = new Set<string>();
     while (left.length) {
-      for (const e of await watcher.awaitSamples({ workflowIds: left, maxWaitMs: FOLLOW_EVERY_MS })) {
+      for (const e of await watcher.awaitSamples({
+        workflowIds: left,
+        maxWaitMs: FOLLOW_EVERY_MS,
+        gatherMs: GATHER_MS,
+      })) {
         if (e.outcome) finished(e.outcome, e.workflowId);
         else if (e.how === 'cancelled') cancelled.add(e.workflowId);
         else endedWithout(e.workflowId, e.how);
@@ -320,7 +334,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
    * samples' first stage, and the window would drain while it is read. Reading a page is idempotent (its blobs are
    * content-addressed), so a page read ahead and then dropped by a continue-as-new is read again by the next run.
    */
-  let readAhead: { cursor: IngestCursor; page: Promise<IngestPageResult> } | null = null;
+  let readAhead: { cursor: IngestCursor; page: Promise<IngestPageResult> } | null =
+    s.ahead && s.cursor ? { cursor: s.cursor, page: Promise.resolve(s.ahead) } : null;
+  s.ahead = null;
   const current = patched(READ_AHEAD_PATCH);
   const maxStarting = current ? MAX_STARTING : 8;
   const readPage = (cursor: IngestCursor, remaining: number | undefined) => {
@@ -329,7 +345,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     return page;
   };
   const carryOn = async (): Promise<never> => {
-    if (readAhead) await readAhead.page.catch(() => undefined); // its result is dropped; the next run reads it again
+    // The page read ahead goes to the next run in the state, so that run starts samples at once instead of letting
+    // the window drain while it reads the page again (a failed read is simply read again there).
+    if (readAhead && sameCursor(readAhead.cursor, s.cursor)) s.ahead = await readAhead.page.catch(() => null);
     await condition(() => starting === 0 && allHandlersFinished());
     await Promise.all(resumeWaiting);
     s.inFlight = [...inFlight];
@@ -365,18 +383,12 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
         break;
       }
       const cursor = s.cursor;
-      const page: IngestPageResult = await (readAhead?.cursor === cursor
+      const page: IngestPageResult = await (readAhead && sameCursor(readAhead.cursor, cursor)
         ? readAhead.page
         : readPage(cursor, remaining));
       readAhead = null;
       const after = remaining === undefined ? undefined : remaining - page.refs.length;
-      if (
-        current &&
-        page.next &&
-        (after === undefined || after > 0) &&
-        !workflowInfo().continueAsNewSuggested &&
-        s.pages + 1 < config.pagesPerRun
-      )
+      if (current && page.next && (after === undefined || after > 0))
         readAhead = { cursor: page.next, page: readPage(page.next, after) };
       for (const ref of page.refs) {
         await condition(mayStart);

@@ -7,6 +7,11 @@ export interface AwaitSamplesInput {
   workflowIds: string[];
   /** Return after this long with those that ended meanwhile (possibly none). */
   maxWaitMs: number;
+  /**
+   * Return this long after the first one ended, with every one that ended by then: the build frees their places in
+   * its window at once instead of after `maxWaitMs` (it believed its window full meanwhile, and starved it).
+   */
+  gatherMs?: number;
 }
 
 /** How a sample workflow ended: its outcome, or null when it closed without one (terminated, failed, timed out, cancelled). */
@@ -19,13 +24,19 @@ export interface SampleEnd {
 /**
  * Wait for sample workflows to close and return their outcomes: a build run hears the completion only of the
  * children it started itself, so the ones an earlier run started (before a continue-as-new) are followed here,
- * one long poll per workflow, for at most `maxWaitMs` per call.
+ * one long poll per workflow, for at most `maxWaitMs` per call (or `gatherMs` after the first end).
  */
 export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[]> {
   const ctx = Context.current();
   const ended: SampleEnd[] = [];
   const stop = new AbortController();
   const beat = setInterval(() => ctx.heartbeat(), 2_000);
+  let gathered: () => void = () => undefined;
+  const gathering = new Promise<void>((res) => (gathered = res));
+  let gatherTimer: NodeJS.Timeout | undefined;
+  const firstEnded = () => {
+    if (input.gatherMs !== undefined && !gatherTimer) gatherTimer = setTimeout(gathered, input.gatherMs);
+  };
   const end = async (workflowId: string): Promise<void> => {
     try {
       const parsed = SampleOutcomeSchema.safeParse(await ctx.client.workflow.getHandle(workflowId).result());
@@ -34,6 +45,7 @@ export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[
           `sample workflow ${workflowId}: its result is not a sample outcome (${parsed.error.issues[0]?.message})`,
         );
       ended.push({ workflowId, outcome: parsed.data, how: 'completed' });
+      firstEnded();
     } catch (err) {
       if (stop.signal.aborted) return;
       if (!(err instanceof WorkflowFailedError)) throw err;
@@ -42,6 +54,7 @@ export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[
         outcome: null,
         how: (err.cause?.name ?? 'failed').replace(/Failure$/, '').toLowerCase(),
       });
+      firstEnded();
     }
   };
   let timer: NodeJS.Timeout | undefined;
@@ -52,11 +65,13 @@ export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[
         new Promise<void>((res) => {
           timer = setTimeout(res, input.maxWaitMs);
         }),
+        gathering,
         ctx.cancelled,
       ]),
     );
   } finally {
     clearTimeout(timer);
+    clearTimeout(gatherTimer);
     clearInterval(beat);
     stop.abort();
   }

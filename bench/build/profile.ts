@@ -13,7 +13,15 @@
  *
  * Output: <out>/profile.json and a Markdown summary on stdout.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -121,7 +129,8 @@ try {
     });
     worker.once('exit', (code) => rej(new Error(`worker exited with ${code}: ${err.slice(-2000)}`)));
   });
-  worker.stderr!.resume();
+  // The worker's log (failed workflow tasks, retries) beside the profile.
+  worker.stderr!.pipe(createWriteStream(join(OUT, 'worker.log')));
   const t0w = ticks(worker.pid!),
     t0s = ticks(cluster.server.pid);
   // perf (linux-tools) samples the Temporal server's stacks while the build runs: `perf report -i <out>/server.perf.data`.
@@ -206,6 +215,7 @@ try {
   const initiated = new Map<string, number>(),
     childStarted = new Map<string, number>(),
     heard = new Map<string, number>();
+  const buildMoments: Array<{ type: string; at: number }> = [];
   const buildActivity = new Map<string, number[]>(),
     scheduledAt = new Map<string, { name: string; t: number }>();
   const ownStart = new Map<string, number>(),
@@ -227,6 +237,13 @@ try {
         if (type === 'START_CHILD_WORKFLOW_EXECUTION_INITIATED' && child) initiated.set(child, at(e));
         if (type === 'CHILD_WORKFLOW_EXECUTION_STARTED' && child) childStarted.set(child, at(e));
         if (type === 'CHILD_WORKFLOW_EXECUTION_COMPLETED' && child) heard.set(child, at(e));
+        if (/^(WORKFLOW_TASK_(FAILED|TIMED_OUT)|WORKFLOW_EXECUTION_(CONTINUED_AS_NEW|STARTED))$/.test(type))
+          buildMoments.push({ type, at: at(e) });
+        if (type === 'ACTIVITY_TASK_SCHEDULED')
+          buildMoments.push({
+            type: `${e.activityTaskScheduledEventAttributes?.activityType?.name} scheduled`,
+            at: at(e),
+          });
         if (type === 'ACTIVITY_TASK_SCHEDULED')
           scheduledAt.set(`${wf.runId}/${String(e.eventId)}`, {
             name: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
@@ -262,24 +279,24 @@ try {
     firstTaskToCompleted: meanGap(firstTask, ownEnd),
     completedToBuildHeard: meanGap(ownEnd, heard),
     initiatedToBuildHeard: meanGap(initiated, heard),
-    // Samples in the window on average (from the build's own events): below the window, the build starves it.
-    meanInFlight: (() => {
-      const ts = [...initiated].filter(([id]) => heard.has(id));
-      if (!ts.length) return null;
-      const t0 = Math.min(...ts.map(([, t]) => t)),
-        t1 = Math.max(...ts.map(([id]) => heard.get(id)!));
-      const busy = ts.reduce((a, [id, t]) => a + (heard.get(id)! - t), 0);
-      return Math.round((busy / (t1 - t0)) * 10) / 10;
+    // Samples running on average and at each whole second, from each sample workflow's own start and close (a
+    // sample carried over a continue-as-new is heard by no build event, but it runs all the same): well below the
+    // window, the build starves it.
+    ...(() => {
+      const spans = [...ownStart].filter(([id]) => ownEnd.has(id)).map(([id, t]) => [t, ownEnd.get(id)!] as const);
+      if (!spans.length) return { meanInFlight: null, inFlightPerSecond: [] };
+      const t0 = Math.min(...spans.map(([a]) => a)),
+        t1 = Math.max(...spans.map(([, b]) => b));
+      const busy = spans.reduce((acc, [a, b]) => acc + (b - a), 0);
+      const perSecond: number[] = [];
+      for (let t = t0; t <= t1; t += 1) perSecond.push(spans.filter(([a, b]) => a <= t && b > t).length);
+      return { meanInFlight: Math.round((busy / (t1 - t0)) * 10) / 10, inFlightPerSecond: perSecond };
     })(),
-    // Samples in the window at each whole second of the build.
-    inFlightPerSecond: (() => {
-      const ts = [...initiated].filter(([id]) => heard.has(id));
-      if (!ts.length) return [];
-      const t0 = Math.min(...ts.map(([, t]) => t)),
-        t1 = Math.max(...ts.map(([id]) => heard.get(id)!));
-      const out: number[] = [];
-      for (let t = t0; t <= t1; t += 1) out.push(ts.filter(([id, s]) => s <= t && heard.get(id)! > t).length);
-      return out;
+    // The build's own turning points (its runs' starts, continue-as-new, failed or timed-out workflow tasks), in
+    // seconds from its first child start: a stall in inFlightPerSecond next to one says what it was.
+    buildMoments: (() => {
+      const t0 = Math.min(...initiated.values());
+      return buildMoments.sort((a, b) => a.at - b.at).map((m) => `${m.type} at ${Math.round((m.at - t0) * 10) / 10} s`);
     })(),
     buildActivitySeconds: Object.fromEntries(
       [...buildActivity].map(([name, xs]) => [
