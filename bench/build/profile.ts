@@ -238,7 +238,12 @@ try {
         if (type === 'CHILD_WORKFLOW_EXECUTION_STARTED' && child) childStarted.set(child, at(e));
         if (type === 'CHILD_WORKFLOW_EXECUTION_COMPLETED' && child) heard.set(child, at(e));
         if (/^(WORKFLOW_TASK_(FAILED|TIMED_OUT)|WORKFLOW_EXECUTION_(CONTINUED_AS_NEW|STARTED))$/.test(type))
-          buildMoments.push({ type, at: at(e) });
+          buildMoments.push({
+            type: e.workflowTaskFailedEventAttributes
+              ? `${type} (${temporal.api.enums.v1.WorkflowTaskFailedCause[e.workflowTaskFailedEventAttributes.cause ?? 0]}: ${e.workflowTaskFailedEventAttributes.failure?.message?.split('\n')[0] ?? ''})`
+              : type,
+            at: at(e),
+          });
         if (type === 'ACTIVITY_TASK_SCHEDULED')
           buildMoments.push({
             type: `${e.activityTaskScheduledEventAttributes?.activityType?.name} scheduled`,
