@@ -61,9 +61,6 @@ const GATHER_MS = 500;
  * let the window drain after each wave of ends; 32 keep it full (measured, bench/build/README.md).
  */
 const MAX_STARTING = 32;
-/** Two cursors name the same page (a cursor carried over a continue-as-new is a copy). */
-const sameCursor = (a: IngestCursor | null, b: IngestCursor | null) =>
-  !!a && !!b && a.file === b.file && a.row === b.row;
 /** Builds whose history began before the read-ahead and 32 starts replay the old way (8 starts, no read-ahead). */
 const READ_AHEAD_PATCH = 'build-read-ahead';
 /** Reason codes kept in the state (the top ones are shown; the rest would only grow history). */
@@ -330,24 +327,22 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
   /** Child starts issued and not yet confirmed: a run that continued as new before would never hear of them. */
   let starting = 0;
   /**
-   * The page after the one whose samples are starting, read meanwhile: reading a page takes about as long as its
-   * samples' first stage, and the window would drain while it is read. Reading a page is idempotent (its blobs are
-   * content-addressed), so a page read ahead and then dropped by a continue-as-new is read again by the next run.
+   * The page at the next cursor, read while this page's samples start: reading a page takes about as long as its
+   * samples' first stage, and the window would drain while it is read. A continue-as-new hands it to the next run in
+   * the state (reading is idempotent, so a failed or lost read is simply read again).
    */
-  let readAhead: { cursor: IngestCursor; page: Promise<IngestPageResult> } | null =
-    s.ahead && s.cursor ? { cursor: s.cursor, page: Promise.resolve(s.ahead) } : null;
+  let readAhead: Promise<IngestPageResult> | null = s.ahead ? Promise.resolve(s.ahead) : null;
   s.ahead = null;
-  const current = patched(READ_AHEAD_PATCH);
-  const maxStarting = current ? MAX_STARTING : 8;
+  const readsAhead = patched(READ_AHEAD_PATCH);
+  const maxStarting = readsAhead ? MAX_STARTING : 8;
   const readPage = (cursor: IngestCursor, remaining: number | undefined) => {
     const page = cpu.ingestPage({ run, source: input.source, subsets: input.subsets, cursor, remaining, config });
     page.catch(() => undefined); // a failure surfaces where the page is awaited, not as an unhandled rejection
     return page;
   };
   const carryOn = async (): Promise<never> => {
-    // The page read ahead goes to the next run in the state, so that run starts samples at once instead of letting
-    // the window drain while it reads the page again (a failed read is simply read again there).
-    if (readAhead && sameCursor(readAhead.cursor, s.cursor)) s.ahead = await readAhead.page.catch(() => null);
+    // The next run starts samples at once instead of letting the window drain while it reads the page again.
+    if (readAhead) s.ahead = await readAhead.catch(() => null);
     await condition(() => starting === 0 && allHandlersFinished());
     await Promise.all(resumeWaiting);
     s.inFlight = [...inFlight];
@@ -382,14 +377,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
         s.cursor = null;
         break;
       }
-      const cursor = s.cursor;
-      const page: IngestPageResult = await (readAhead && sameCursor(readAhead.cursor, cursor)
-        ? readAhead.page
-        : readPage(cursor, remaining));
-      readAhead = null;
+      const page: IngestPageResult = await (readAhead ?? readPage(s.cursor, remaining));
       const after = remaining === undefined ? undefined : remaining - page.refs.length;
-      if (current && page.next && (after === undefined || after > 0))
-        readAhead = { cursor: page.next, page: readPage(page.next, after) };
+      readAhead = readsAhead && page.next && (after === undefined || after > 0) ? readPage(page.next, after) : null;
       for (const ref of page.refs) {
         await condition(mayStart);
         const workflowId = sampleWorkflowId(run, ref.sampleId);

@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { Connection, Client } from '@temporalio/client';
 import proto from '@temporalio/proto'; // CommonJS: named ESM imports are not detected
 import { spawn } from 'node:child_process';
+import { cpuTicks as ticks, peakRssMb, rssMb, TICKS_PER_SECOND } from '../proc.ts';
 import { repoRoot, startCluster, exited, temporalCliForTests } from '../../test/support/cluster.ts';
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
 import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
@@ -51,12 +52,6 @@ const WINDOW = Number(values.window);
 const LATENCY = Number(values['latency-ms']);
 const OUT = resolve(values.out!);
 mkdirSync(OUT, { recursive: true });
-
-const statOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-const ticks = (pid: number) => {
-  const f = statOf(pid);
-  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-};
 
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-profile-'));
 const src = join(dir, 'src');
@@ -142,9 +137,8 @@ try {
       )
     : null;
   // The worker's RSS every second of the build: when the peak comes (start, commits, steady state) says what it is.
-  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
   const rssSeries: number[] = [];
-  const rssTimer = setInterval(() => rssSeries.push(Math.round(rssMb())), 1000);
+  const rssTimer = setInterval(() => rssSeries.push(Math.round(rssMb(worker.pid!))), 1000);
   const m0 = await scrape();
   console.error(`profile: building ${N} samples (waits for the build to finish)`);
   const t0 = performance.now();
@@ -161,8 +155,8 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(rssTimer);
   summary.workerRssMbPerSecond = rssSeries;
-  const workerMs = ((ticks(worker.pid!) - t0w) * 10) / N,
-    serverMs = ((ticks(cluster.server.pid) - t0s) * 10) / N;
+  const workerMs = ((ticks(worker.pid!) - t0w) * (1000 / TICKS_PER_SECOND)) / N,
+    serverMs = ((ticks(cluster.server.pid) - t0s) * (1000 / TICKS_PER_SECOND)) / N;
   if (perf) {
     perf.kill('SIGINT');
     await exited(perf);
@@ -193,8 +187,7 @@ try {
     workerCpuMsPerSample: workerMs,
     serverCpuMsPerSample: serverMs,
   });
-  summary.workerPeakRssMb =
-    Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
+  summary.workerPeakRssMb = peakRssMb(worker.pid!);
   // A graceful stop, so that --cpu-prof writes its profile.
   worker.kill('SIGTERM');
   await exited(worker);

@@ -11,10 +11,11 @@
  * Each rep builds a fresh run on a fresh engine with one worker process; results are medians over reps, written
  * to bench/out/build.json (bench/out/build-<engines>.json when --engine is not dev).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { peakRssMb, TICKS_PER_SECOND, treeCpuTicks as ticks } from '../proc.ts';
 import { ENGINES, startCluster, type Engine } from '../../test/support/cluster.ts';
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
 import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
@@ -47,40 +48,6 @@ const WINDOW = Number(values.window);
 
 /** N single-turn samples over four known subsets; images drawn once per subset (the bench measures orchestration). */
 
-const statOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-/**
- * CPU clock ticks of a process and all its descendants: utime + stime + cutime + cstime of each (exited children's
- * time moves into the parent's cutime/cstime, so PostgreSQL's short-lived backends are counted either way).
- */
-const ticks = (pid: number): number => {
-  const kids = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const ppid = Number(statOf(Number(name))[1]);
-      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
-    } catch {
-      /* exited while we looked */
-    }
-  }
-  const own = (p: number) => {
-    try {
-      const f = statOf(p);
-      return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      return 0;
-    }
-  };
-  let sum = 0;
-  for (const stack = [pid]; stack.length;) {
-    const p = stack.pop()!;
-    sum += own(p);
-    stack.push(...(kids.get(p) ?? []));
-  }
-  return sum;
-};
-const peakRssMb = (pid: number) =>
-  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = mkdtempSync(join(tmpdir(), 'r1ov-bench-'));
@@ -136,7 +103,7 @@ for (const engine of engines as Engine[])
             progress: { finished: number; counts: Record<string, number> };
           }>(['build', '--source', src, '--run', `bench-${mode}-${dispatch}-${rep}`, '--config', config, '--wait']);
           const seconds = (performance.now() - t0) / 1000;
-          const hz = 100;
+          const hz = TICKS_PER_SECOND;
           const workerCpu = (ticks(worker.pid!) - t0w) / hz;
           const serverCpu = (ticks(serverPid) - t0s) / hz;
           const postgresCpu = pgPid ? (ticks(pgPid) - t0p) / hz : 0;

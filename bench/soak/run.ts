@@ -24,6 +24,7 @@ import { startCluster, exited } from '../../test/support/cluster.ts';
 import { startFakeOpenAI } from '../../test/support/fake-openai.ts';
 import { fixtureResponder, writeArithmeticSource } from '../../test/support/llava-fixture.ts';
 import { sqlString } from '../../core/sql.ts';
+import { rssMb } from '../proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,9 +61,9 @@ const WINDOW = Number(values.window);
 const OUT = values.out!;
 const CALLS_PER_SAMPLE = 3;
 
-const rssMb = (pid: number): number | null => {
+const rssOrNull = (pid: number): number | null => {
   try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+    return rssMb(pid);
   } catch {
     return null;
   }
@@ -212,10 +213,10 @@ try {
   const sampler = setInterval(() => {
     const t = Date.now() - t0;
     slots.forEach((w, slot) => {
-      const m = w?.pid ? rssMb(w.pid) : null;
+      const m = w?.pid ? rssOrNull(w.pid) : null;
       if (m !== null && w.exitCode === null) rss.push({ t, slot, pid: w.pid!, rssMb: m });
     });
-    const m = rssMb(cluster.server.pid);
+    const m = rssOrNull(cluster.server.pid);
     if (m !== null) serverRss.push({ t, rssMb: m });
   }, 2000);
   // Churn: every KILL_EVERY ms, SIGKILL one worker (round robin) and start its replacement at once.
