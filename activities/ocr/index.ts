@@ -18,8 +18,8 @@ let current: OcrThread | undefined;
 let nextId = 0;
 
 /**
- * Seconds the OCR thread stays up with nothing to read. Then it is ended and its memory (OpenCV.js's WASM heap
- * and the ONNX sessions, ~150 MB) goes back; the next image starts a new one (about a second).
+ * Seconds the OCR thread stays up with nothing to read. Then it is ended and its memory (OpenCV.js and the
+ * ONNX sessions, ~240 MB) goes back; the next image starts a new one (about a second).
  */
 function idleMs(): number {
   const v = process.env.R1OV_OCR_IDLE_S;
@@ -43,9 +43,10 @@ export async function recognizeText(png: Buffer): Promise<OcrLine[]> {
   clearTimeout(t.idle);
   t.worker.ref();
   const id = nextId++;
+  const bytes = new Uint8Array(png); // a copy of its own, handed over to the thread
   return new Promise<OcrLine[]>((resolve, reject) => {
     t.pending.set(id, { resolve, reject });
-    t.worker.postMessage({ id, png: new Uint8Array(png) } satisfies OcrRequest);
+    t.worker.postMessage({ id, png: bytes } satisfies OcrRequest, [bytes.buffer]);
   }).finally(() => {
     if (t.pending.size > 0 || current !== t) return;
     // Nothing left to read: the thread keeps no process alive, and ends after the idle time.
