@@ -63,6 +63,8 @@ const GATHER_MS = 500;
 const MAX_STARTING = 32;
 /** Builds whose history began before the read-ahead and 32 starts replay the old way (8 starts, no read-ahead). */
 const READ_AHEAD_PATCH = 'build-read-ahead';
+/** A sample cancelled on its own (the build is not) gives up its place instead of being waited for. */
+const CANCELLED_ALONE_PATCH = 'sample-cancelled-alone';
 /** Reason codes kept in the state (the top ones are shown; the rest would only grow history). */
 const MAX_REASON_CODES = 20;
 
@@ -274,13 +276,19 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     );
 
   /**
+   * Whether a sample that ended cancelled was cancelled on its own (from the Web UI or the CLI): then it is counted
+   * and the build goes on. A cancelled build's samples are not counted; the build's cancel path handles them.
+   */
+  const cancelledAlone = () => !CancellationScope.current().consideredCancelled && patched(CANCELLED_ALONE_PATCH);
+
+  /**
    * The samples an earlier run of this build started (carried over a continue-as-new): this run hears no completion
    * of theirs, so an activity waits on their results, a few seconds at a time, and hands back those that ended.
    */
   const followCarried = async (ids: string[]): Promise<void> => {
     let left = ids;
-    // A cancelled sample is not counted here (as for the children this run started), and not asked about again:
-    // its result is already final, so asking would return at once, over and over.
+    // A sample cancelled with the build is not counted here (as for the children this run started), and not asked
+    // about again: its result is already final, so asking would return at once, over and over.
     const cancelled = new Set<string>();
     while (left.length) {
       for (const e of await watcher.awaitSamples({
@@ -289,8 +297,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
         gatherMs: GATHER_MS,
       })) {
         if (e.outcome) finished(e.outcome, e.workflowId);
-        else if (e.how === 'cancelled') cancelled.add(e.workflowId);
-        else endedWithout(e.workflowId, e.how);
+        else if (e.how !== 'cancelled') endedWithout(e.workflowId, e.how);
+        else if (cancelledAlone()) endedWithout(e.workflowId, 'was cancelled');
+        else cancelled.add(e.workflowId);
       }
       left = left.filter((id) => inFlight.has(id) && !cancelled.has(id));
     }
@@ -409,6 +418,7 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
               (o) => finished(o, workflowId),
               (err: unknown) => {
                 if (!isCancellation(err)) endedWithout(workflowId, 'ended');
+                else if (cancelledAlone()) endedWithout(workflowId, 'was cancelled');
               },
             );
           },

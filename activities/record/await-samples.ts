@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { SampleOutcomeSchema, type SampleOutcome } from '../../schemas/workflow.ts';
 
 export interface AwaitSamplesInput {
@@ -14,7 +14,7 @@ export interface AwaitSamplesInput {
   gatherMs?: number;
 }
 
-/** How a sample workflow ended: its outcome, or null when it closed without one (terminated, failed, timed out, cancelled). */
+/** How a sample workflow ended: its outcome, or null when it closed without one (terminated, failed, timed out, cancelled) or is gone (`missing`). */
 export interface SampleEnd {
   workflowId: string;
   outcome: SampleOutcome | null;
@@ -48,6 +48,12 @@ export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[
       firstEnded();
     } catch (err) {
       if (stop.signal.aborted) return;
+      if (err instanceof WorkflowNotFoundError) {
+        // Gone (deleted, or past the namespace's retention): asking again would fail forever; it gives up its place.
+        ended.push({ workflowId, outcome: null, how: 'missing' });
+        firstEnded();
+        return;
+      }
       if (!(err instanceof WorkflowFailedError)) throw err;
       ended.push({
         workflowId,

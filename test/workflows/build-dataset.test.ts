@@ -280,6 +280,55 @@ describe('buildDataset (mocked activities, real children)', { timeout: 120_000 }
     assert.equal(w.inputs('stageRecord').length, 0);
   });
 
+  test('a sample cancelled on its own (Web UI, CLI) gives up its place: the build finishes, counting it quarantined', async () => {
+    w.mock({
+      ...happy({
+        formalize: async (i) => {
+          if (i.ref.sampleId !== 'k2') return formalOk;
+          for (;;) {
+            Context.current().heartbeat();
+            await Context.current().sleep(50); // rejects once the cancel arrives with a heartbeat response
+          }
+        },
+      }),
+      ...source([['k1', 'k2', 'k3']]),
+    });
+    const { run, handle } = await startBuild({ window: 3 });
+    await until('k2 formalizing', () => w.inputs('formalize').some((i) => i.ref.sampleId === 'k2'));
+    await w.client.workflow.getHandle(sampleWorkflowId(run, 'k2')).cancel();
+    const p = await within('the build', handle.result());
+    assert.deepEqual(p.counts, { done: 2, rejected: 0, quarantined: 1 });
+    assert.equal(p.reasons.workflow_ended, 1);
+    assert.deepEqual(manifests(), ['running', 'completed']);
+    await w.replay(handle.workflowId);
+  });
+
+  test('a carried-over sample whose workflow is gone gives up its place instead of being asked about forever', async () => {
+    w.mock({ ...happy(), ...source([['g1']]) });
+    const run = runName('build');
+    const state = {
+      cursor: null,
+      ingested: 2,
+      counts: { done: 1, rejected: 0, quarantined: 0 },
+      byStage: {},
+      inFlight: [sampleWorkflowId(run, 'ghost')],
+      uncommitted: 1,
+      shards: 0,
+      pages: 0,
+      startedAtMs: 0,
+      paused: false,
+      generation: 1,
+    };
+    const handle = await w.client.workflow.start<typeof buildDataset>('buildDataset', {
+      taskQueue: CPU_QUEUE,
+      workflowId: buildWorkflowId(run),
+      args: [{ run, source: 'unit:source', endpoints: ENDPOINTS, config: { revisitRounds: 0 }, state }],
+    });
+    const p = await within('the build', handle.result());
+    assert.deepEqual(p.counts, { done: 1, rejected: 0, quarantined: 1 });
+    assert.equal(w.inputs('awaitSamples').length, 1, 'asked once');
+  });
+
   test('a malformed input fails the build at once, naming the field', async () => {
     w.mock({});
     const handle = await w.client.workflow.start<typeof buildDataset>('buildDataset', {
