@@ -109,6 +109,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerState> {
     'synchronous=normal',
     '--dynamic-config-value',
     'frontend.namespaceRPS=100000',
+    // A build hears its samples' starts and ends as events; while one of its workflow tasks runs they are buffered,
+    // and past 100 (the default) the server fails the task (FORCE_CLOSE_COMMAND), which costs a full replay.
+    '--dynamic-config-value',
+    'history.maximumBufferedEventsBatch=1000',
   ];
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   const fd = openSync(log, 'a');

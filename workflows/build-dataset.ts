@@ -65,6 +65,13 @@ const MAX_STARTING = 32;
 const READ_AHEAD_PATCH = 'build-read-ahead';
 /** A sample cancelled on its own (the build is not) gives up its place instead of being waited for. */
 const CANCELLED_ALONE_PATCH = 'sample-cancelled-alone';
+/**
+ * Continue as new near the server's warning limits (10,240 events, 10 MB), not at its early suggestion (4,096 events):
+ * with samples in flight a continue-as-new costs the window a drain (its task is refused while children report), so
+ * it comes every ~2,500 samples instead of every ~1,200. A suggestion for another reason is still followed.
+ */
+const RUN_MAX_EVENTS = 9_000;
+const RUN_MAX_BYTES = 9 * 1024 * 1024;
 /** Reason codes kept in the state (the top ones are shown; the rest would only grow history). */
 const MAX_REASON_CODES = 20;
 
@@ -279,6 +286,11 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
    * Whether a sample that ended cancelled was cancelled on its own (from the Web UI or the CLI): then it is counted
    * and the build goes on. A cancelled build's samples are not counted; the build's cancel path handles them.
    */
+  const historyFull = () => {
+    const i = workflowInfo();
+    if (i.historyLength >= RUN_MAX_EVENTS || i.historySize >= RUN_MAX_BYTES) return true;
+    return i.continueAsNewSuggested && (i.suggestedContinueAsNewReasons ?? []).includes('TOO_MANY_UPDATES');
+  };
   const cancelledAlone = () => !CancellationScope.current().consideredCancelled && patched(CANCELLED_ALONE_PATCH);
 
   /**
@@ -332,7 +344,7 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     if (r.rows > 0) s.shards++;
   };
 
-  const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || s.pages >= config.pagesPerRun;
+  const shouldContinueAsNew = () => historyFull() || s.pages >= config.pagesPerRun;
   /** Child starts issued and not yet confirmed: a run that continued as new before would never hear of them. */
   let starting = 0;
   /**
@@ -441,11 +453,9 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
     phase = 'draining';
     publish(true);
     while (inFlight.size > 0) {
-      await condition(
-        () => inFlight.size === 0 || s.uncommitted >= config.commitEvery || workflowInfo().continueAsNewSuggested,
-      );
+      await condition(() => inFlight.size === 0 || s.uncommitted >= config.commitEvery || historyFull());
       if (s.uncommitted >= config.commitEvery) await commit();
-      if (inFlight.size > 0 && workflowInfo().continueAsNewSuggested) await carryOn();
+      if (inFlight.size > 0 && historyFull()) await carryOn();
     }
     phase = 'committing';
     await commit();
