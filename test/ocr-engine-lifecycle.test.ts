@@ -14,12 +14,12 @@ import { ocrThread, recognizeText } from '../activities/ocr/index.ts';
 import { ocrLinesFor } from '../activities/ocr/cache.ts';
 
 const SENTENCES = [
-  'The quick brown fox jumps over the lazy dog.',
-  'Total revenue rose 12.5% to 4,380 units in 2023.',
-  'Resistor R2 is 4.7 kOhm and C1 is 100 nF.',
-  'Step 3: compute the area of triangle ABC.',
-  'Press Submit to save your profile settings.',
-  'Figure 7 shows the voltage across the load.',
+  'Invoice 2291 is due on 14 March.',
+  'Pump P3 delivers 42 litres per minute.',
+  'The median of the sample is 7.5 cm.',
+  'Turn left after the second bridge.',
+  'Battery voltage dropped to 11.8 V.',
+  'Chapter 4 covers linear equations.',
 ];
 
 function page(lines: string[], fill = '#111'): Promise<Buffer> {
