@@ -124,7 +124,7 @@ test(
           // A `patched()` marker, also written by the SDK core: the patch's id from the workflow code, nothing else.
           const marker = JSON.parse(Buffer.from(p.data!).toString()) as Record<string, unknown>;
           assert.deepEqual(Object.keys(marker).sort(), ['deprecated', 'id'], 'a patch marker holds its id only');
-          assert.equal(marker.id, 'build-read-ahead', 'the one patch in workflows/build-dataset.ts');
+          assert.equal(marker.id, 'build-read-ahead', 'the read-ahead patch every new build records');
           continue;
         }
         n++;

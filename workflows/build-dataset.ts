@@ -282,15 +282,16 @@ export async function buildDataset(raw: BuildInputRaw): Promise<BuildProgress> {
       workflowId,
     );
 
-  /**
-   * Whether a sample that ended cancelled was cancelled on its own (from the Web UI or the CLI): then it is counted
-   * and the build goes on. A cancelled build's samples are not counted; the build's cancel path handles them.
-   */
+  /** Whether this run's history is as long as it should get (RUN_MAX_EVENTS, RUN_MAX_BYTES): time to continue as new. */
   const historyFull = () => {
     const i = workflowInfo();
     if (i.historyLength >= RUN_MAX_EVENTS || i.historySize >= RUN_MAX_BYTES) return true;
     return i.continueAsNewSuggested && (i.suggestedContinueAsNewReasons ?? []).includes('TOO_MANY_UPDATES');
   };
+  /**
+   * Whether a sample that ended cancelled was cancelled on its own (from the Web UI or the CLI): then it is counted
+   * and the build goes on. A cancelled build's samples are not counted; the build's cancel path handles them.
+   */
   const cancelledAlone = () => !CancellationScope.current().consideredCancelled && patched(CANCELLED_ALONE_PATCH);
 
   /**

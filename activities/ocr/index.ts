@@ -55,30 +55,21 @@ export async function recognizeText(png: Buffer): Promise<OcrLine[]> {
   });
 }
 
-/** Channel spread (max − min of 0–255) at or below which an image counts as one flat colour (JPEG noise included). */
+/** Channel spread (max − min, in 8-bit levels) at or below which an image counts as one flat colour (JPEG noise included). */
 const FLAT_SPREAD = 8;
 
-/** Whether every pixel, on white, is within FLAT_SPREAD of the others in every channel. */
+/**
+ * Whether every channel of the image (alpha included: text drawn only in alpha is ink) stays within FLAT_SPREAD.
+ * libvips computes the extremes; deeper images are held to the same spread in their own levels, so they go to the
+ * engine unless truly flat.
+ */
 async function isFlat(png: Buffer): Promise<boolean> {
-  const { data, info } = await sharp(png)
-    .flatten({ background: '#ffffff' })
-    .raw()
-    .toBuffer({ resolveWithObject: true })
+  const { channels } = await sharp(png)
+    .stats()
     .catch((err: unknown) => {
       throw new Error(`OCR input is not a readable image: ${(err as Error).message}`);
     });
-  const ch = info.channels;
-  for (let c = 0; c < ch; c++) {
-    let lo = 255,
-      hi = 0;
-    for (let i = c; i < data.length; i += ch) {
-      const v = data[i]!;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-      if (hi - lo > FLAT_SPREAD) return false;
-    }
-  }
-  return true;
+  return channels.every((c) => c.max - c.min <= FLAT_SPREAD);
 }
 
 /** The running OCR thread, if any (tests wait on its exit). */

@@ -34,7 +34,9 @@ export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[
   let gathered: () => void = () => undefined;
   const gathering = new Promise<void>((res) => (gathered = res));
   let gatherTimer: NodeJS.Timeout | undefined;
-  const firstEnded = () => {
+  /** One more ended; the first starts the gathering time. */
+  const settle = (e: SampleEnd) => {
+    ended.push(e);
     if (input.gatherMs !== undefined && !gatherTimer) gatherTimer = setTimeout(gathered, input.gatherMs);
   };
   const end = async (workflowId: string): Promise<void> => {
@@ -44,23 +46,16 @@ export async function awaitSamples(input: AwaitSamplesInput): Promise<SampleEnd[
         throw new Error(
           `sample workflow ${workflowId}: its result is not a sample outcome (${parsed.error.issues[0]?.message})`,
         );
-      ended.push({ workflowId, outcome: parsed.data, how: 'completed' });
-      firstEnded();
+      settle({ workflowId, outcome: parsed.data, how: 'completed' });
     } catch (err) {
       if (stop.signal.aborted) return;
       if (err instanceof WorkflowNotFoundError) {
         // Gone (deleted, or past the namespace's retention): asking again would fail forever; it gives up its place.
-        ended.push({ workflowId, outcome: null, how: 'missing' });
-        firstEnded();
+        settle({ workflowId, outcome: null, how: 'missing' });
         return;
       }
       if (!(err instanceof WorkflowFailedError)) throw err;
-      ended.push({
-        workflowId,
-        outcome: null,
-        how: (err.cause?.name ?? 'failed').replace(/Failure$/, '').toLowerCase(),
-      });
-      firstEnded();
+      settle({ workflowId, outcome: null, how: (err.cause?.name ?? 'failed').replace(/Failure$/, '').toLowerCase() });
     }
   };
   let timer: NodeJS.Timeout | undefined;
