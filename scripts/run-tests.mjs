@@ -242,7 +242,14 @@ console.log(
   `\nrun-tests: ${results.length} jobs in ${fmtS(wallMs)} s wall (${concurrency} at a time; load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}); ` +
     `tests ${total('tests')}, pass ${total('pass')}, fail ${total('fail')}, skipped ${total('skipped')}, cancelled ${total('cancelled')}, todo ${total('todo')}`,
 );
-if (failed.length) console.log(`run-tests: FAILED: ${failed.map((r) => r.name).join(', ')}`);
+if (failed.length) {
+  // A CI log is often read from its tail only: repeat what each failed file said last, so the reason is there too.
+  for (const r of failed) {
+    const tail = r.out.split('\n').filter((l) => !/^\s*✔/.test(l)).slice(-80).join('\n');
+    console.log(`\nrun-tests: the end of what ${r.name} printed (passing lines left out):\n${tail}`);
+  }
+  console.log(`run-tests: FAILED: ${failed.map((r) => r.name).join(', ')}`);
+}
 
 mkdirSync(TIMINGS_DIR, { recursive: true });
 writeFileSync(

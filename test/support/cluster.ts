@@ -102,6 +102,25 @@ function clusterServerState(t: TemporalCluster): ServerState {
   };
 }
 
+/**
+ * The dev server on ports picked free a moment before. Side-by-side test files do the same (and start-dev picks its
+ * own HTTP, metrics and membership ports), so a port can be taken in between: a server that exits before it is ready
+ * is started again on fresh ports, twice at most, saying so.
+ */
+async function startDevServer(home: string): Promise<{ server: ServerState; port: number; uiPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const uiPort = await freePort();
+    try {
+      return { server: await startServer({ home, port, uiPort }), port, uiPort };
+    } catch (err) {
+      const message = (err as Error).message;
+      if (attempt === 3 || !/ before it was ready/.test(message)) throw err;
+      console.error(`test harness: ${message}; starting it again on fresh ports`);
+    }
+  }
+}
+
 export async function startCluster(
   opts: { env?: NodeJS.ProcessEnv; engine?: Engine; init?: boolean } = {},
 ): Promise<Cluster> {
@@ -128,9 +147,7 @@ export async function startCluster(
     env.TEMPORAL_NAMESPACE = temporal.namespace;
     server = clusterServerState(temporal);
   } else {
-    port = await freePort();
-    uiPort = await freePort();
-    server = await startServer({ home, port, uiPort });
+    ({ server, port, uiPort } = await startDevServer(home));
   }
   const workers: ChildProcess[] = [];
   let client: Promise<Client> | undefined;
