@@ -245,7 +245,11 @@ console.log(
 if (failed.length) {
   // A CI log is often read from its tail only: repeat what each failed file said last, so the reason is there too.
   for (const r of failed) {
-    const tail = r.out.split('\n').filter((l) => !/^\s*✔/.test(l)).slice(-80).join('\n');
+    const tail = r.out
+      .split('\n')
+      .filter((l) => !/^\s*✔/.test(l))
+      .slice(-80)
+      .join('\n');
     console.log(`\nrun-tests: the end of what ${r.name} printed (passing lines left out):\n${tail}`);
   }
   console.log(`run-tests: FAILED: ${failed.map((r) => r.name).join(', ')}`);
