@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,19 +51,21 @@ export function readServerState(home: string): ServerState | undefined {
 
 /**
  * Wait until the frontend answers and our search attributes are registered (start-dev adds them as it boots).
- * `exited` says why the server process is gone, if it is: then waiting longer cannot help (a port taken, a bad flag).
+ * Once the server's process (when given) has exited, waiting longer cannot help (a port taken, a bad flag).
  */
 export async function waitForServer(
   address: string,
   namespace: string,
   timeoutMs = 60_000,
-  exited: () => string | undefined = () => undefined,
+  server?: ChildProcess,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    const gone = exited();
-    if (gone) throw new Error(`Temporal server for ${address} ${gone} before it was ready`);
+    if (server && (server.exitCode !== null || server.signalCode !== null))
+      throw new Error(
+        `Temporal server for ${address} exited (${server.signalCode ?? `code ${server.exitCode}`}) before it was ready`,
+      );
     try {
       const conn = await Connection.connect({ address, connectTimeout: 2_000 });
       try {
@@ -129,8 +131,6 @@ export async function startServer(opts: ServerOptions): Promise<ServerState> {
   const child = spawn(cli, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `exited (${signal ?? `code ${code}`})`));
   const address = `${ip}:${port}`;
   const state: ServerState = {
     pid: child.pid!,
@@ -145,7 +145,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerState> {
   };
   writeFileSync(stateFile(opts.home), JSON.stringify(state, null, 2));
   try {
-    await waitForServer(address, namespace, 60_000, () => exited);
+    await waitForServer(address, namespace, 60_000, child);
   } catch (err) {
     const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
     await stopServer(opts.home);

@@ -237,16 +237,11 @@ try {
               : type,
             at: at(e),
           });
-        if (type === 'ACTIVITY_TASK_SCHEDULED')
-          buildMoments.push({
-            type: `${e.activityTaskScheduledEventAttributes?.activityType?.name} scheduled`,
-            at: at(e),
-          });
-        if (type === 'ACTIVITY_TASK_SCHEDULED')
-          scheduledAt.set(`${wf.runId}/${String(e.eventId)}`, {
-            name: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
-            t: at(e),
-          });
+        if (type === 'ACTIVITY_TASK_SCHEDULED') {
+          const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+          buildMoments.push({ type: `${name} scheduled`, at: at(e) });
+          scheduledAt.set(`${wf.runId}/${String(e.eventId)}`, { name, t: at(e) });
+        }
         const done = e.activityTaskCompletedEventAttributes;
         const from = done && scheduledAt.get(`${wf.runId}/${String(done.scheduledEventId)}`);
         if (from) buildActivity.set(from.name, [...(buildActivity.get(from.name) ?? []), at(e) - from.t]);
